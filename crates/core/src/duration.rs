@@ -1,0 +1,118 @@
+//! Durations as site owners write them: `"45s"`, `"15m"`, `"12h"`, `"7d"`, `"2w"`.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A span of time in milliseconds, written in configs as a number and a unit.
+///
+/// Only whole units are accepted: `"1.5d"` is rejected rather than guessed at, and
+/// a duration has no sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration {
+    ms: u64,
+}
+
+const SECOND: u64 = 1_000;
+const MINUTE: u64 = 60 * SECOND;
+const HOUR: u64 = 60 * MINUTE;
+const DAY: u64 = 24 * HOUR;
+const WEEK: u64 = 7 * DAY;
+
+impl Duration {
+    /// A duration of `ms` milliseconds.
+    pub const fn from_millis(ms: u64) -> Self {
+        Duration { ms }
+    }
+
+    /// The duration in milliseconds.
+    pub const fn as_millis(self) -> u64 {
+        self.ms
+    }
+
+    /// Parses `"<digits><unit>"` with unit `s`, `m`, `h`, `d` or `w`.
+    ///
+    /// The error is a fixed sentence rather than a formatted one: it is shown next to
+    /// the offending key by the caller, and fixed strings keep the wasm small.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        const HINT: &str = "expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"";
+        let text = text.trim();
+        let Some(unit) = text.chars().last() else {
+            return Err(HINT);
+        };
+        let per = match unit {
+            's' => SECOND,
+            'm' => MINUTE,
+            'h' => HOUR,
+            'd' => DAY,
+            'w' => WEEK,
+            _ => return Err(HINT),
+        };
+        let digits = &text[..text.len() - 1];
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(HINT);
+        }
+        let n: u64 = digits.parse().map_err(|_| HINT)?;
+        n.checked_mul(per)
+            .map(Duration::from_millis)
+            .ok_or("duration is too long")
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Duration::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Written back in the largest whole unit, so a config round-trips readably.
+        let ms = self.ms;
+        let (n, unit) = [(WEEK, "w"), (DAY, "d"), (HOUR, "h"), (MINUTE, "m")]
+            .into_iter()
+            .find(|(per, _)| ms % per == 0 && ms >= *per)
+            .map(|(per, u)| (ms / per, u))
+            .unwrap_or((ms / SECOND, "s"));
+        let mut text = n.to_string();
+        text.push_str(unit);
+        s.serialize_str(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_unit_and_rejects_the_rest() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("45s", Some(45 * SECOND)),
+            ("15m", Some(15 * MINUTE)),
+            ("12h", Some(12 * HOUR)),
+            ("7d", Some(7 * DAY)),
+            ("2w", Some(14 * DAY)),
+            (" 30d ", Some(30 * DAY)),
+            ("0s", Some(0)),
+            ("", None),
+            ("d", None),
+            ("7", None),
+            ("7x", None),
+            ("-7d", None),
+            ("1.5d", None),
+            ("7 d", None),
+            ("99999999999999999999d", None),
+        ];
+        for (text, want) in cases {
+            let got = Duration::parse(text).ok().map(Duration::as_millis);
+            assert_eq!(got, *want, "Duration::parse({text:?})");
+        }
+    }
+
+    #[test]
+    fn serialises_in_the_largest_whole_unit() {
+        for (ms, want) in [(7 * DAY, "\"1w\""), (36 * HOUR, "\"36h\""), (90 * SECOND, "\"90s\"")] {
+            let got = serde_json::to_string(&Duration::from_millis(ms)).unwrap();
+            assert_eq!(got, want, "serialising {ms} ms");
+        }
+    }
+}
