@@ -1,0 +1,32 @@
+//! Embeds the built snippet (`web/dist/`) into the relay, so that one binary serves it.
+//!
+//! The snippet is built by `cargo xtask dist`, not here: a build script cannot run
+//! wasm-bindgen and wasm-opt portably. When the files are missing, the relay still
+//! builds and answers their URLs with a 503 that says how to build them.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let dist = manifest.join("../web/dist");
+    let demo = manifest.join("../web/demo");
+    println!("cargo:rerun-if-changed={}", dist.display());
+    println!("cargo:rerun-if-changed={}", demo.display());
+
+    let mut out = String::new();
+    for (name, file) in [("JS", "sitehook.js"), ("WASM", "sitehook_bg.wasm")] {
+        let path = dist.join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        if path.is_file() {
+            let path = path.canonicalize().expect("an existing file has a canonical path");
+            writeln!(out, "pub const {name}: Option<&[u8]> = Some(include_bytes!({:?}));", path).unwrap();
+        } else {
+            writeln!(out, "pub const {name}: Option<&[u8]> = None;").unwrap();
+        }
+    }
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    fs::write(out_dir.join("snippet.rs"), out).expect("OUT_DIR is writable");
+}

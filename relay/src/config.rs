@@ -1,0 +1,435 @@
+//! The relay's TOML config.
+//!
+//! Read in two steps: [`FileConfig`] is the file as written (every table
+//! `deny_unknown_fields`, so a typo is an error naming the key and line), and
+//! [`Config`] is the validated result with secrets resolved. Nothing is validated
+//! later: a relay that started has a config that works.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
+use sitehook_core::Restart;
+
+/// Where the relay listens unless the config says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Where the relay keeps its store unless the config says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./sitehook-data";
+/// How long one outbound request may take unless the webhook says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Header names the relay sets itself; a config may not set them, so a webhook's
+/// receiver can trust them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+];
+
+/// The config file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The address to listen on, e.g. `"127.0.0.1:8080"`.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Origins (`"https://shop.example.com"`) whose pages may send events from another
+    /// origin. The relay's own origin never needs listing.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// The folder of the embedded store.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// The webhooks, by id: `[webhooks.crm-lead]`.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, FileWebhook>,
+}
+
+/// One `[webhooks.ID]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileWebhook {
+    /// The URL to call (`http` or `https`).
+    pub url: String,
+    /// `"POST"` (a JSON body, the default) or `"GET"` (query parameters).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The profile fields that may be forwarded; nothing else from the browser is.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Static fields sent with every call; they win over anything from the browser.
+    #[serde(default)]
+    pub data: BTreeMap<String, String>,
+    /// Request headers, each from a secret source: `{ env = "NAME" }` or `{ file = "PATH" }`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, SecretSource>,
+    /// How long one call may take, e.g. `"15s"`.
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// The server-side Stop: `"30d"`, or `"never"` for once per profile and trigger.
+    #[serde(default)]
+    pub restart_after: Option<String>,
+}
+
+/// Where a secret comes from. Secrets are never written in the config itself.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    /// An environment variable's name.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// A file whose contents (trailing newline trimmed) are the secret, e.g. a systemd
+    /// credential.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+}
+
+/// The validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// Origins allowed to send events cross-origin.
+    pub allowed_origins: Vec<HeaderValue>,
+    /// The folder of the embedded store.
+    pub data_dir: PathBuf,
+    /// The webhooks, by id.
+    pub webhooks: BTreeMap<String, Webhook>,
+    /// Serve the demo shop and receiver (set by `sitehook-relay demo` only).
+    pub demo: bool,
+}
+
+/// HTTP method of a webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A JSON object body.
+    Post,
+    /// The same pairs as query parameters.
+    Get,
+}
+
+/// A validated webhook.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Its id, as triggers name it.
+    pub id: String,
+    /// The URL to call.
+    pub url: Url,
+    /// POST or GET.
+    pub method: Method,
+    /// The profile fields that may be forwarded.
+    pub fields: Vec<String>,
+    /// Static fields.
+    pub data: BTreeMap<String, String>,
+    /// Headers with their resolved (secret) values, added last.
+    pub headers: Vec<(HeaderName, Secret)>,
+    /// Timeout of one call.
+    pub timeout: Duration,
+    /// The server-side Stop.
+    pub restart_after: Option<Restart>,
+}
+
+/// A secret value: shown as `***` by `Debug` and `Display`, so it cannot leak into
+/// logs or errors by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(HeaderValue);
+
+impl Secret {
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &HeaderValue {
+        &self.0
+    }
+
+    /// The value masked for display: its length and nothing else.
+    pub fn masked(&self) -> String {
+        format!("*** ({} bytes)", self.0.len())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A config error: which key, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for the config (the message names the key and line).
+    #[error("{0}")]
+    Parse(#[from] toml::de::Error),
+    /// A value is wrong.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key's dotted path, e.g. `webhooks.crm-lead.url`.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
+}
+
+impl Config {
+    /// Reads and validates the config file at `path`, resolving secrets from the
+    /// process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Config::from_toml(&text, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses and validates config text; `env` looks up environment variables.
+    pub fn from_toml(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let file: FileConfig = toml::from_str(text)?;
+        file.validate(env)
+    }
+}
+
+impl FileConfig {
+    /// Validates the file and resolves its secrets.
+    pub fn validate(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let listen_text = self.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen = listen_text.parse().map_err(|_| {
+            invalid("listen", format!("{listen_text:?} is not an address such as \"127.0.0.1:8080\""))
+        })?;
+        let allowed_origins = self
+            .allowed_origins
+            .iter()
+            .enumerate()
+            .map(|(i, origin)| parse_origin(origin).map_err(|m| invalid(format!("allowed_origins[{i}]"), m)))
+            .collect::<Result<_, _>>()?;
+        let webhooks = self
+            .webhooks
+            .into_iter()
+            .map(|(id, w)| {
+                let webhook = w.validate(&id, env)?;
+                Ok((id, webhook))
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        Ok(Config {
+            listen,
+            allowed_origins,
+            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            webhooks,
+            demo: false,
+        })
+    }
+}
+
+fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
+    let url = Url::parse(origin).map_err(|e| format!("{origin:?} is not an origin ({e})"))?;
+    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    if !matches!(url.scheme(), "http" | "https") || !bare || !origin.trim_end_matches('/').eq(&url.origin().ascii_serialization()) {
+        return Err(format!(
+            "{origin:?} is not an origin: write scheme, host and port only, e.g. \"https://shop.example.com\""
+        ));
+    }
+    HeaderValue::from_str(&url.origin().ascii_serialization()).map_err(|e| e.to_string())
+}
+
+impl FileWebhook {
+    fn validate(self, id: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Webhook, ConfigError> {
+        let key = |k: &str| format!("webhooks.{id}.{k}");
+        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')) {
+            return Err(invalid(
+                format!("webhooks.{id}"),
+                "a webhook id is 1 to 64 letters, digits and - _ . :",
+            ));
+        }
+        let url = Url::parse(&self.url).map_err(|e| invalid(key("url"), format!("{:?} is not a URL ({e})", self.url)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(invalid(key("url"), "must be an http:// or https:// URL with a host"));
+        }
+        let method = match self.method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("POST") => Method::Post,
+            Some("GET") => Method::Get,
+            Some(other) => return Err(invalid(key("method"), format!("{other:?} is not supported: use \"POST\" or \"GET\""))),
+        };
+        for (i, field) in self.fields.iter().enumerate() {
+            if field.is_empty() {
+                return Err(invalid(format!("{}[{i}]", key("fields")), "a field name must not be empty"));
+            }
+        }
+        let mut headers = Vec::new();
+        for (name, source) in self.headers {
+            let hkey = format!("{}.{name}", key("headers"));
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(&hkey, "is not a valid header name"))?;
+            if RESERVED_HEADERS.contains(&header.as_str()) {
+                return Err(invalid(&hkey, "is set by the relay itself and cannot be configured"));
+            }
+            let value = source.resolve(&hkey, env)?;
+            let value = HeaderValue::from_str(&value)
+                .map_err(|_| invalid(&hkey, "the secret is not a valid header value (control characters?)"))?;
+            headers.push((header, Secret(value)));
+        }
+        let timeout = match self.timeout {
+            None => DEFAULT_TIMEOUT,
+            Some(text) => {
+                let d = sitehook_core::Duration::parse(&text).map_err(|m| invalid(key("timeout"), m))?;
+                if d.as_millis() == 0 {
+                    return Err(invalid(key("timeout"), "must be more than 0s"));
+                }
+                Duration::from_millis(d.as_millis())
+            }
+        };
+        let restart_after = match self.restart_after.as_deref().map(str::trim) {
+            None => None,
+            Some("never") => Some(Restart::Never),
+            Some(text) => Some(Restart::After(
+                sitehook_core::Duration::parse(text).map_err(|m| invalid(key("restart_after"), format!("{m}, or \"never\"")))?,
+            )),
+        };
+        Ok(Webhook { id: id.to_owned(), url, method, fields: self.fields, data: self.data, headers, timeout, restart_after })
+    }
+}
+
+impl SecretSource {
+    fn resolve(&self, key: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+        match (&self.env, &self.file) {
+            (Some(name), None) => env(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| invalid(key, format!("environment variable {name} is not set (or empty)"))),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\r', '\n']).to_owned())
+                .map_err(|e| invalid(key, format!("cannot read secret file {}: {e}", path.display()))),
+            _ => Err(invalid(key, "give exactly one of { env = \"NAME\" } or { file = \"/path\" }")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "CRM_API_KEY").then(|| "s3cret-value".to_owned())
+    }
+
+    const GOOD: &str = r#"
+listen = "127.0.0.1:9090"
+allowed_origins = ["https://shop.example.com"]
+data_dir = "/tmp/x"
+
+[webhooks.crm-lead]
+url = "https://crm.example.com/api/automation"
+method = "POST"
+fields = ["profileid", "email"]
+data = { automationid = "A-17" }
+headers = { "X-Api-Key" = { env = "CRM_API_KEY" } }
+restart_after = "30d"
+"#;
+
+    #[test]
+    fn a_good_config() {
+        let c = Config::from_toml(GOOD, &env).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9090");
+        let w = &c.webhooks["crm-lead"];
+        assert_eq!(w.method, Method::Post);
+        assert_eq!(w.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(w.headers[0].1.expose(), "s3cret-value");
+        assert!(!format!("{c:?}").contains("s3cret"), "Debug must mask secrets");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            (GOOD.replace("method = \"POST\"", "methd = \"POST\""), "unknown field `methd`"),
+            (GOOD.replace("method = \"POST\"", "method = \"PUT\""), "webhooks.crm-lead.method: \"PUT\" is not supported"),
+            (GOOD.replace("https://crm.example.com/api/automation", "crm.example.com"), "webhooks.crm-lead.url: \"crm.example.com\" is not a URL"),
+            (GOOD.replace("ftp", "").replace("https://crm", "ftp://crm"), "webhooks.crm-lead.url: must be an http:// or https:// URL"),
+            (GOOD.replace("CRM_API_KEY", "MISSING_KEY"), "webhooks.crm-lead.headers.X-Api-Key: environment variable MISSING_KEY is not set"),
+            (GOOD.replace("\"X-Api-Key\"", "\"Host\""), "webhooks.crm-lead.headers.Host: is set by the relay itself"),
+            (GOOD.replace("{ env = \"CRM_API_KEY\" }", "\"plain\""), "invalid type: string \"plain\""),
+            (GOOD.replace("\"30d\"", "\"30 days\""), "webhooks.crm-lead.restart_after: expected a duration"),
+            (GOOD.replace("127.0.0.1:9090", "localhost"), "listen: \"localhost\" is not an address"),
+            (GOOD.replace("https://shop.example.com\"", "https://shop.example.com/path\""), "allowed_origins[0]: \"https://shop.example.com/path\" is not an origin"),
+            (GOOD.replace("[webhooks.crm-lead]", "[webhooks.\"crm lead\"]"), "webhooks.crm lead: a webhook id is"),
+        ];
+        for (text, want) in cases {
+            let got = Config::from_toml(&text, &env).map(|_| ()).unwrap_err().to_string();
+            assert!(got.contains(want), "expected an error containing {want:?}, got:\n{got}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_give_the_line() {
+        let got = Config::from_toml(&GOOD.replace("method = \"POST\"", "methd = \"POST\""), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(got.contains("line 8"), "no line number in:\n{got}");
+    }
+
+    #[test]
+    fn secrets_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "from-file\n").unwrap();
+        let text = GOOD.replace("{ env = \"CRM_API_KEY\" }", &format!("{{ file = {:?} }}", path));
+        let c = Config::from_toml(&text, &env).unwrap();
+        assert_eq!(c.webhooks["crm-lead"].headers[0].1.expose(), "from-file");
+    }
+}
+
+/// A human summary of a config for `check`, with every secret masked.
+pub fn summary(config: &Config) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "listen           {}", config.listen);
+    let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
+    let origins: Vec<&str> = config.allowed_origins.iter().filter_map(|o| o.to_str().ok()).collect();
+    let _ = writeln!(out, "allowed_origins  {}", if origins.is_empty() { "(same origin only)".to_owned() } else { origins.join(", ") });
+    for (id, w) in &config.webhooks {
+        let method = match w.method {
+            Method::Post => "POST",
+            Method::Get => "GET",
+        };
+        let _ = writeln!(out, "webhook {id}");
+        let _ = writeln!(out, "  {method} {}", w.url);
+        let _ = writeln!(out, "  fields         {}", w.fields.join(", "));
+        for (k, v) in &w.data {
+            let _ = writeln!(out, "  data           {k} = {v}");
+        }
+        for (name, secret) in &w.headers {
+            let _ = writeln!(out, "  header         {name}: {}", secret.masked());
+        }
+        let _ = writeln!(out, "  timeout        {}s", w.timeout.as_secs_f64());
+        match w.restart_after {
+            None => {}
+            Some(Restart::Never) => {
+                let _ = writeln!(out, "  restart_after  never");
+            }
+            Some(Restart::After(d)) => {
+                let _ = writeln!(out, "  restart_after  {}", serde_json::to_string(&d).unwrap_or_default().trim_matches('"'));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,44 @@
+//! The relay's one HTTP error type: every failure becomes a status and a JSON body
+//! `{"error": "..."}` that says what to fix. Internal details are logged, not returned.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is larger than the relay accepts.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The store failed: nothing was acknowledged, the client should retry.
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    /// Something is not available in this build or mode.
+    #[error("{0}")]
+    Unavailable(&'static str),
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            Error::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
+            Error::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the relay could not store the events; nothing was accepted, retry later".to_owned(),
+                )
+            }
+            Error::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, (*m).to_owned()),
+        };
+        (status, Json(json!({ "error": message }))).into_response()
+    }
+}

@@ -1,0 +1,111 @@
+//! `POST /v1/events`: the browser's matched events.
+//!
+//! Each event is checked on its own, so one bad event does not cost the good ones in
+//! its batch. The answer comes only after the accepted events are committed to the
+//! store: a `202` is a promise to deliver.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use sitehook_core::{Event, IngestResponse, Rejected};
+
+use super::AppState;
+use crate::error::Error;
+use crate::store::{Incoming, Outcome};
+
+/// The largest body accepted. Far above what a page sends (a handful of events).
+pub const MAX_BODY: usize = 64 * 1024;
+/// The most events in one request.
+pub const MAX_EVENTS: usize = 100;
+
+/// The events routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/events", post(ingest))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// The batch with its events still raw, so each can fail on its own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatch {
+    events: Vec<serde_json::Value>,
+}
+
+async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(MAX_BODY),
+        _ => Error::BadRequest(e.body_text()),
+    })?;
+    // Any content type is read as JSON: browsers send `text/plain` to skip preflights.
+    let batch: RawBatch = serde_json::from_slice(&body)
+        .map_err(|e| Error::BadRequest(format!("the body is not an event batch: {e}")))?;
+    if batch.events.is_empty() {
+        return Err(Error::BadRequest("events: the list is empty".into()));
+    }
+    if batch.events.len() > MAX_EVENTS {
+        return Err(Error::BadRequest(format!("events: more than {MAX_EVENTS} in one request")));
+    }
+
+    let mut response = IngestResponse::default();
+    let mut good: Vec<Event> = Vec::new();
+    for (index, raw) in batch.events.into_iter().enumerate() {
+        let id = raw.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+        match check(&state, raw) {
+            Ok(event) => good.push(event),
+            Err(reason) => {
+                tracing::info!(index, ?id, %reason, "event rejected");
+                response.rejected.push(Rejected { index, id, reason });
+            }
+        }
+    }
+
+    if !good.is_empty() {
+        let store = state.store.clone();
+        let config = state.config.clone();
+        let outcomes = tokio::task::spawn_blocking(move || {
+            let incoming: Vec<Incoming<'_>> = good
+                .iter()
+                .map(|event| Incoming { event, restart_after: config.webhooks[&event.webhook].restart_after })
+                .collect();
+            store.accept(&incoming).map(|o| (good.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), o))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "storing events panicked");
+            Error::Unavailable("the relay could not store the events; nothing was accepted, retry later")
+        })??;
+        let (ids, outcomes) = outcomes;
+        for (id, outcome) in ids.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Queued => tracing::info!(event = %id, "event accepted"),
+                Outcome::Duplicate => tracing::info!(event = %id, "duplicate event acknowledged"),
+                Outcome::Suppressed => tracing::info!(event = %id, "event suppressed by the webhook's restart_after"),
+            }
+            response.accepted.push(id);
+        }
+        state.wake.notify_one();
+    }
+
+    let status = if response.accepted.is_empty() { StatusCode::BAD_REQUEST } else { StatusCode::ACCEPTED };
+    let mut body = serde_json::to_value(&response).expect("a response serialises");
+    if response.accepted.is_empty() {
+        body["error"] = "no event was accepted: see `rejected`".into();
+    }
+    Ok((status, Json(body)).into_response())
+}
+
+/// Parses and checks one event; the error is the reason shown to the client.
+fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, String> {
+    let event: Event = serde_json::from_value(raw).map_err(|e| e.to_string())?;
+    event.validate()?;
+    if !state.config.webhooks.contains_key(&event.webhook) {
+        return Err(format!("webhook: {:?} is not configured on this relay", event.webhook));
+    }
+    Ok(event)
+}

@@ -1,0 +1,48 @@
+//! The snippet, served first-party: `GET /sitehook.js` and `GET /sitehook_bg.wasm`.
+//!
+//! Both are embedded in the binary at build time (see `build.rs`).
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::AppState;
+use crate::error::Error;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/snippet.rs"));
+}
+
+const NOT_BUILT: &str = "the snippet is not built into this relay: run `cargo xtask dist`, then rebuild the relay";
+
+/// The snippet routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sitehook.js", get(js))
+        .route("/sitehook_bg.wasm", get(wasm))
+}
+
+/// Whether this build carries the snippet.
+pub fn is_built() -> bool {
+    embedded::JS.is_some() && embedded::WASM.is_some()
+}
+
+async fn js() -> Result<Response, Error> {
+    serve(embedded::JS, "text/javascript; charset=utf-8")
+}
+
+async fn wasm() -> Result<Response, Error> {
+    serve(embedded::WASM, "application/wasm")
+}
+
+fn serve(bytes: Option<&'static [u8]>, content_type: &'static str) -> Result<Response, Error> {
+    let bytes = bytes.ok_or(Error::Unavailable(NOT_BUILT))?;
+    // The names are not content-hashed yet, so caches must revalidate soon after a
+    // new relay version is deployed.
+    Ok((
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,94 @@
+//! The sitehook relay: receives matched events from the snippet, stores them durably,
+//! and delivers them to the configured webhooks with the secret headers only it knows.
+//!
+//! # Layout
+//!
+//! - [`config`]: the TOML config, validated once at start, secrets resolved from the
+//!   environment or files and masked wherever they are shown.
+//! - [`http`]: the `app()` router factory and one router per area: events, the snippet
+//!   files, health.
+//! - [`store`]: the storage trait (the outbox, delivery attempts, de-duplication and
+//!   server-side Stop timers) and its embedded SQLite backend.
+//! - [`delivery`]: building the outbound request (pure) and the worker that delivers
+//!   from the store, separate from the HTTP handlers.
+//! - [`clock`]: time as a dependency, so tests control it.
+//! - [`demo`]: the demo shop, its config, and a local webhook receiver.
+//! - [`error`]: the one HTTP error type.
+//!
+//! [`run`] is the entry point shared by `main` and the tests.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod clock;
+pub mod config;
+pub mod delivery;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::Config;
+
+/// Runs the relay on `listener` until `shutdown` completes: serves HTTP, and delivers
+/// from the store in the background. On shutdown it stops accepting requests, lets
+/// in-flight requests and deliveries finish, and returns.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    // reqwest is built without a default crypto provider so that we pick one (ring:
+    // small, no C toolchain surprises). Installing twice (tests) is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+    let store = store::SqliteStore::open(&config.data_dir, clock.clone())
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let store: Arc<dyn store::Store> = Arc::new(store);
+    let config = Arc::new(config);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = delivery::Worker::new(config.clone(), store.clone(), clock.clone())?;
+    let wake = worker.waker();
+    let worker = tokio::spawn(worker.run(stop_rx));
+
+    let state = http::AppState::new(config.clone(), store, wake);
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, webhooks = config.webhooks.len(), "relay listening");
+    axum::serve(listener, http::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+
+    tracing::info!("shutting down: finishing in-flight deliveries");
+    let _ = stop_tx.send(true);
+    worker.await.context("the delivery worker panicked")?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM: the shutdown signal for `main`.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
