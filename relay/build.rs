@@ -21,8 +21,15 @@ fn main() {
         let path = dist.join(file);
         println!("cargo:rerun-if-changed={}", path.display());
         if path.is_file() {
-            let path = path.canonicalize().expect("an existing file has a canonical path");
-            writeln!(out, "pub const {name}: Option<&[u8]> = Some(include_bytes!({:?}));", path).unwrap();
+            let path = path
+                .canonicalize()
+                .expect("an existing file has a canonical path");
+            writeln!(
+                out,
+                "pub const {name}: Option<&[u8]> = Some(include_bytes!({:?}));",
+                path
+            )
+            .unwrap();
         } else {
             writeln!(out, "pub const {name}: Option<&[u8]> = None;").unwrap();
         }

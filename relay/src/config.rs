@@ -193,20 +193,28 @@ pub enum ConfigError {
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key: key.into(), message: message.into() }
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
 }
 
 impl Config {
     /// Reads and validates the config file at `path`, resolving secrets from the
     /// process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Config::from_toml(&text, &|name| std::env::var(name).ok())
     }
 
     /// Parses and validates config text; `env` looks up environment variables.
-    pub fn from_toml(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn from_toml(
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let file: FileConfig = toml::from_str(text)?;
         file.validate(env)
     }
@@ -217,13 +225,18 @@ impl FileConfig {
     pub fn validate(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let listen_text = self.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
         let listen = listen_text.parse().map_err(|_| {
-            invalid("listen", format!("{listen_text:?} is not an address such as \"127.0.0.1:8080\""))
+            invalid(
+                "listen",
+                format!("{listen_text:?} is not an address such as \"127.0.0.1:8080\""),
+            )
         })?;
         let allowed_origins = self
             .allowed_origins
             .iter()
             .enumerate()
-            .map(|(i, origin)| parse_origin(origin).map_err(|m| invalid(format!("allowed_origins[{i}]"), m)))
+            .map(|(i, origin)| {
+                parse_origin(origin).map_err(|m| invalid(format!("allowed_origins[{i}]"), m))
+            })
             .collect::<Result<_, _>>()?;
         let webhooks = self
             .webhooks
@@ -236,7 +249,9 @@ impl FileConfig {
         Ok(Config {
             listen,
             allowed_origins,
-            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            data_dir: self
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             webhooks,
             demo: false,
         })
@@ -246,7 +261,12 @@ impl FileConfig {
 fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
     let url = Url::parse(origin).map_err(|e| format!("{origin:?} is not an origin ({e})"))?;
     let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-    if !matches!(url.scheme(), "http" | "https") || !bare || !origin.trim_end_matches('/').eq(&url.origin().ascii_serialization()) {
+    if !matches!(url.scheme(), "http" | "https")
+        || !bare
+        || !origin
+            .trim_end_matches('/')
+            .eq(&url.origin().ascii_serialization())
+    {
         return Err(format!(
             "{origin:?} is not an origin: write scheme, host and port only, e.g. \"https://shop.example.com\""
         ));
@@ -255,26 +275,52 @@ fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
 }
 
 impl FileWebhook {
-    fn validate(self, id: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Webhook, ConfigError> {
+    fn validate(
+        self,
+        id: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Webhook, ConfigError> {
         let key = |k: &str| format!("webhooks.{id}.{k}");
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')) {
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        {
             return Err(invalid(
                 format!("webhooks.{id}"),
                 "a webhook id is 1 to 64 letters, digits and - _ . :",
             ));
         }
-        let url = Url::parse(&self.url).map_err(|e| invalid(key("url"), format!("{:?} is not a URL ({e})", self.url)))?;
+        let url = Url::parse(&self.url)
+            .map_err(|e| invalid(key("url"), format!("{:?} is not a URL ({e})", self.url)))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(invalid(key("url"), "must be an http:// or https:// URL with a host"));
+            return Err(invalid(
+                key("url"),
+                "must be an http:// or https:// URL with a host",
+            ));
         }
-        let method = match self.method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        let method = match self
+            .method
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             None | Some("POST") => Method::Post,
             Some("GET") => Method::Get,
-            Some(other) => return Err(invalid(key("method"), format!("{other:?} is not supported: use \"POST\" or \"GET\""))),
+            Some(other) => {
+                return Err(invalid(
+                    key("method"),
+                    format!("{other:?} is not supported: use \"POST\" or \"GET\""),
+                ));
+            }
         };
         for (i, field) in self.fields.iter().enumerate() {
             if field.is_empty() {
-                return Err(invalid(format!("{}[{i}]", key("fields")), "a field name must not be empty"));
+                return Err(invalid(
+                    format!("{}[{i}]", key("fields")),
+                    "a field name must not be empty",
+                ));
             }
         }
         let mut headers = Vec::new();
@@ -283,17 +329,25 @@ impl FileWebhook {
             let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| invalid(&hkey, "is not a valid header name"))?;
             if RESERVED_HEADERS.contains(&header.as_str()) {
-                return Err(invalid(&hkey, "is set by the relay itself and cannot be configured"));
+                return Err(invalid(
+                    &hkey,
+                    "is set by the relay itself and cannot be configured",
+                ));
             }
             let value = source.resolve(&hkey, env)?;
-            let value = HeaderValue::from_str(&value)
-                .map_err(|_| invalid(&hkey, "the secret is not a valid header value (control characters?)"))?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                invalid(
+                    &hkey,
+                    "the secret is not a valid header value (control characters?)",
+                )
+            })?;
             headers.push((header, Secret(value)));
         }
         let timeout = match self.timeout {
             None => DEFAULT_TIMEOUT,
             Some(text) => {
-                let d = sitehook_core::Duration::parse(&text).map_err(|m| invalid(key("timeout"), m))?;
+                let d = sitehook_core::Duration::parse(&text)
+                    .map_err(|m| invalid(key("timeout"), m))?;
                 if d.as_millis() == 0 {
                     return Err(invalid(key("timeout"), "must be more than 0s"));
                 }
@@ -304,23 +358,48 @@ impl FileWebhook {
             None => None,
             Some("never") => Some(Restart::Never),
             Some(text) => Some(Restart::After(
-                sitehook_core::Duration::parse(text).map_err(|m| invalid(key("restart_after"), format!("{m}, or \"never\"")))?,
+                sitehook_core::Duration::parse(text)
+                    .map_err(|m| invalid(key("restart_after"), format!("{m}, or \"never\"")))?,
             )),
         };
-        Ok(Webhook { id: id.to_owned(), url, method, fields: self.fields, data: self.data, headers, timeout, restart_after })
+        Ok(Webhook {
+            id: id.to_owned(),
+            url,
+            method,
+            fields: self.fields,
+            data: self.data,
+            headers,
+            timeout,
+            restart_after,
+        })
     }
 }
 
 impl SecretSource {
-    fn resolve(&self, key: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    fn resolve(
+        &self,
+        key: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, ConfigError> {
         match (&self.env, &self.file) {
-            (Some(name), None) => env(name)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| invalid(key, format!("environment variable {name} is not set (or empty)"))),
+            (Some(name), None) => env(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+                invalid(
+                    key,
+                    format!("environment variable {name} is not set (or empty)"),
+                )
+            }),
             (None, Some(path)) => std::fs::read_to_string(path)
                 .map(|s| s.trim_end_matches(['\r', '\n']).to_owned())
-                .map_err(|e| invalid(key, format!("cannot read secret file {}: {e}", path.display()))),
-            _ => Err(invalid(key, "give exactly one of { env = \"NAME\" } or { file = \"/path\" }")),
+                .map_err(|e| {
+                    invalid(
+                        key,
+                        format!("cannot read secret file {}: {e}", path.display()),
+                    )
+                }),
+            _ => Err(invalid(
+                key,
+                "give exactly one of { env = \"NAME\" } or { file = \"/path\" }",
+            )),
         }
     }
 }
@@ -355,27 +434,72 @@ restart_after = "30d"
         assert_eq!(w.method, Method::Post);
         assert_eq!(w.timeout, DEFAULT_TIMEOUT);
         assert_eq!(w.headers[0].1.expose(), "s3cret-value");
-        assert!(!format!("{c:?}").contains("s3cret"), "Debug must mask secrets");
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "Debug must mask secrets"
+        );
     }
 
     #[test]
     fn errors_name_the_key() {
         let cases = [
-            (GOOD.replace("method = \"POST\"", "methd = \"POST\""), "unknown field `methd`"),
-            (GOOD.replace("method = \"POST\"", "method = \"PUT\""), "webhooks.crm-lead.method: \"PUT\" is not supported"),
-            (GOOD.replace("https://crm.example.com/api/automation", "crm.example.com"), "webhooks.crm-lead.url: \"crm.example.com\" is not a URL"),
-            (GOOD.replace("ftp", "").replace("https://crm", "ftp://crm"), "webhooks.crm-lead.url: must be an http:// or https:// URL"),
-            (GOOD.replace("CRM_API_KEY", "MISSING_KEY"), "webhooks.crm-lead.headers.X-Api-Key: environment variable MISSING_KEY is not set"),
-            (GOOD.replace("\"X-Api-Key\"", "\"Host\""), "webhooks.crm-lead.headers.Host: is set by the relay itself"),
-            (GOOD.replace("{ env = \"CRM_API_KEY\" }", "\"plain\""), "invalid type: string \"plain\""),
-            (GOOD.replace("\"30d\"", "\"30 days\""), "webhooks.crm-lead.restart_after: expected a duration"),
-            (GOOD.replace("127.0.0.1:9090", "localhost"), "listen: \"localhost\" is not an address"),
-            (GOOD.replace("https://shop.example.com\"", "https://shop.example.com/path\""), "allowed_origins[0]: \"https://shop.example.com/path\" is not an origin"),
-            (GOOD.replace("[webhooks.crm-lead]", "[webhooks.\"crm lead\"]"), "webhooks.crm lead: a webhook id is"),
+            (
+                GOOD.replace("method = \"POST\"", "methd = \"POST\""),
+                "unknown field `methd`",
+            ),
+            (
+                GOOD.replace("method = \"POST\"", "method = \"PUT\""),
+                "webhooks.crm-lead.method: \"PUT\" is not supported",
+            ),
+            (
+                GOOD.replace("https://crm.example.com/api/automation", "crm.example.com"),
+                "webhooks.crm-lead.url: \"crm.example.com\" is not a URL",
+            ),
+            (
+                GOOD.replace("ftp", "").replace("https://crm", "ftp://crm"),
+                "webhooks.crm-lead.url: must be an http:// or https:// URL",
+            ),
+            (
+                GOOD.replace("CRM_API_KEY", "MISSING_KEY"),
+                "webhooks.crm-lead.headers.X-Api-Key: environment variable MISSING_KEY is not set",
+            ),
+            (
+                GOOD.replace("\"X-Api-Key\"", "\"Host\""),
+                "webhooks.crm-lead.headers.Host: is set by the relay itself",
+            ),
+            (
+                GOOD.replace("{ env = \"CRM_API_KEY\" }", "\"plain\""),
+                "invalid type: string \"plain\"",
+            ),
+            (
+                GOOD.replace("\"30d\"", "\"30 days\""),
+                "webhooks.crm-lead.restart_after: expected a duration",
+            ),
+            (
+                GOOD.replace("127.0.0.1:9090", "localhost"),
+                "listen: \"localhost\" is not an address",
+            ),
+            (
+                GOOD.replace(
+                    "https://shop.example.com\"",
+                    "https://shop.example.com/path\"",
+                ),
+                "allowed_origins[0]: \"https://shop.example.com/path\" is not an origin",
+            ),
+            (
+                GOOD.replace("[webhooks.crm-lead]", "[webhooks.\"crm lead\"]"),
+                "webhooks.crm lead: a webhook id is",
+            ),
         ];
         for (text, want) in cases {
-            let got = Config::from_toml(&text, &env).map(|_| ()).unwrap_err().to_string();
-            assert!(got.contains(want), "expected an error containing {want:?}, got:\n{got}");
+            let got = Config::from_toml(&text, &env)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                got.contains(want),
+                "expected an error containing {want:?}, got:\n{got}"
+            );
         }
     }
 
@@ -392,7 +516,10 @@ restart_after = "30d"
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
         std::fs::write(&path, "from-file\n").unwrap();
-        let text = GOOD.replace("{ env = \"CRM_API_KEY\" }", &format!("{{ file = {:?} }}", path));
+        let text = GOOD.replace(
+            "{ env = \"CRM_API_KEY\" }",
+            &format!("{{ file = {:?} }}", path),
+        );
         let c = Config::from_toml(&text, &env).unwrap();
         assert_eq!(c.webhooks["crm-lead"].headers[0].1.expose(), "from-file");
     }
@@ -404,8 +531,20 @@ pub fn summary(config: &Config) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "listen           {}", config.listen);
     let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
-    let origins: Vec<&str> = config.allowed_origins.iter().filter_map(|o| o.to_str().ok()).collect();
-    let _ = writeln!(out, "allowed_origins  {}", if origins.is_empty() { "(same origin only)".to_owned() } else { origins.join(", ") });
+    let origins: Vec<&str> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| o.to_str().ok())
+        .collect();
+    let _ = writeln!(
+        out,
+        "allowed_origins  {}",
+        if origins.is_empty() {
+            "(same origin only)".to_owned()
+        } else {
+            origins.join(", ")
+        }
+    );
     for (id, w) in &config.webhooks {
         let method = match w.method {
             Method::Post => "POST",
@@ -427,7 +566,13 @@ pub fn summary(config: &Config) -> String {
                 let _ = writeln!(out, "  restart_after  never");
             }
             Some(Restart::After(d)) => {
-                let _ = writeln!(out, "  restart_after  {}", serde_json::to_string(&d).unwrap_or_default().trim_matches('"'));
+                let _ = writeln!(
+                    out,
+                    "  restart_after  {}",
+                    serde_json::to_string(&d)
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                );
             }
         }
     }

@@ -71,10 +71,15 @@ pub fn build(webhook: &Webhook, event: &Event, now_ms: u64) -> Outbound {
     let mut url = webhook.url.clone();
     let mut headers = Vec::new();
     let mut body = None;
-    let header = |v: &str| HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    let header =
+        |v: &str| HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     match webhook.method {
         Method::Post => {
-            headers.push((reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"), false));
+            headers.push((
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+                false,
+            ));
             // A map of strings always serialises.
             body = Some(serde_json::to_string(&fields).expect("a string map serialises"));
         }
@@ -84,16 +89,33 @@ pub fn build(webhook: &Webhook, event: &Event, now_ms: u64) -> Outbound {
             }
         }
     }
-    headers.push((reqwest::header::USER_AGENT, HeaderValue::from_static(concat!("sitehook-relay/", env!("CARGO_PKG_VERSION"))), false));
+    headers.push((
+        reqwest::header::USER_AGENT,
+        HeaderValue::from_static(concat!("sitehook-relay/", env!("CARGO_PKG_VERSION"))),
+        false,
+    ));
     // Standard Webhooks: a stable id per event, so receivers can drop our retries.
     // Event ids are validated to be header-safe when they are accepted.
-    headers.push((HeaderName::from_static("webhook-id"), header(&event.id), false));
-    headers.push((HeaderName::from_static("webhook-timestamp"), header(&(now_ms / 1000).to_string()), false));
+    headers.push((
+        HeaderName::from_static("webhook-id"),
+        header(&event.id),
+        false,
+    ));
+    headers.push((
+        HeaderName::from_static("webhook-timestamp"),
+        header(&(now_ms / 1000).to_string()),
+        false,
+    ));
     // Configured headers last: config validation keeps them off the names above.
     for (name, secret) in &webhook.headers {
         headers.push((name.clone(), secret.expose().clone(), true));
     }
-    Outbound { method: webhook.method, url, headers, body }
+    Outbound {
+        method: webhook.method,
+        url,
+        headers,
+        body,
+    }
 }
 
 /// Delivers stored events until told to stop.
@@ -107,13 +129,23 @@ pub struct Worker {
 
 impl Worker {
     /// A worker over `store`, sending with its own HTTP client.
-    pub fn new(config: Arc<Config>, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             // A redirect would send the secret headers to a URL nobody configured.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .build()?;
-        Ok(Worker { config, store, clock, client, wake: Arc::new(Notify::new()) })
+        Ok(Worker {
+            config,
+            store,
+            clock,
+            client,
+            wake: Arc::new(Notify::new()),
+        })
     }
 
     /// A handle that wakes the worker when new events are stored.
@@ -162,7 +194,11 @@ impl Worker {
     /// wake-up covers new events; the cap covers anything else).
     async fn idle_wait(&self) -> Duration {
         let store = self.store.clone();
-        let next = tokio::task::spawn_blocking(move || store.next_due()).await.ok().and_then(Result::ok).flatten();
+        let next = tokio::task::spawn_blocking(move || store.next_due())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
         let now = self.clock.now_ms();
         let ms = next.map_or(1_000, |at| at.saturating_sub(now).min(1_000));
         Duration::from_millis(ms.max(10))
@@ -171,14 +207,22 @@ impl Worker {
     async fn deliver(&self, job: Job) {
         let event = &job.event;
         let attempt = match self.config.webhooks.get(&event.webhook) {
-            None => self.failed(&job, None, "the webhook is no longer in the relay's config".into()),
+            None => self.failed(
+                &job,
+                None,
+                "the webhook is no longer in the relay's config".into(),
+            ),
             Some(webhook) => self.send(webhook, &job).await,
         };
         match &attempt {
             Attempt::Delivered(status) => {
                 tracing::info!(event = %event.id, webhook = %event.webhook, trigger = %event.trigger, status, "delivered");
             }
-            Attempt::Failed { status, error, next_at } => {
+            Attempt::Failed {
+                status,
+                error,
+                next_at,
+            } => {
                 tracing::warn!(event = %event.id, webhook = %event.webhook, ?status, %error, retry_at = ?next_at, "delivery failed");
             }
         }
@@ -188,8 +232,12 @@ impl Worker {
             Ok(Ok(())) => {}
             // The attempt stays claimed in memory only: after a restart it is made
             // again, which receivers de-duplicate by `webhook-id`.
-            Ok(Err(e)) => tracing::error!(event = %event.id, error = %e, "cannot record the attempt"),
-            Err(e) => tracing::error!(event = %event.id, error = %e, "recording the attempt panicked"),
+            Ok(Err(e)) => {
+                tracing::error!(event = %event.id, error = %e, "cannot record the attempt")
+            }
+            Err(e) => {
+                tracing::error!(event = %event.id, error = %e, "recording the attempt panicked")
+            }
         }
     }
 
@@ -206,10 +254,16 @@ impl Worker {
             request = request.body(body);
         }
         match request.timeout(webhook.timeout).send().await {
-            Ok(response) if response.status().is_success() => Attempt::Delivered(response.status().as_u16()),
+            Ok(response) if response.status().is_success() => {
+                Attempt::Delivered(response.status().as_u16())
+            }
             Ok(response) => {
                 let status = response.status();
-                self.failed(job, Some(status.as_u16()), format!("the webhook answered {status}"))
+                self.failed(
+                    job,
+                    Some(status.as_u16()),
+                    format!("the webhook answered {status}"),
+                )
             }
             // Without the URL: it is in the config already, and may carry a token.
             Err(e) => self.failed(job, None, describe(&e.without_url())),
@@ -218,7 +272,11 @@ impl Worker {
 
     fn failed(&self, job: &Job, status: Option<u16>, error: String) -> Attempt {
         let delay = RETRY_SCHEDULE_MS.get(job.attempts as usize).copied();
-        Attempt::Failed { status, error, next_at: delay.map(|d| self.clock.now_ms() + d) }
+        Attempt::Failed {
+            status,
+            error,
+            next_at: delay.map(|d| self.clock.now_ms() + d),
+        }
     }
 }
 
@@ -272,14 +330,31 @@ headers = {{ "X-Api-Key" = {{ env = "KEY" }} }}
             body,
             serde_json::json!({"profileid":"p-123","email":"ann@example.com","automationid":"A-17","source":"site"})
         );
-        let headers: Vec<(String, String)> =
-            out.headers.iter().map(|(n, v, _)| (n.to_string(), v.to_str().unwrap().to_owned())).collect();
-        let get = |name: &str| headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+        let headers: Vec<(String, String)> = out
+            .headers
+            .iter()
+            .map(|(n, v, _)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        let get = |name: &str| {
+            headers
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(get("webhook-id"), ["ev-1"]);
         assert_eq!(get("webhook-timestamp"), ["1700000000"]);
-        assert_eq!(get("x-api-key"), ["k3y"], "the configured secret, once, not the browser's");
+        assert_eq!(
+            get("x-api-key"),
+            ["k3y"],
+            "the configured secret, once, not the browser's"
+        );
         assert_eq!(get("content-type"), ["application/json"]);
-        assert!(out.headers.iter().any(|(n, _, secret)| n == "x-api-key" && *secret));
+        assert!(
+            out.headers
+                .iter()
+                .any(|(n, _, secret)| n == "x-api-key" && *secret)
+        );
     }
 
     #[test]

@@ -34,8 +34,16 @@ const DEMO_JS: &str = include_str!("../../web/demo/demo.js");
 const DEMO_CSS: &str = include_str!("../../web/demo/demo.css");
 const PAGES: &[(&str, &str, &str)] = &[
     ("/", "Home", include_str!("../../web/demo/pages/home.html")),
-    ("/products/red-shoes", "Red shoes", include_str!("../../web/demo/pages/product.html")),
-    ("/pricing", "Pricing", include_str!("../../web/demo/pages/pricing.html")),
+    (
+        "/products/red-shoes",
+        "Red shoes",
+        include_str!("../../web/demo/pages/product.html"),
+    ),
+    (
+        "/pricing",
+        "Pricing",
+        include_str!("../../web/demo/pages/pricing.html"),
+    ),
 ];
 
 /// How many received requests the receiver keeps (the oldest go first).
@@ -45,7 +53,9 @@ const KEEP: usize = 500;
 /// webhooks send `api_key` as their secret header.
 pub fn config(addr: SocketAddr, data_dir: &Path, api_key: &str) -> Result<Config, ConfigError> {
     let text = RELAY_TOML.replace("{addr}", &addr.to_string());
-    let mut config = Config::from_toml(&text, &|name| (name == API_KEY_ENV).then(|| api_key.to_owned()))?;
+    let mut config = Config::from_toml(&text, &|name| {
+        (name == API_KEY_ENV).then(|| api_key.to_owned())
+    })?;
     config.listen = addr;
     config.data_dir = data_dir.to_owned();
     config.demo = true;
@@ -74,7 +84,10 @@ pub struct Receiver(Arc<Mutex<VecDeque<Received>>>);
 impl Receiver {
     /// What it got, oldest first.
     pub fn requests(&self) -> Vec<Received> {
-        self.0.lock().map(|q| q.iter().cloned().collect()).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn push(&self, r: Received) {
@@ -103,7 +116,15 @@ pub fn router() -> Router<AppState> {
     router
         .route("/demo/config.js", get(|| async { script(CONFIG_JS) }))
         .route("/demo/demo.js", get(|| async { script(DEMO_JS) }))
-        .route("/demo/demo.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], DEMO_CSS) }))
+        .route(
+            "/demo/demo.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    DEMO_CSS,
+                )
+            }),
+        )
         .route("/demo/receiver", get(receiver_page))
         .route("/demo/receiver/requests", get(requests))
         .route("/demo/receiver/clear", post(clear))
@@ -111,13 +132,28 @@ pub fn router() -> Router<AppState> {
 }
 
 fn script(text: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], text).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        text,
+    )
+        .into_response()
 }
 
-async fn record(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn record(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let headers = headers
         .iter()
-        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     state.receiver.push(Received {
         at: SystemClock.now_ms(),
@@ -156,7 +192,11 @@ async fn receiver_page(State(state): State<AppState>) -> Html<String> {
         html.push_str(&escape(&format!("{} {}", r.method, r.uri)));
         html.push_str("</strong><table>");
         for (name, value) in &r.headers {
-            html.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(value)));
+            html.push_str(&format!(
+                "<tr><th>{}</th><td>{}</td></tr>",
+                escape(name),
+                escape(value)
+            ));
         }
         html.push_str("</table>");
         if !r.body.is_empty() {
@@ -165,7 +205,11 @@ async fn receiver_page(State(state): State<AppState>) -> Html<String> {
         html.push_str("</div>");
     }
     let store = state.store.clone();
-    let recent = tokio::task::spawn_blocking(move || store.recent(20)).await.ok().and_then(Result::ok).unwrap_or_default();
+    let recent = tokio::task::spawn_blocking(move || store.recent(20))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     html.push_str(
         "<div class=\"card\"><h2>The relay's outbox</h2><p class=\"hint\">Every event the relay accepted, and what \
          became of it. <em>suppressed</em>: the webhook's <code>restart_after</code> Stop held it back.</p>\
@@ -213,13 +257,19 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let c = config(addr, Path::new("/tmp/demo"), "k").unwrap();
         assert!(c.demo);
-        assert_eq!(c.webhooks["crm-lead"].url.as_str(), "http://127.0.0.1:8080/demo/receiver/hook/crm-lead");
+        assert_eq!(
+            c.webhooks["crm-lead"].url.as_str(),
+            "http://127.0.0.1:8080/demo/receiver/hook/crm-lead"
+        );
         assert_eq!(c.webhooks["crm-lead"].headers[0].1.expose(), "k");
         assert!(!RELAY_TOML.contains(DEFAULT_API_KEY));
     }
 
     #[test]
     fn escape_covers_markup() {
-        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

@@ -34,7 +34,8 @@ impl IntoResponse for Error {
                 tracing::error!(error = %e, "store failure");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "the relay could not store the events; nothing was accepted, retry later".to_owned(),
+                    "the relay could not store the events; nothing was accepted, retry later"
+                        .to_owned(),
                 )
             }
             Error::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, (*m).to_owned()),

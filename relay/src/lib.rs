@@ -45,9 +45,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // reqwest is built without a default crypto provider so that we pick one (ring:
-    // small, no C toolchain surprises). Installing twice (tests) is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto_provider();
 
     let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
     let store = store::SqliteStore::open(&config.data_dir, clock.clone())
@@ -72,6 +70,15 @@ pub async fn run(
     let _ = stop_tx.send(true);
     worker.await.context("the delivery worker panicked")?;
     Ok(())
+}
+
+/// Installs the TLS crypto provider that outbound HTTPS uses. Call it before building
+/// any `reqwest::Client`; calling it again is harmless.
+///
+/// reqwest is built without a default provider so that we pick one: ring, which is
+/// small and needs no C toolchain beyond `cc`.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Completes on Ctrl-C or SIGTERM: the shutdown signal for `main`.

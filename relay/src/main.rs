@@ -51,7 +51,8 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config, listen } => {
             init_logs();
-            let mut config = Config::load(&config).with_context(|| format!("invalid config {}", config.display()))?;
+            let mut config = Config::load(&config)
+                .with_context(|| format!("invalid config {}", config.display()))?;
             if let Some(listen) = listen {
                 config.listen = listen;
             }
@@ -61,14 +62,16 @@ async fn main() -> anyhow::Result<()> {
             sitehook_relay::run(config, listener, sitehook_relay::shutdown_signal()).await
         }
         Command::Check { config: path } => {
-            let config = Config::load(&path).with_context(|| format!("invalid config {}", path.display()))?;
+            let config = Config::load(&path)
+                .with_context(|| format!("invalid config {}", path.display()))?;
             print!("{}", sitehook_relay::config::summary(&config));
             println!("{}: OK", path.display());
             Ok(())
         }
         Command::Demo { listen, data_dir } => {
             init_logs();
-            let api_key = std::env::var(demo::API_KEY_ENV).unwrap_or_else(|_| demo::DEFAULT_API_KEY.to_owned());
+            let api_key = std::env::var(demo::API_KEY_ENV)
+                .unwrap_or_else(|_| demo::DEFAULT_API_KEY.to_owned());
             let temp;
             let data_dir = match data_dir {
                 Some(dir) => dir,
@@ -83,7 +86,9 @@ async fn main() -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             let config = demo::config(addr, &data_dir, &api_key)?;
             if !sitehook_relay::http::snippet::is_built() {
-                eprintln!("warning: this relay was built without the snippet; run `cargo xtask demo` instead");
+                eprintln!(
+                    "warning: this relay was built without the snippet; run `cargo xtask demo` instead"
+                );
             }
             println!(
                 "\n  sitehook demo running\n\n  1. Open  http://{addr}/  (the demo shop; you are signed in as Ann, p-123)\n  \
@@ -92,7 +97,11 @@ async fn main() -> anyhow::Result<()> {
                  only profileid + email, and automationid = A-17. Product pages fire a GET webhook too.\n\n  \
                  The secret header comes from ${} (now {}). Stop with Ctrl-C.\n",
                 demo::API_KEY_ENV,
-                if std::env::var(demo::API_KEY_ENV).is_ok() { "set" } else { "unset: using the demo default" },
+                if std::env::var(demo::API_KEY_ENV).is_ok() {
+                    "set"
+                } else {
+                    "unset: using the demo default"
+                },
             );
             sitehook_relay::run(config, listener, sitehook_relay::shutdown_signal()).await
         }
@@ -117,5 +126,8 @@ fn tempdir() -> anyhow::Result<TempDir> {
 fn init_logs() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }

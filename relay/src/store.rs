@@ -196,7 +196,10 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         // Claims belong to a process that is gone: hand those events out again.
         conn.execute("UPDATE outbox SET claimed = 0 WHERE claimed = 1", [])?;
-        Ok(SqliteStore { conn: Mutex::new(conn), clock })
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            clock,
+        })
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
@@ -220,7 +223,11 @@ impl Store for SqliteStore {
                 outcomes.push(Outcome::Duplicate);
                 continue;
             }
-            let profileid = e.profile.get(sitehook_core::event::PROFILE_ID).cloned().unwrap_or_default();
+            let profileid = e
+                .profile
+                .get(sitehook_core::event::PROFILE_ID)
+                .cloned()
+                .unwrap_or_default();
             let mut outcome = Outcome::Queued;
             if let (Some(restart), true) = (incoming.restart_after, e.is_known()) {
                 let last: Option<u64> = tx
@@ -230,7 +237,9 @@ impl Store for SqliteStore {
                         |row| row.get(0),
                     )
                     .optional()?;
-                let stop = sitehook_core::Stop { restart_after: restart };
+                let stop = sitehook_core::Stop {
+                    restart_after: restart,
+                };
                 if stop.check(last, now).is_err() {
                     outcome = Outcome::Suppressed;
                 } else {
@@ -268,13 +277,16 @@ impl Store for SqliteStore {
                  WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
                  ORDER BY next_at, received_at LIMIT ?2",
             )?;
-            stmt.query_map(params![now, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<_, _>>()?
+            stmt.query_map(params![now, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?
         };
         let mut jobs = Vec::with_capacity(rows.len());
         for (id, json, attempts) in rows {
             tx.execute("UPDATE outbox SET claimed = 1 WHERE id = ?1", [&id])?;
-            let event = serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { id, source })?;
+            let event =
+                serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { id, source })?;
             jobs.push(Job { event, attempts });
         }
         tx.commit()?;
@@ -347,7 +359,10 @@ mod tests {
             id: id.into(),
             trigger: "pricing".into(),
             webhook: "crm".into(),
-            profile: [("profileid".to_owned(), profileid.to_owned())].into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+            profile: [("profileid".to_owned(), profileid.to_owned())]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
             identity: None,
             data: Default::default(),
             page: Page::default(),
@@ -366,54 +381,121 @@ mod tests {
     fn duplicates_are_acknowledged_once() {
         let (_dir, _clock, store) = store();
         let a = event("a", "p1");
-        let one = [Incoming { event: &a, restart_after: None }];
+        let one = [Incoming {
+            event: &a,
+            restart_after: None,
+        }];
         assert_eq!(store.accept(&one).unwrap(), [Outcome::Queued]);
         assert_eq!(store.accept(&one).unwrap(), [Outcome::Duplicate]);
         assert_eq!(store.claim(10).unwrap().len(), 1);
-        assert_eq!(store.claim(10).unwrap().len(), 0, "a claimed event is not handed out twice");
+        assert_eq!(
+            store.claim(10).unwrap().len(),
+            0,
+            "a claimed event is not handed out twice"
+        );
     }
 
     #[test]
     fn server_side_stop_per_profile() {
         let (_dir, clock, store) = store();
         let thirty = Some(Restart::After(Duration::from_millis(30 * DAY)));
-        let (a, b, c, anon1, anon2) = (event("a", "p1"), event("b", "p1"), event("c", "p2"), event("d", ""), event("e", ""));
-        let batch = [&a, &b, &c, &anon1, &anon2].map(|event| Incoming { event, restart_after: thirty });
+        let (a, b, c, anon1, anon2) = (
+            event("a", "p1"),
+            event("b", "p1"),
+            event("c", "p2"),
+            event("d", ""),
+            event("e", ""),
+        );
+        let batch = [&a, &b, &c, &anon1, &anon2].map(|event| Incoming {
+            event,
+            restart_after: thirty,
+        });
         assert_eq!(
             store.accept(&batch).unwrap(),
-            [Outcome::Queued, Outcome::Suppressed, Outcome::Queued, Outcome::Queued, Outcome::Queued],
+            [
+                Outcome::Queued,
+                Outcome::Suppressed,
+                Outcome::Queued,
+                Outcome::Queued,
+                Outcome::Queued
+            ],
             "the second event of p1 is inside the window; anonymous events have no profile to stop"
         );
         clock.advance(30 * DAY);
         let again = event("f", "p1");
-        assert_eq!(store.accept(&[Incoming { event: &again, restart_after: thirty }]).unwrap(), [Outcome::Queued]);
-        let statuses: Vec<_> = store.recent(10).unwrap().into_iter().map(|r| (r.id, r.status)).collect();
-        assert!(statuses.contains(&("b".into(), Status::Suppressed)), "{statuses:?}");
+        assert_eq!(
+            store
+                .accept(&[Incoming {
+                    event: &again,
+                    restart_after: thirty
+                }])
+                .unwrap(),
+            [Outcome::Queued]
+        );
+        let statuses: Vec<_> = store
+            .recent(10)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.status))
+            .collect();
+        assert!(
+            statuses.contains(&("b".into(), Status::Suppressed)),
+            "{statuses:?}"
+        );
     }
 
     #[test]
     fn attempts_retry_and_dead_letter() {
         let (dir, clock, store) = store();
         let a = event("a", "p1");
-        store.accept(&[Incoming { event: &a, restart_after: None }]).unwrap();
+        store
+            .accept(&[Incoming {
+                event: &a,
+                restart_after: None,
+            }])
+            .unwrap();
         let job = store.claim(1).unwrap().pop().unwrap();
         assert_eq!(job.attempts, 0);
         let retry_at = clock.now_ms() + 5_000;
         store
-            .record("a", &Attempt::Failed { status: Some(500), error: "500".into(), next_at: Some(retry_at) })
+            .record(
+                "a",
+                &Attempt::Failed {
+                    status: Some(500),
+                    error: "500".into(),
+                    next_at: Some(retry_at),
+                },
+            )
             .unwrap();
         assert!(store.claim(1).unwrap().is_empty(), "not due yet");
         assert_eq!(store.next_due().unwrap(), Some(retry_at));
         clock.advance(5_000);
         let job = store.claim(1).unwrap().pop().unwrap();
         assert_eq!(job.attempts, 1);
-        store.record("a", &Attempt::Failed { status: None, error: "refused".into(), next_at: None }).unwrap();
+        store
+            .record(
+                "a",
+                &Attempt::Failed {
+                    status: None,
+                    error: "refused".into(),
+                    next_at: None,
+                },
+            )
+            .unwrap();
         let r = &store.recent(1).unwrap()[0];
-        assert_eq!((r.status, r.attempts, r.last_error.as_deref()), (Status::Failed, 2, Some("refused")));
+        assert_eq!(
+            (r.status, r.attempts, r.last_error.as_deref()),
+            (Status::Failed, 2, Some("refused"))
+        );
 
         // Claims do not survive a restart: the event is handed out again.
         let b = event("b", "p2");
-        store.accept(&[Incoming { event: &b, restart_after: None }]).unwrap();
+        store
+            .accept(&[Incoming {
+                event: &b,
+                restart_after: None,
+            }])
+            .unwrap();
         assert_eq!(store.claim(5).unwrap().len(), 1);
         drop(store);
         let reopened = SqliteStore::open(dir.path(), clock.clone()).unwrap();

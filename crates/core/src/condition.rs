@@ -94,9 +94,9 @@ impl Condition {
     /// pruned to what the triggers need. `None` means "the whole history".
     pub fn lookback(&self) -> Option<u64> {
         match self {
-            Condition::All(cs) | Condition::Any(cs) => {
-                cs.iter().try_fold(0, |max, c| c.lookback().map(|l| max.max(l)))
-            }
+            Condition::All(cs) | Condition::Any(cs) => cs
+                .iter()
+                .try_fold(0, |max, c| c.lookback().map(|l| max.max(l))),
             Condition::Not(c) => c.lookback(),
             Condition::Path(_) => Some(0),
             Condition::Count(count) => {
@@ -139,7 +139,10 @@ impl Count {
             if visit.at < since {
                 break;
             }
-            let matches = self.of.as_ref().is_none_or(|of| of.eval(Scope { visit, ..scope }));
+            let matches = self
+                .of
+                .as_ref()
+                .is_none_or(|of| of.eval(Scope { visit, ..scope }));
             if matches {
                 seen += 1;
                 if seen >= self.at_least {
@@ -165,7 +168,10 @@ mod tests {
         History::from_visits(
             visits
                 .iter()
-                .map(|&(at, path)| Visit { at, path: path.into() })
+                .map(|&(at, path)| Visit {
+                    at,
+                    path: path.into(),
+                })
                 .collect(),
         )
     }
@@ -176,9 +182,21 @@ mod tests {
             (r#"{"path":{"equals":"/pricing"}}"#, "/pricing", true),
             (r#"{"path":{"equals":"/pricing"}}"#, "/pricing/", false),
             (r#"{"path":{"equals":"/pricing"}}"#, "/Pricing", false),
-            (r#"{"path":{"startsWith":"/pricing"}}"#, "/pricing/team", true),
-            (r#"{"path":{"startsWith":"/pricing"}}"#, "/about/pricing", false),
-            (r#"{"path":{"contains":"shoe"}}"#, "/products/shoes-red", true),
+            (
+                r#"{"path":{"startsWith":"/pricing"}}"#,
+                "/pricing/team",
+                true,
+            ),
+            (
+                r#"{"path":{"startsWith":"/pricing"}}"#,
+                "/about/pricing",
+                false,
+            ),
+            (
+                r#"{"path":{"contains":"shoe"}}"#,
+                "/products/shoes-red",
+                true,
+            ),
             (r#"{"path":{"contains":"shoe"}}"#, "/products/hats", false),
             (r#"{"all":[]}"#, "/", true),
             (r#"{"any":[]}"#, "/", false),
@@ -196,36 +214,97 @@ mod tests {
             ),
         ];
         for (json, path, want) in cases {
-            let visit = Visit { at: 0, path: path.into() };
+            let visit = Visit {
+                at: 0,
+                path: path.into(),
+            };
             let history = History::default();
-            let got = cond(json).eval(Scope { now: 0, visit: &visit, history: &history });
+            let got = cond(json).eval(Scope {
+                now: 0,
+                visit: &visit,
+                history: &history,
+            });
             assert_eq!(got, want, "{json} on {path}");
         }
     }
 
     #[test]
     fn count_within_window_edges() {
-        let pricing3 = r#"{"count":{"of":{"path":{"startsWith":"/pricing"}},"atLeast":3,"within":"7d"}}"#;
+        let pricing3 =
+            r#"{"count":{"of":{"path":{"startsWith":"/pricing"}},"atLeast":3,"within":"7d"}}"#;
         let now = 100 * DAY;
         let cases: &[(&str, &[(u64, &str)], bool)] = &[
             // Three views inside the window, the current one included.
-            (pricing3, &[(now - DAY, "/pricing"), (now - 1, "/pricing"), (now, "/pricing")], true),
+            (
+                pricing3,
+                &[
+                    (now - DAY, "/pricing"),
+                    (now - 1, "/pricing"),
+                    (now, "/pricing"),
+                ],
+                true,
+            ),
             // Exactly at the window's edge still counts...
-            (pricing3, &[(now - 7 * DAY, "/pricing"), (now - 1, "/pricing"), (now, "/pricing")], true),
+            (
+                pricing3,
+                &[
+                    (now - 7 * DAY, "/pricing"),
+                    (now - 1, "/pricing"),
+                    (now, "/pricing"),
+                ],
+                true,
+            ),
             // ...one millisecond earlier does not.
-            (pricing3, &[(now - 7 * DAY - 1, "/pricing"), (now - 1, "/pricing"), (now, "/pricing")], false),
+            (
+                pricing3,
+                &[
+                    (now - 7 * DAY - 1, "/pricing"),
+                    (now - 1, "/pricing"),
+                    (now, "/pricing"),
+                ],
+                false,
+            ),
             // Views of other pages do not count.
-            (pricing3, &[(now - 2, "/pricing"), (now - 1, "/home"), (now, "/pricing")], false),
+            (
+                pricing3,
+                &[(now - 2, "/pricing"), (now - 1, "/home"), (now, "/pricing")],
+                false,
+            ),
             // Views from the future (a clock that stepped back) are ignored.
-            (pricing3, &[(now - 2, "/pricing"), (now, "/pricing"), (now + 5, "/pricing")], false),
+            (
+                pricing3,
+                &[
+                    (now - 2, "/pricing"),
+                    (now, "/pricing"),
+                    (now + 5, "/pricing"),
+                ],
+                false,
+            ),
             // Without `of`, every view counts; without `within`, all history.
-            (r#"{"count":{"atLeast":2}}"#, &[(1, "/a"), (now, "/b")], true),
-            (r#"{"count":{"atLeast":3}}"#, &[(1, "/a"), (now, "/b")], false),
+            (
+                r#"{"count":{"atLeast":2}}"#,
+                &[(1, "/a"), (now, "/b")],
+                true,
+            ),
+            (
+                r#"{"count":{"atLeast":3}}"#,
+                &[(1, "/a"), (now, "/b")],
+                false,
+            ),
         ];
         for (json, visits, want) in cases {
             let history = history(visits);
-            let visit = history.visits().iter().rfind(|v| v.at <= now).unwrap().clone();
-            let got = cond(json).eval(Scope { now, visit: &visit, history: &history });
+            let visit = history
+                .visits()
+                .iter()
+                .rfind(|v| v.at <= now)
+                .unwrap()
+                .clone();
+            let got = cond(json).eval(Scope {
+                now,
+                visit: &visit,
+                history: &history,
+            });
             assert_eq!(got, *want, "{json} over {visits:?}");
         }
     }
@@ -240,7 +319,10 @@ mod tests {
                 r#"{"any":[{"count":{"atLeast":1,"within":"1d"}},{"not":{"count":{"atLeast":2,"within":"3d"}}}]}"#,
                 Some(3 * DAY),
             ),
-            (r#"{"all":[{"count":{"atLeast":1,"within":"1d"}},{"count":{"atLeast":1}}]}"#, None),
+            (
+                r#"{"all":[{"count":{"atLeast":1,"within":"1d"}},{"count":{"atLeast":1}}]}"#,
+                None,
+            ),
         ];
         for (json, want) in cases {
             assert_eq!(cond(json).lookback(), want, "{json}");
@@ -251,8 +333,16 @@ mod tests {
     fn rejects_unknown_operators_and_zero_counts() {
         assert!(serde_json::from_str::<Condition>(r#"{"path":{"startWith":"/p"}}"#).is_err());
         assert!(serde_json::from_str::<Condition>(r#"{"paht":{"equals":"/p"}}"#).is_err());
-        assert!(serde_json::from_str::<Condition>(r#"{"count":{"atLeast":1,"whithin":"1d"}}"#).is_err());
-        assert_eq!(cond(r#"{"count":{"atLeast":0}}"#).validate(), Err("count.atLeast must be 1 or more"));
-        assert_eq!(cond(r#"{"not":{"count":{"atLeast":0}}}"#).validate(), Err("count.atLeast must be 1 or more"));
+        assert!(
+            serde_json::from_str::<Condition>(r#"{"count":{"atLeast":1,"whithin":"1d"}}"#).is_err()
+        );
+        assert_eq!(
+            cond(r#"{"count":{"atLeast":0}}"#).validate(),
+            Err("count.atLeast must be 1 or more")
+        );
+        assert_eq!(
+            cond(r#"{"not":{"count":{"atLeast":0}}}"#).validate(),
+            Err("count.atLeast must be 1 or more")
+        );
     }
 }

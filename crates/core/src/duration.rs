@@ -33,7 +33,8 @@ impl Duration {
     /// The error is a fixed sentence rather than a formatted one: it is shown next to
     /// the offending key by the caller, and fixed strings keep the wasm small.
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        const HINT: &str = "expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"";
+        const HINT: &str =
+            "expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"";
         let text = text.trim();
         let Some(unit) = text.chars().last() else {
             return Err(HINT);
@@ -110,7 +111,11 @@ mod tests {
 
     #[test]
     fn serialises_in_the_largest_whole_unit() {
-        for (ms, want) in [(7 * DAY, "\"1w\""), (36 * HOUR, "\"36h\""), (90 * SECOND, "\"90s\"")] {
+        for (ms, want) in [
+            (7 * DAY, "\"1w\""),
+            (36 * HOUR, "\"36h\""),
+            (90 * SECOND, "\"90s\""),
+        ] {
             let got = serde_json::to_string(&Duration::from_millis(ms)).unwrap();
             assert_eq!(got, want, "serialising {ms} ms");
         }

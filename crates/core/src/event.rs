@@ -109,7 +109,11 @@ impl Event {
         check_id("webhook", &self.webhook)?;
         check_fields("profile", &self.profile)?;
         check_fields("data", &self.data)?;
-        check_len("identity", self.identity.as_deref().unwrap_or(""), limits::VALUE)?;
+        check_len(
+            "identity",
+            self.identity.as_deref().unwrap_or(""),
+            limits::VALUE,
+        )?;
         check_len("page.url", &self.page.url, limits::URL)?;
         check_len("page.referrer", &self.page.referrer, limits::URL)?;
         check_len("page.title", &self.page.title, limits::VALUE)
@@ -118,7 +122,9 @@ impl Event {
 
 /// Whether a profile is known: it has a non-empty `profileid`.
 pub fn is_known(profile: &BTreeMap<String, String>) -> bool {
-    profile.get(PROFILE_ID).is_some_and(|id| !id.trim().is_empty())
+    profile
+        .get(PROFILE_ID)
+        .is_some_and(|id| !id.trim().is_empty())
 }
 
 fn check_id(field: &str, id: &str) -> Result<(), String> {
@@ -126,8 +132,13 @@ fn check_id(field: &str, id: &str) -> Result<(), String> {
         return Err(format!("{field}: must not be empty"));
     }
     check_len(field, id, limits::ID)?;
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')) {
-        return Err(format!("{field}: only letters, digits and - _ . : are allowed"));
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    {
+        return Err(format!(
+            "{field}: only letters, digits and - _ . : are allowed"
+        ));
     }
     Ok(())
 }
@@ -177,15 +188,34 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let long = "x".repeat(limits::VALUE + 1);
-        let many: BTreeMap<String, String> = (0..=limits::FIELDS).map(|i| (format!("k{i}"), "v".into())).collect();
+        let many: BTreeMap<String, String> = (0..=limits::FIELDS)
+            .map(|i| (format!("k{i}"), "v".into()))
+            .collect();
         type Edit = Box<dyn Fn(&mut Event)>;
         let cases: Vec<(Edit, &str)> = vec![
             (Box::new(|e| e.id.clear()), "id: must not be empty"),
-            (Box::new(|e| e.trigger = "a b".into()), "trigger: only letters, digits and - _ . : are allowed"),
-            (Box::new(|e| e.webhook = "w".repeat(65)), "webhook: longer than 64 bytes"),
-            (Box::new(move |e| { e.profile.insert("email".into(), long.clone()); }), "profile.email: longer than 1024 bytes"),
-            (Box::new(move |e| e.data = many.clone()), "data: more than 32 fields"),
-            (Box::new(|e| e.page.url = "u".repeat(limits::URL + 1)), "page.url: longer than 2048 bytes"),
+            (
+                Box::new(|e| e.trigger = "a b".into()),
+                "trigger: only letters, digits and - _ . : are allowed",
+            ),
+            (
+                Box::new(|e| e.webhook = "w".repeat(65)),
+                "webhook: longer than 64 bytes",
+            ),
+            (
+                Box::new(move |e| {
+                    e.profile.insert("email".into(), long.clone());
+                }),
+                "profile.email: longer than 1024 bytes",
+            ),
+            (
+                Box::new(move |e| e.data = many.clone()),
+                "data: more than 32 fields",
+            ),
+            (
+                Box::new(|e| e.page.url = "u".repeat(limits::URL + 1)),
+                "page.url: longer than 2048 bytes",
+            ),
         ];
         for (edit, want) in cases {
             let mut e = event(GOOD).unwrap();
@@ -196,12 +226,16 @@ mod tests {
 
     #[test]
     fn unknown_and_missing_fields_are_errors() {
-        assert!(event(r#"{"id":"a","trigger":"t","webhook":"w","page":{"url":"u"}}"#)
-            .unwrap_err()
-            .contains("missing field `at`"));
-        assert!(event(&GOOD.replace("\"at\":1", "\"at\":1,\"url\":\"https://evil\""))
-            .unwrap_err()
-            .contains("unknown field `url`"));
+        assert!(
+            event(r#"{"id":"a","trigger":"t","webhook":"w","page":{"url":"u"}}"#)
+                .unwrap_err()
+                .contains("missing field `at`")
+        );
+        assert!(
+            event(&GOOD.replace("\"at\":1", "\"at\":1,\"url\":\"https://evil\""))
+                .unwrap_err()
+                .contains("unknown field `url`")
+        );
         let anonymous = event(&GOOD.replace("\"profileid\":\"p-123\",", "")).unwrap();
         assert!(!anonymous.is_known());
     }

@@ -83,7 +83,10 @@ mod tests {
     use super::*;
 
     fn visit(at: u64, path: &str) -> Visit {
-        Visit { at, path: path.into() }
+        Visit {
+            at,
+            path: path.into(),
+        }
     }
 
     #[test]
@@ -96,7 +99,10 @@ mod tests {
         assert_eq!(h.visits()[0].at, 5, "the oldest visits are dropped first");
         h.push(visit(3, "/late-clock"));
         let times: Vec<u64> = h.visits().iter().map(|v| v.at).collect();
-        assert!(times.windows(2).all(|w| w[0] <= w[1]), "not sorted: {times:?}");
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "not sorted: {times:?}"
+        );
     }
 
     #[test]

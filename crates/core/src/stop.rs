@@ -28,9 +28,9 @@ impl<'de> Deserialize<'de> for Restart {
         if text.trim() == "never" {
             return Ok(Restart::Never);
         }
-        Duration::parse(&text)
-            .map(Restart::After)
-            .map_err(|_| serde::de::Error::custom("expected \"never\" or a duration such as \"30d\""))
+        Duration::parse(&text).map(Restart::After).map_err(|_| {
+            serde::de::Error::custom("expected \"never\" or a duration such as \"30d\"")
+        })
     }
 }
 
@@ -45,7 +45,11 @@ impl Stop {
             Restart::Never => Err(None),
             Restart::After(d) => {
                 let again = last.saturating_add(d.as_millis());
-                if now >= again { Ok(()) } else { Err(Some(again)) }
+                if now >= again {
+                    Ok(())
+                } else {
+                    Err(Some(again))
+                }
             }
         }
     }
@@ -69,20 +73,36 @@ mod tests {
         let cases = [
             (thirty, None, t0, Ok(())),
             (thirty, Some(t0), t0, Err(Some(t0 + 30 * DAY))),
-            (thirty, Some(t0), t0 + 30 * DAY - 1, Err(Some(t0 + 30 * DAY))),
+            (
+                thirty,
+                Some(t0),
+                t0 + 30 * DAY - 1,
+                Err(Some(t0 + 30 * DAY)),
+            ),
             (thirty, Some(t0), t0 + 30 * DAY, Ok(())),
             (never, None, t0, Ok(())),
             (never, Some(t0), t0 + 10_000 * DAY, Err(None)),
         ];
         for (stop, last, now, want) in cases {
-            assert_eq!(stop.check(last, now), want, "{stop:?} last={last:?} now={now}");
+            assert_eq!(
+                stop.check(last, now),
+                want,
+                "{stop:?} last={last:?} now={now}"
+            );
         }
     }
 
     #[test]
     fn rejects_bad_restart() {
-        for json in [r#"{"restartAfter":"soon"}"#, r#"{"restartAfter":30}"#, r#"{"restart":"30d"}"#] {
-            assert!(serde_json::from_str::<Stop>(json).is_err(), "{json} was accepted");
+        for json in [
+            r#"{"restartAfter":"soon"}"#,
+            r#"{"restartAfter":30}"#,
+            r#"{"restart":"30d"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<Stop>(json).is_err(),
+                "{json} was accepted"
+            );
         }
     }
 }

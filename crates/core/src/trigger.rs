@@ -104,7 +104,13 @@ impl Trigger {
     ///
     /// `known` says whether the visitor has a known profile; `last_fired` is when this
     /// trigger last fired for this profile, if ever.
-    pub fn decide(&self, event: &str, scope: Scope<'_>, known: bool, last_fired: Option<u64>) -> Decision {
+    pub fn decide(
+        &self,
+        event: &str,
+        scope: Scope<'_>,
+        known: bool,
+        last_fired: Option<u64>,
+    ) -> Decision {
         if self.on != event {
             return Decision::OtherEvent;
         }
@@ -163,24 +169,51 @@ mod tests {
         let t = trigger(PRICING);
         let anyone = trigger(r#"{"id":"a","audience":"anyone","webhook":"w"}"#);
         let now = 50 * DAY;
-        let three: Vec<Visit> = (0..3).map(|i| Visit { at: now - i, path: "/pricing".into() }).collect();
+        let three: Vec<Visit> = (0..3)
+            .map(|i| Visit {
+                at: now - i,
+                path: "/pricing".into(),
+            })
+            .collect();
         let two = &three[..2];
         let cases: &[(&Trigger, &str, &[Visit], bool, Option<u64>, Decision)] = &[
             (&t, "page_view", &three, true, None, Decision::Fire),
             (&t, "page_view", two, true, None, Decision::NoMatch),
             (&t, "page_view", &three, false, None, Decision::Anonymous),
             (&t, "item_view", &three, true, None, Decision::OtherEvent),
-            (&t, "page_view", &three, true, Some(now - DAY), Decision::Stopped(Some(now + 29 * DAY))),
-            (&t, "page_view", &three, true, Some(now - 30 * DAY), Decision::Fire),
+            (
+                &t,
+                "page_view",
+                &three,
+                true,
+                Some(now - DAY),
+                Decision::Stopped(Some(now + 29 * DAY)),
+            ),
+            (
+                &t,
+                "page_view",
+                &three,
+                true,
+                Some(now - 30 * DAY),
+                Decision::Fire,
+            ),
             (&anyone, "page_view", two, false, None, Decision::Fire),
             (&anyone, "page_view", two, false, Some(now), Decision::Fire),
         ];
         for (trigger, event, visits, known, last, want) in cases {
             let history = History::from_visits(visits.to_vec());
             let visit = history.visits().last().unwrap();
-            let scope = Scope { now, visit, history: &history };
+            let scope = Scope {
+                now,
+                visit,
+                history: &history,
+            };
             let got = trigger.decide(event, scope, *known, *last);
-            assert_eq!(got, *want, "{} on {event}, known={known}, last={last:?}", trigger.id);
+            assert_eq!(
+                got, *want,
+                "{} on {event}, known={known}, last={last:?}",
+                trigger.id
+            );
         }
     }
 
@@ -188,14 +221,29 @@ mod tests {
     fn validation_names_the_field() {
         let cases = [
             (r#"{"id":"","webhook":"w"}"#, "id: must not be empty"),
-            (r#"{"id":"x","webhook":" "}"#, "webhook: must name a webhook from the relay's config"),
-            (r#"{"id":"x","webhook":"w","on":""}"#, "on: must name an event such as \"page_view\""),
-            (r#"{"id":"x","webhook":"w","if":{"count":{"atLeast":0}}}"#, "count.atLeast must be 1 or more"),
+            (
+                r#"{"id":"x","webhook":" "}"#,
+                "webhook: must name a webhook from the relay's config",
+            ),
+            (
+                r#"{"id":"x","webhook":"w","on":""}"#,
+                "on: must name an event such as \"page_view\"",
+            ),
+            (
+                r#"{"id":"x","webhook":"w","if":{"count":{"atLeast":0}}}"#,
+                "count.atLeast must be 1 or more",
+            ),
         ];
         for (json, want) in cases {
             assert_eq!(trigger(json).validate(), Err(want), "{json}");
         }
-        assert!(serde_json::from_str::<Trigger>(r#"{"id":"x","webhook":"w","audiance":"anyone"}"#).is_err());
-        assert!(serde_json::from_str::<Trigger>(r#"{"id":"x","webhook":"w","audience":"everyone"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Trigger>(r#"{"id":"x","webhook":"w","audiance":"anyone"}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<Trigger>(r#"{"id":"x","webhook":"w","audience":"everyone"}"#)
+                .is_err()
+        );
     }
 }

@@ -109,11 +109,20 @@ fn triggers(raw: &JsValue) -> Vec<Trigger> {
             }
         };
         let parsed = serde_wasm_bindgen::from_value::<Trigger>(item)
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                // The error is a JS `Error`; its text starts with "Error: ".
+                let text = e.to_string();
+                text.strip_prefix("Error: ")
+                    .map(str::to_owned)
+                    .unwrap_or(text)
+            })
             .and_then(|t| t.validate().map(|()| t).map_err(str::to_owned));
         match parsed {
             Ok(t) if out.iter().any(|o| o.id == t.id) => {
-                warn_trigger(&name, "another trigger has the same id; this one is ignored");
+                warn_trigger(
+                    &name,
+                    "another trigger has the same id; this one is ignored",
+                );
             }
             Ok(t) => out.push(t),
             Err(why) => warn_trigger(&name, &why),
@@ -128,7 +137,9 @@ fn profile(raw: &JsValue) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     if !raw.is_object() {
         if !raw.is_undefined() && !raw.is_null() {
-            warn("profile must be an object such as { profileid: \"p-123\", email: \"ann@example.com\" }");
+            warn(
+                "profile must be an object such as { profileid: \"p-123\", email: \"ann@example.com\" }",
+            );
         }
         return out;
     }
@@ -140,7 +151,9 @@ fn profile(raw: &JsValue) -> BTreeMap<String, String> {
         let text = if let Some(s) = value.as_string() {
             Some(s)
         } else if value.as_f64().is_some() || value.as_bool().is_some() {
-            js_sys::JSON::stringify(&value).ok().and_then(|s| s.as_string())
+            js_sys::JSON::stringify(&value)
+                .ok()
+                .and_then(|s| s.as_string())
         } else {
             None
         };

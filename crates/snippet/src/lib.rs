@@ -45,7 +45,10 @@ pub fn start(script_base: &str) {
 fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str) {
     let location = window.location();
     let now = js_sys::Date::now() as u64;
-    let visit = Visit { at: now, path: location.pathname().unwrap_or_default() };
+    let visit = Visit {
+        at: now,
+        path: location.pathname().unwrap_or_default(),
+    };
     let store = storage::Store::open(window, config.profile_id());
 
     let mut history = store.history();
@@ -61,7 +64,11 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
     let mut trace = trace::Trace::new(&visit.path, config.debug);
     let mut events = Vec::new();
     for trigger in &config.triggers {
-        let scope = Scope { now, visit: &visit, history: &history };
+        let scope = Scope {
+            now,
+            visit: &visit,
+            history: &history,
+        };
         let decision = trigger.decide(PAGE_VIEW, scope, known, stops.get(&trigger.id).copied());
         trace.record(&trigger.id, decision);
         if decision == Decision::Fire {

@@ -6,7 +6,9 @@ use wasm_bindgen::JsValue;
 /// Posts the events as one batch. `text/plain` keeps it a CORS "simple" request (no
 /// preflight), and `keepalive` lets it finish when the visitor navigates away.
 pub async fn events(url: &str, events: &[Event]) -> Result<(), String> {
-    let batch = EventBatch { events: events.to_vec() };
+    let batch = EventBatch {
+        events: events.to_vec(),
+    };
     let body = js_sys::JSON::stringify(&crate::storage::to_js(&batch))
         .map_err(|_| String::from("the events could not be encoded"))?;
     let init = web_sys::RequestInit::new();
@@ -15,7 +17,9 @@ pub async fn events(url: &str, events: &[Event]) -> Result<(), String> {
     // web-sys has no setter for `keepalive` yet; it is a plain dictionary member.
     let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_error)?;
-    let _ = request.headers().set("content-type", "text/plain;charset=UTF-8");
+    let _ = request
+        .headers()
+        .set("content-type", "text/plain;charset=UTF-8");
     let response = gloo_net::http::Request::from(request)
         .send()
         .await

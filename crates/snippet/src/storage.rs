@@ -26,7 +26,10 @@ pub struct Store {
 impl Store {
     /// Opens the storage for `profile_id` (`""` for an anonymous visitor).
     pub fn open(window: &web_sys::Window, profile_id: &str) -> Self {
-        Store { storage: window.local_storage().ok().flatten(), profile: profile_id.to_owned() }
+        Store {
+            storage: window.local_storage().ok().flatten(),
+            profile: profile_id.to_owned(),
+        }
     }
 
     /// The stored history, repaired; empty when missing or unreadable.
@@ -70,7 +73,10 @@ impl Store {
         let Ok(value) = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) else {
             return;
         };
-        if let Some(text) = js_sys::JSON::stringify(&value).ok().and_then(|s| s.as_string()) {
+        if let Some(text) = js_sys::JSON::stringify(&value)
+            .ok()
+            .and_then(|s| s.as_string())
+        {
             // A full quota is not the page's problem: the next view starts from less.
             let _ = storage.set_item(&self.key(prefix), &text);
         }

@@ -38,7 +38,12 @@ pub struct TriggerResult {
 impl Trace {
     /// An empty trace for a page view of `path`.
     pub fn new(path: &str, debug: bool) -> Self {
-        Trace { path: path.to_owned(), consent: true, debug, ..Trace::default() }
+        Trace {
+            path: path.to_owned(),
+            consent: true,
+            debug,
+            ..Trace::default()
+        }
     }
 
     /// The trace of a page where consent was withheld.
@@ -57,7 +62,10 @@ impl Trace {
             line.push_str(decision.as_str());
             web_sys::console::log_1(&JsValue::from_str(&line));
         }
-        self.triggers.push(TriggerResult { id: id.to_owned(), result: decision.as_str() });
+        self.triggers.push(TriggerResult {
+            id: id.to_owned(),
+            result: decision.as_str(),
+        });
     }
 }
 

@@ -37,7 +37,10 @@ struct RawBatch {
     events: Vec<serde_json::Value>,
 }
 
-async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
+async fn ingest(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(MAX_BODY),
         _ => Error::BadRequest(e.body_text()),
@@ -49,7 +52,9 @@ async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejectio
         return Err(Error::BadRequest("events: the list is empty".into()));
     }
     if batch.events.len() > MAX_EVENTS {
-        return Err(Error::BadRequest(format!("events: more than {MAX_EVENTS} in one request")));
+        return Err(Error::BadRequest(format!(
+            "events: more than {MAX_EVENTS} in one request"
+        )));
     }
 
     let mut response = IngestResponse::default();
@@ -71,28 +76,41 @@ async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejectio
         let outcomes = tokio::task::spawn_blocking(move || {
             let incoming: Vec<Incoming<'_>> = good
                 .iter()
-                .map(|event| Incoming { event, restart_after: config.webhooks[&event.webhook].restart_after })
+                .map(|event| Incoming {
+                    event,
+                    restart_after: config.webhooks[&event.webhook].restart_after,
+                })
                 .collect();
-            store.accept(&incoming).map(|o| (good.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), o))
+            store
+                .accept(&incoming)
+                .map(|o| (good.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), o))
         })
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "storing events panicked");
-            Error::Unavailable("the relay could not store the events; nothing was accepted, retry later")
+            Error::Unavailable(
+                "the relay could not store the events; nothing was accepted, retry later",
+            )
         })??;
         let (ids, outcomes) = outcomes;
         for (id, outcome) in ids.into_iter().zip(outcomes) {
             match outcome {
                 Outcome::Queued => tracing::info!(event = %id, "event accepted"),
                 Outcome::Duplicate => tracing::info!(event = %id, "duplicate event acknowledged"),
-                Outcome::Suppressed => tracing::info!(event = %id, "event suppressed by the webhook's restart_after"),
+                Outcome::Suppressed => {
+                    tracing::info!(event = %id, "event suppressed by the webhook's restart_after")
+                }
             }
             response.accepted.push(id);
         }
         state.wake.notify_one();
     }
 
-    let status = if response.accepted.is_empty() { StatusCode::BAD_REQUEST } else { StatusCode::ACCEPTED };
+    let status = if response.accepted.is_empty() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::ACCEPTED
+    };
     let mut body = serde_json::to_value(&response).expect("a response serialises");
     if response.accepted.is_empty() {
         body["error"] = "no event was accepted: see `rejected`".into();
@@ -105,7 +123,10 @@ fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, String> {
     let event: Event = serde_json::from_value(raw).map_err(|e| e.to_string())?;
     event.validate()?;
     if !state.config.webhooks.contains_key(&event.webhook) {
-        return Err(format!("webhook: {:?} is not configured on this relay", event.webhook));
+        return Err(format!(
+            "webhook: {:?} is not configured on this relay",
+            event.webhook
+        ));
     }
     Ok(event)
 }

@@ -31,7 +31,12 @@ pub struct AppState {
 impl AppState {
     /// State over a config, a store, and the worker's wake-up handle.
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>, wake: Arc<Notify>) -> Self {
-        AppState { config, store, wake, receiver: demo::Receiver::default() }
+        AppState {
+            config,
+            store,
+            wake,
+            receiver: demo::Receiver::default(),
+        }
     }
 }
 

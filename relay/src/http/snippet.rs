@@ -14,7 +14,8 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/snippet.rs"));
 }
 
-const NOT_BUILT: &str = "the snippet is not built into this relay: run `cargo xtask dist`, then rebuild the relay";
+const NOT_BUILT: &str =
+    "the snippet is not built into this relay: run `cargo xtask dist`, then rebuild the relay";
 
 /// The snippet routes.
 pub fn router() -> Router<AppState> {
@@ -41,7 +42,10 @@ fn serve(bytes: Option<&'static [u8]>, content_type: &'static str) -> Result<Res
     // The names are not content-hashed yet, so caches must revalidate soon after a
     // new relay version is deployed.
     Ok((
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")],
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
         bytes,
     )
         .into_response())

@@ -1,0 +1,124 @@
+//! Builds the optimised snippet: cargo (size profile) → wasm-bindgen (no-modules
+//! glue) → wasm-opt -Oz → the loader wrapped around the glue → `web/dist/`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context as _;
+
+use crate::tools;
+
+/// Builds the snippet into `web/dist/` and prints its sizes.
+pub fn build(root: &Path) -> anyhow::Result<()> {
+    tools::wasm_target()?;
+    let wasm_bindgen = tools::wasm_bindgen(root)?;
+    let target = target_dir(root);
+    let wasm_opt = tools::wasm_opt(&target)?;
+
+    eprintln!("xtask: building the snippet (wasm32, size profile)…");
+    tools::run(Command::new(tools::cargo()).current_dir(root).args([
+        "build",
+        "--quiet",
+        "-p",
+        "sitehook-snippet",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let raw = target.join("wasm32-unknown-unknown/wasm-release/sitehook_snippet.wasm");
+    let work = target.join("snippet");
+    std::fs::create_dir_all(&work)?;
+    tools::run(
+        Command::new(&wasm_bindgen)
+            .args([
+                "--target",
+                "no-modules",
+                "--no-typescript",
+                "--out-name",
+                "sitehook",
+                "--out-dir",
+            ])
+            .arg(&work)
+            .arg(&raw),
+    )?;
+    let optimised = work.join("sitehook.opt.wasm");
+    let input = std::fs::read(work.join("sitehook_bg.wasm"))?;
+    let last_input = work.join("sitehook.opt.input.wasm");
+    // wasm-opt takes seconds; skip it when its input has not changed.
+    let fresh = optimised.is_file() && std::fs::read(&last_input).is_ok_and(|last| last == input);
+    if !fresh {
+        tools::run(
+            Command::new(&wasm_opt)
+                .args(["-Oz", "--strip-debug", "--strip-producers"])
+                .arg(work.join("sitehook_bg.wasm"))
+                .arg("-o")
+                .arg(&optimised),
+        )?;
+        std::fs::write(&last_input, &input)?;
+    }
+
+    let glue = std::fs::read_to_string(work.join("sitehook.js"))?;
+    let loader = std::fs::read_to_string(root.join("web/loader.js"))?;
+    let js = loader.replacen("/*@GLUE@*/", &glue, 1);
+    anyhow::ensure!(
+        js.len() > loader.len(),
+        "web/loader.js lost its /*@GLUE@*/ marker"
+    );
+    let wasm = std::fs::read(&optimised)?;
+
+    let dist = root.join("web/dist");
+    std::fs::create_dir_all(&dist)?;
+    let mut files = Vec::new();
+    for (name, bytes) in [
+        ("sitehook.js", js.as_bytes()),
+        ("sitehook_bg.wasm", &wasm[..]),
+    ] {
+        write_if_changed(&dist.join(name), bytes)?;
+        files.push((name.to_owned(), bytes.len(), gzip_len(bytes)));
+    }
+    let (raw_total, gz_total) = files.iter().fold((0, 0), |(r, g), f| (r + f.1, g + f.2));
+    eprintln!("xtask: web/dist/");
+    for (name, raw, gz) in &files {
+        eprintln!(
+            "  {name:<18} {:>8.1} KB raw {:>8.1} KB gzip",
+            kb(*raw),
+            kb(*gz)
+        );
+    }
+    eprintln!(
+        "  {:<18} {:>8.1} KB raw {:>8.1} KB gzip  (budget: 20 KB gzip)",
+        "total",
+        kb(raw_total),
+        kb(gz_total)
+    );
+    Ok(())
+}
+
+fn kb(bytes: usize) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+/// Only touch files whose bytes changed, so the relay (which embeds them) is not
+/// rebuilt for nothing.
+fn write_if_changed(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The gzip size at the level web servers use for static assets.
+pub fn gzip_len(bytes: &[u8]) -> usize {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    enc.write_all(bytes).expect("writing to memory");
+    enc.finish().expect("writing to memory").len()
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}

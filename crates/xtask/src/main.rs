@@ -1,0 +1,89 @@
+//! `cargo xtask`: sitehook's build, demo and test orchestration.
+//!
+//! # Layout
+//!
+//! - `main.rs`: the commands (`dist`, `demo`, `test`).
+//! - [`tools`]: finding, and where possible installing, what the commands need:
+//!   the wasm target, wasm-bindgen's CLI (at the exact version the snippet pins),
+//!   wasm-opt, Chromium and chromedriver.
+//! - [`dist`]: building the optimised snippet into `web/dist/`.
+
+mod dist;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  demo [ARGS]   build the snippet and the relay, then run the demo shop on
+                http://127.0.0.1:8080 (ARGS go to `sitehook-relay demo`, e.g. --listen)
+  test [ARGS]   run every test: unit, relay and end-to-end in headless Chromium
+                (ARGS go to `cargo test`, e.g. a test name filter)
+  dist          build the optimised snippet into web/dist/ and print its sizes
+  help          this text
+
+Each command installs what it needs when it can (rustup target, wasm-bindgen-cli,
+binaryen from npm, and, as root, chromium / chromium-driver with apt-get), or says the
+exact command to run.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = args
+        .split_first()
+        .map_or(("help", &[][..]), |(c, r)| (c.as_str(), r));
+    let result = match command {
+        "dist" => dist::build(&root()),
+        "demo" => demo(rest),
+        "test" => test(rest),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(anyhow::anyhow!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
+}
+
+fn demo(args: &[String]) -> anyhow::Result<()> {
+    let root = root();
+    dist::build(&root)?;
+    println!("building the relay…");
+    tools::run(
+        Command::new(tools::cargo())
+            .current_dir(&root)
+            .args(["run", "--quiet", "-p", "sitehook-relay", "--", "demo"])
+            .args(args),
+    )
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    let root = root();
+    let browser = tools::browser()?;
+    dist::build(&root)?;
+    tools::run(
+        Command::new(tools::cargo())
+            .current_dir(&root)
+            .args(["test", "--workspace"])
+            .args(args)
+            .env("SITEHOOK_CHROME", &browser.chrome)
+            .env("SITEHOOK_CHROMEDRIVER", &browser.chromedriver),
+    )
+}

@@ -1,0 +1,300 @@
+//! End-to-end tests: the demo shop in real headless Chromium, the real relay, and the
+//! demo's real webhook receiver on loopback.
+
+mod util;
+
+use serde_json::{Value, json};
+use util::webdriver::Browser;
+use util::{TestRelay, header};
+
+/// `[(trigger id, result)]` from a snippet trace.
+fn results(trace: &Value) -> Vec<(String, String)> {
+    trace["triggers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no triggers in the trace {trace}"))
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap_or("").to_owned(),
+                t["result"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn result_of(trace: &Value, id: &str) -> String {
+    results(trace)
+        .into_iter()
+        .find(|(t, _)| t == id)
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("trigger {id} is not in the trace {trace}"))
+}
+
+fn sent(trace: &Value) -> Vec<String> {
+    trace["sent"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_shop_fires_each_webhook_once_with_the_secret_header_and_allowlisted_fields() {
+    let key = format!("e2e-secret-{}", std::process::id());
+    let relay = TestRelay::demo(&key, |_| {}).await;
+    let browser = Browser::start().await;
+
+    // An anonymous visitor: every page, even the matching ones, sends nothing.
+    browser.goto(&relay.url("/")).await;
+    browser.trace().await;
+    browser.click("#toggle-sign-in").await; // "Sign out"; the page reloads.
+    let signed_out = util::poll(std::time::Duration::from_secs(10), || async {
+        let who = browser
+            .eval(
+                "return document.getElementById('who').textContent",
+                json!([]),
+            )
+            .await;
+        (who.as_str() == Some("Browsing anonymously")).then_some(())
+    })
+    .await;
+    assert!(
+        signed_out.is_some(),
+        "the demo's sign-out button did not sign out"
+    );
+    for path in ["/pricing", "/pricing", "/pricing", "/products/red-shoes"] {
+        browser.goto(&relay.url(path)).await;
+        let trace = browser.trace().await;
+        assert!(
+            sent(&trace).is_empty(),
+            "an anonymous visitor sent an event on {path}: {trace}"
+        );
+        assert!(
+            results(&trace).iter().all(|(_, r)| r == "anonymous"),
+            "every trigger must be held back for an anonymous visitor on {path}: {trace}"
+        );
+    }
+
+    // Ann signs in on the home page (the page reloads), which matches no trigger.
+    browser.goto(&relay.url("/")).await;
+    browser.trace().await;
+    browser.click("#toggle-sign-in").await;
+    let signed_in = util::poll(std::time::Duration::from_secs(10), || async {
+        let who = browser
+            .eval(
+                "return document.getElementById('who').textContent",
+                json!([]),
+            )
+            .await;
+        (who.as_str() == Some("Signed in as ann@example.com (p-123)")).then_some(())
+    })
+    .await;
+    assert!(
+        signed_in.is_some(),
+        "the demo's sign-in button did not sign in"
+    );
+    let trace = browser.trace().await;
+    assert_eq!(
+        results(&trace),
+        [
+            ("pricing-interest".into(), "no-match".into()),
+            ("product-view".into(), "no-match".into())
+        ],
+        "home page trace: {trace}"
+    );
+
+    // Two views of /pricing are not enough; the third fires.
+    for n in 1..=2 {
+        browser.goto(&relay.url("/pricing")).await;
+        let trace = browser.trace().await;
+        assert_eq!(
+            result_of(&trace, "pricing-interest"),
+            "no-match",
+            "pricing view {n}: {trace}"
+        );
+        assert!(
+            sent(&trace).is_empty(),
+            "pricing view {n} sent something: {trace}"
+        );
+    }
+    browser.goto(&relay.url("/pricing")).await;
+    let trace = browser.trace().await;
+    assert_eq!(
+        result_of(&trace, "pricing-interest"),
+        "fired",
+        "third pricing view: {trace}"
+    );
+    let ids = sent(&trace);
+    assert_eq!(
+        ids.len(),
+        1,
+        "the third pricing view sends one event: {trace}"
+    );
+    let early = relay.received().await;
+    assert!(
+        early.len() <= 1,
+        "more webhooks than the one just fired: {early:#?}"
+    );
+
+    let got = relay.wait_received(1).await;
+    let hook = &got[0];
+    assert_eq!(hook["method"], "POST", "{hook:#}");
+    assert_eq!(hook["uri"], "/demo/receiver/hook/crm-lead", "{hook:#}");
+    assert_eq!(
+        header(hook, "x-api-key"),
+        Some(key.as_str()),
+        "the secret header from the relay's environment: {hook:#}"
+    );
+    assert_eq!(
+        header(hook, "webhook-id"),
+        Some(ids[0].as_str()),
+        "the browser's event id: {hook:#}"
+    );
+    assert!(
+        header(hook, "webhook-timestamp").is_some_and(|t| t.parse::<u64>().is_ok()),
+        "{hook:#}"
+    );
+    let body: Value =
+        serde_json::from_str(hook["body"].as_str().unwrap_or("")).expect("a JSON body");
+    assert_eq!(
+        body,
+        json!({"profileid": "p-123", "email": "ann@example.com", "automationid": "A-17"}),
+        "only the allowlisted profile fields plus the static field (no gender, no phone)"
+    );
+
+    // The Stop: a fourth view does not fire again.
+    browser.goto(&relay.url("/pricing")).await;
+    let trace = browser.trace().await;
+    assert_eq!(
+        result_of(&trace, "pricing-interest"),
+        "stopped",
+        "fourth pricing view: {trace}"
+    );
+    assert!(sent(&trace).is_empty(), "{trace}");
+
+    // A product view fires the GET webhook. Events are delivered in order, so once it
+    // has arrived, nothing else from before is on its way.
+    browser.goto(&relay.url("/products/red-shoes")).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "product-view"), "fired", "{trace}");
+    let got = relay.wait_received(2).await;
+    let hook = &got[1];
+    assert_eq!(hook["method"], "GET", "{hook:#}");
+    assert_eq!(
+        hook["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-123",
+        "{hook:#}"
+    );
+    assert_eq!(header(hook, "x-api-key"), Some(key.as_str()), "{hook:#}");
+    assert_eq!(
+        got.iter()
+            .filter(|h| h["uri"] == "/demo/receiver/hook/crm-lead")
+            .count(),
+        1,
+        "{got:#?}"
+    );
+
+    // The receiver page shows what arrived, with the event ids.
+    let page = relay
+        .http
+        .get(relay.url("/demo/receiver"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Received webhooks (2)") && page.contains(&ids[0]),
+        "receiver page:\n{page}"
+    );
+}
+
+/// A site on another origin with one misspelt trigger: the page keeps working, the
+/// console names the trigger and the problem, and the good trigger still fires
+/// through the relay named by the script's own URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
+    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_origin = format!("http://{}", site.local_addr().unwrap());
+    let origin = site_origin.clone();
+    let relay = TestRelay::demo("k", move |c| {
+        c.allowed_origins.push(origin.parse().unwrap())
+    })
+    .await;
+
+    let page = format!(
+        r#"<!doctype html><html><head><title>Other site</title>
+<script>
+  window.warnings = [];
+  var warn = console.warn.bind(console);
+  console.warn = function (m) {{ window.warnings.push(String(m)); warn(m); }};
+  window.sitehookConfig = {{
+    profile: {{ profileid: "p-9", email: "bob@example.com", age: 41 }},
+    triggers: [
+      {{ id: "typo", if: {{ path: {{ startWith: "/" }} }}, webhook: "crm-lead" }},
+      {{ id: "any-page", if: {{ path: {{ startsWith: "/" }} }}, webhook: "product-view" }},
+      {{ id: "no-webhook" }},
+      "not an object"
+    ]
+  }};
+</script>
+<script async src="http://{relay}/sitehook.js"></script>
+</head><body><p id="ok">page script ran</p></body></html>"#,
+        relay = relay.addr
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    );
+    tokio::spawn(async move { axum::serve(site, app).await });
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{site_origin}/")).await;
+    let trace = browser.trace().await;
+    assert_eq!(
+        results(&trace),
+        [("any-page".to_owned(), "fired".to_owned())],
+        "{trace}"
+    );
+    assert_eq!(
+        sent(&trace).len(),
+        1,
+        "the good trigger's event reached the relay cross-origin: {trace}"
+    );
+    let ok = browser
+        .eval(
+            "return document.getElementById('ok').textContent",
+            json!([]),
+        )
+        .await;
+    assert_eq!(ok, "page script ran");
+
+    let warnings: Vec<String> =
+        serde_json::from_value(browser.eval("return window.warnings", json!([])).await).unwrap();
+    let expect = [
+        "sitehook: trigger \"typo\": unknown variant `startWith`",
+        "sitehook: trigger \"no-webhook\": missing field `webhook`",
+        "sitehook: trigger \"#3\":",
+    ];
+    for want in expect {
+        assert!(
+            warnings.iter().any(|w| w.starts_with(want)),
+            "no warning starting {want:?} in {warnings:#?}"
+        );
+    }
+    assert_eq!(
+        warnings.len(),
+        expect.len(),
+        "one warning per broken trigger: {warnings:#?}"
+    );
+
+    let got = relay.wait_received(1).await;
+    assert_eq!(
+        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-9",
+        "{:#}",
+        got[0]
+    );
+}

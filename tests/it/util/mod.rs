@@ -1,0 +1,122 @@
+//! Shared parts of the end-to-end tests: a relay on a free port, a browser, polling.
+
+pub mod webdriver;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sitehook_relay::Config;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// A relay running in this process on `127.0.0.1:<free port>`; stopped on drop.
+pub struct TestRelay {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    _data_dir: tempfile::TempDir,
+}
+
+impl TestRelay {
+    /// Starts the demo relay; `edit` may change its config first.
+    pub async fn demo(api_key: &str, edit: impl FnOnce(&mut Config)) -> TestRelay {
+        sitehook_relay::install_crypto_provider();
+        let data_dir = tempfile::tempdir().expect("a temp dir");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let addr = listener.local_addr().unwrap();
+        let mut config = sitehook_relay::demo::config(addr, data_dir.path(), api_key)
+            .expect("the demo config is valid");
+        edit(&mut config);
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            if let Err(e) = sitehook_relay::run(config, listener, shutdown).await {
+                panic!("the relay failed: {e:#}");
+            }
+        });
+        TestRelay {
+            addr,
+            http: reqwest::Client::new(),
+            stop: Some(tx),
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// What the demo receiver has recorded so far.
+    pub async fn received(&self) -> Vec<serde_json::Value> {
+        let resp = self
+            .http
+            .get(self.url("/demo/receiver/requests"))
+            .send()
+            .await
+            .expect("the relay answers");
+        assert_eq!(resp.status(), 200, "GET /demo/receiver/requests");
+        resp.json().await.expect("a JSON list")
+    }
+
+    /// Waits until the receiver holds `n` requests, failing with what it holds after
+    /// `within`; then checks that no more arrive than expected.
+    pub async fn wait_received(&self, n: usize) -> Vec<serde_json::Value> {
+        let got = poll(Duration::from_secs(15), || async {
+            let got = self.received().await;
+            (got.len() >= n).then_some(got)
+        })
+        .await;
+        match got {
+            Some(got) => {
+                assert_eq!(
+                    got.len(),
+                    n,
+                    "the receiver got more webhooks than expected:\n{got:#?}"
+                );
+                got
+            }
+            None => panic!(
+                "the receiver did not get {n} webhooks within 15s; it has:\n{:#?}",
+                self.received().await
+            ),
+        }
+    }
+}
+
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Calls `f` every 50 ms until it returns `Some`, for at most `within`.
+pub async fn poll<T, F, Fut>(within: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The header `name` of a recorded request.
+pub fn header<'a>(request: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    request["headers"]
+        .as_array()?
+        .iter()
+        .find(|h| h[0].as_str() == Some(name))
+        .and_then(|h| h[1].as_str())
+}

@@ -1,0 +1,24 @@
+/*! sitehook snippet: evaluates the site's triggers in the browser; nothing leaves the page until one matches for a known profile. */
+(function () {
+  "use strict";
+  var w = window, c = w.console;
+  // Two script tags (a theme plus a tag manager, say) must not evaluate twice.
+  if (w.__sitehookLoaded) {
+    if (c) c.warn("sitehook: the script is included twice; the second copy does nothing");
+    return;
+  }
+  w.__sitehookLoaded = true;
+  var s = document.currentScript;
+  var base = s && s.src ? s.src.replace(/[?#].*$/, "").replace(/[^\/]*$/, "") : location.origin + "/";
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
+    if (c) c.info("sitehook: WebAssembly is unavailable in this browser; triggers are off on this page");
+    return;
+  }
+/*@GLUE@*/
+  wasm_bindgen({ module_or_path: base + "sitehook_bg.wasm" }).then(function () {
+    wasm_bindgen.start(base);
+  }, function (e) {
+    if (c) c.info("sitehook: could not start (" + ((e && e.message) || e) + "). A Content-Security-Policy needs " +
+      "script-src 'wasm-unsafe-eval' and connect-src for the relay; triggers are off on this page");
+  });
+})();
