@@ -404,6 +404,60 @@ impl SecretSource {
     }
 }
 
+/// A human summary of a config for `check`, with every secret masked.
+pub fn summary(config: &Config) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "listen           {}", config.listen);
+    let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
+    let origins: Vec<&str> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| o.to_str().ok())
+        .collect();
+    let _ = writeln!(
+        out,
+        "allowed_origins  {}",
+        if origins.is_empty() {
+            "(same origin only)".to_owned()
+        } else {
+            origins.join(", ")
+        }
+    );
+    for (id, w) in &config.webhooks {
+        let method = match w.method {
+            Method::Post => "POST",
+            Method::Get => "GET",
+        };
+        let _ = writeln!(out, "webhook {id}");
+        let _ = writeln!(out, "  {method} {}", w.url);
+        let _ = writeln!(out, "  fields         {}", w.fields.join(", "));
+        for (k, v) in &w.data {
+            let _ = writeln!(out, "  data           {k} = {v}");
+        }
+        for (name, secret) in &w.headers {
+            let _ = writeln!(out, "  header         {name}: {}", secret.masked());
+        }
+        let _ = writeln!(out, "  timeout        {}s", w.timeout.as_secs_f64());
+        match w.restart_after {
+            None => {}
+            Some(Restart::Never) => {
+                let _ = writeln!(out, "  restart_after  never");
+            }
+            Some(Restart::After(d)) => {
+                let _ = writeln!(
+                    out,
+                    "  restart_after  {}",
+                    serde_json::to_string(&d)
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                );
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,58 +577,4 @@ restart_after = "30d"
         let c = Config::from_toml(&text, &env).unwrap();
         assert_eq!(c.webhooks["crm-lead"].headers[0].1.expose(), "from-file");
     }
-}
-
-/// A human summary of a config for `check`, with every secret masked.
-pub fn summary(config: &Config) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(out, "listen           {}", config.listen);
-    let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
-    let origins: Vec<&str> = config
-        .allowed_origins
-        .iter()
-        .filter_map(|o| o.to_str().ok())
-        .collect();
-    let _ = writeln!(
-        out,
-        "allowed_origins  {}",
-        if origins.is_empty() {
-            "(same origin only)".to_owned()
-        } else {
-            origins.join(", ")
-        }
-    );
-    for (id, w) in &config.webhooks {
-        let method = match w.method {
-            Method::Post => "POST",
-            Method::Get => "GET",
-        };
-        let _ = writeln!(out, "webhook {id}");
-        let _ = writeln!(out, "  {method} {}", w.url);
-        let _ = writeln!(out, "  fields         {}", w.fields.join(", "));
-        for (k, v) in &w.data {
-            let _ = writeln!(out, "  data           {k} = {v}");
-        }
-        for (name, secret) in &w.headers {
-            let _ = writeln!(out, "  header         {name}: {}", secret.masked());
-        }
-        let _ = writeln!(out, "  timeout        {}s", w.timeout.as_secs_f64());
-        match w.restart_after {
-            None => {}
-            Some(Restart::Never) => {
-                let _ = writeln!(out, "  restart_after  never");
-            }
-            Some(Restart::After(d)) => {
-                let _ = writeln!(
-                    out,
-                    "  restart_after  {}",
-                    serde_json::to_string(&d)
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                );
-            }
-        }
-    }
-    out
 }

@@ -233,7 +233,8 @@ mod tests {
         let pricing3 =
             r#"{"count":{"of":{"path":{"startsWith":"/pricing"}},"atLeast":3,"within":"7d"}}"#;
         let now = 100 * DAY;
-        let cases: &[(&str, &[(u64, &str)], bool)] = &[
+        type Case<'a> = (&'a str, &'a [(u64, &'a str)], bool);
+        let cases: &[Case] = &[
             // Three views inside the window, the current one included.
             (
                 pricing3,
