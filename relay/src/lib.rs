@@ -45,9 +45,18 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    install_crypto_provider();
+    run_with_clock(config, listener, shutdown, Arc::new(clock::SystemClock)).await
+}
 
-    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+/// [`run`] with a given clock: tests pass a [`clock::ManualClock`] to move retries
+/// forward without waiting for them.
+pub async fn run_with_clock(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn clock::Clock>,
+) -> anyhow::Result<()> {
+    install_crypto_provider();
     let store = store::SqliteStore::open(&config.data_dir, clock.clone())
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let store: Arc<dyn store::Store> = Arc::new(store);

@@ -177,7 +177,14 @@ mod tests {
             .collect();
         let two = &three[..2];
         // (trigger, event, history, known, last fired, expected)
-        type Case<'a> = (&'a Trigger, &'a str, &'a [Visit], bool, Option<u64>, Decision);
+        type Case<'a> = (
+            &'a Trigger,
+            &'a str,
+            &'a [Visit],
+            bool,
+            Option<u64>,
+            Decision,
+        );
         let cases: &[Case] = &[
             (&t, "page_view", &three, true, None, Decision::Fire),
             (&t, "page_view", two, true, None, Decision::NoMatch),

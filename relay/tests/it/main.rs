@@ -1,0 +1,280 @@
+//! The relay's integration tests: the `app()` router driven without a socket, and the
+//! whole path API → store → worker → HTTP → a local receiver.
+
+mod util;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use sitehook_relay::clock::ManualClock;
+use sitehook_relay::config::Config;
+use sitehook_relay::http::{AppState, app};
+use sitehook_relay::store::{SqliteStore, Status, Store};
+use tokio::sync::{Notify, oneshot};
+use tower::ServiceExt as _;
+use util::Receiver;
+
+fn config(url: &str, data_dir: &std::path::Path) -> Config {
+    let text = format!(
+        r#"
+data_dir = {data_dir:?}
+[webhooks.crm-lead]
+url = "{url}"
+fields = ["profileid", "email"]
+data = {{ automationid = "A-17" }}
+headers = {{ "X-Api-Key" = {{ env = "CRM_API_KEY" }} }}
+
+[webhooks.lookup]
+url = "{url}"
+method = "GET"
+fields = ["profileid"]
+"#
+    );
+    Config::from_toml(&text, &|name| {
+        (name == "CRM_API_KEY").then(|| "the-secret".to_owned())
+    })
+    .unwrap()
+}
+
+fn event(id: &str, webhook: &str) -> Value {
+    json!({
+        "id": id, "trigger": "pricing-interest", "webhook": webhook,
+        "profile": {"profileid": "p-123", "email": "ann@example.com", "gender": "f"},
+        "data": {"automationid": "FORGED"},
+        "page": {"url": "https://shop.example.com/pricing", "title": "Pricing", "referrer": ""},
+        "at": 1_700_000_000_000u64
+    })
+}
+
+async fn call(state: &AppState, body: impl Into<Body>) -> (StatusCode, Value) {
+    let request = Request::post("/v1/events")
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(body.into())
+        .unwrap();
+    let response = app(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "a JSON body, got {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, body)
+}
+
+#[tokio::test]
+async fn events_endpoint_answers_every_input_with_a_status_and_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(config, store.clone(), Arc::new(Notify::new()));
+
+    let good = event("ev-1", "crm-lead");
+    let mut bad_type = event("ev-4", "crm-lead");
+    bad_type["at"] = json!("yesterday");
+    let mut no_webhook = event("ev-3", "crm-lead");
+    no_webhook.as_object_mut().unwrap().remove("webhook");
+    let huge = format!(r#"{{"events":[{{"id":"{}"}}]}}"#, "x".repeat(70 * 1024));
+
+    // (body, status, a piece of `error`, rejected reasons in order)
+    let cases: Vec<(String, StatusCode, &str, Vec<&str>)> = vec![
+        (
+            "not json".into(),
+            StatusCode::BAD_REQUEST,
+            "the body is not an event batch",
+            vec![],
+        ),
+        (
+            r#"{"evnts":[]}"#.into(),
+            StatusCode::BAD_REQUEST,
+            "unknown field `evnts`",
+            vec![],
+        ),
+        (
+            r#"{"events":[]}"#.into(),
+            StatusCode::BAD_REQUEST,
+            "events: the list is empty",
+            vec![],
+        ),
+        (
+            huge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than 65536 bytes",
+            vec![],
+        ),
+        (
+            json!({"events": [good, event("ev-2", "nope"), no_webhook, bad_type]}).to_string(),
+            StatusCode::ACCEPTED,
+            "",
+            vec![
+                "webhook: \"nope\" is not configured on this relay",
+                "missing field `webhook`",
+                "invalid type: string \"yesterday\"",
+            ],
+        ),
+        (
+            json!({"events": [event("bad id!", "crm-lead")]}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "no event was accepted",
+            vec!["id: only letters, digits and - _ . : are allowed"],
+        ),
+    ];
+    for (body, want_status, want_error, want_reasons) in cases {
+        let shown = body.chars().take(120).collect::<String>();
+        let (status, answer) = call(&state, body).await;
+        assert_eq!(status, want_status, "for {shown}: {answer}");
+        let error = answer["error"].as_str().unwrap_or("");
+        assert!(
+            error.contains(want_error),
+            "for {shown}: error {error:?} lacks {want_error:?}"
+        );
+        let reasons: Vec<&str> = answer["rejected"].as_array().map_or(vec![], |r| {
+            r.iter().map(|r| r["reason"].as_str().unwrap()).collect()
+        });
+        assert_eq!(reasons.len(), want_reasons.len(), "for {shown}: {answer}");
+        for (got, want) in reasons.iter().zip(&want_reasons) {
+            assert!(
+                got.contains(want),
+                "for {shown}: reason {got:?} lacks {want:?}"
+            );
+        }
+    }
+
+    // The good event of the mixed batch was stored once; sending it again is
+    // acknowledged (a browser retry) but not stored twice.
+    let (status, answer) = call(
+        &state,
+        json!({"events": [event("ev-1", "crm-lead")]}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["accepted"]),
+        (StatusCode::ACCEPTED, &json!(["ev-1"]))
+    );
+    let stored: Vec<String> = store
+        .recent(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(stored, ["ev-1"]);
+}
+
+#[tokio::test]
+async fn the_snippet_files_are_served_with_their_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(config, store, Arc::new(Notify::new()));
+    for (path, want) in [
+        ("/sitehook.js", "text/javascript; charset=utf-8"),
+        ("/sitehook_bg.wasm", "application/wasm"),
+    ] {
+        let response = app(state.clone())
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        if sitehook_relay::http::snippet::is_built() {
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(response.headers()["content-type"], want, "{path}");
+        } else {
+            // Built without `cargo xtask dist`: the answer says how to fix it.
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        }
+    }
+}
+
+/// The whole path through a real relay: accepted → stored → delivered to a real
+/// receiver with the secret header; a 500 is retried on schedule with the same
+/// `webhook-id`, moved along by the test's clock rather than by waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivers_with_the_secret_header_and_retries_a_failure() {
+    sitehook_relay::install_crypto_provider();
+    let receiver = Receiver::start(&[500]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&receiver.url("/hook"), dir.path());
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let relay = tokio::spawn(sitehook_relay::run_with_clock(
+        config,
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+        clock.clone(),
+    ));
+
+    let http = reqwest::Client::new();
+    let batch = json!({"events": [event("ev-1", "crm-lead"), event("ev-2", "lookup")]});
+    let response = http
+        .post(format!("http://{addr}/v1/events"))
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202, "{:?}", response.text().await);
+
+    let got = receiver.wait_for(2).await;
+    let post = got
+        .iter()
+        .find(|g| g.method == "POST")
+        .expect("the POST webhook");
+    assert_eq!(post.header("x-api-key"), Some("the-secret"));
+    assert_eq!(post.header("content-type"), Some("application/json"));
+    let body: Value = serde_json::from_str(&post.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"profileid": "p-123", "email": "ann@example.com", "automationid": "A-17"})
+    );
+    let get = got
+        .iter()
+        .find(|g| g.method == "GET")
+        .expect("the GET webhook");
+    assert_eq!(get.uri.to_string(), "/hook?profileid=p-123");
+    assert_eq!(get.header("webhook-id"), Some("ev-2"));
+
+    // The first delivery got a 500: the retry is due 5 s later on the relay's clock.
+    let first = &got[0];
+    clock.advance(5_000);
+    let got = receiver.wait_for(3).await;
+    assert_eq!(
+        got[2].header("webhook-id"),
+        first.header("webhook-id"),
+        "a retry carries the same webhook-id"
+    );
+    assert_eq!(got[2].body, first.body);
+
+    let _ = stop.send(());
+    relay.await.unwrap().unwrap();
+    // What the store says after shutdown, read from the same SQLite file.
+    let store = SqliteStore::open(dir.path(), clock.clone()).unwrap();
+    let records: Vec<(String, Status, u32)> = store
+        .recent(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.status, r.attempts))
+        .collect();
+    let failed_id = first.header("webhook-id").unwrap().to_owned();
+    for (id, status, attempts) in &records {
+        let want = if *id == failed_id { 2 } else { 1 };
+        assert_eq!(
+            (*status, *attempts),
+            (Status::Delivered, want),
+            "{id}: {records:?}"
+        );
+    }
+    assert_eq!(
+        receiver.got().len(),
+        3,
+        "nothing is delivered twice once delivered"
+    );
+}
