@@ -172,7 +172,7 @@ impl fmt::Display for Secret {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -180,7 +180,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML for the config (the message names the key and line).
-    #[error("{0}")]
+    #[error(transparent)]
     Parse(#[from] toml::de::Error),
     /// A value is wrong.
     #[error("{key}: {message}")]
@@ -334,6 +334,12 @@ impl FileWebhook {
                     "is set by the relay itself and cannot be configured",
                 ));
             }
+            if headers
+                .iter()
+                .any(|(h, _): &(HeaderName, Secret)| *h == header)
+            {
+                return Err(invalid(&hkey, "is given twice (header names ignore case)"));
+            }
             let value = source.resolve(&hkey, env)?;
             let value = HeaderValue::from_str(&value).map_err(|_| {
                 invalid(
@@ -354,13 +360,9 @@ impl FileWebhook {
                 Duration::from_millis(d.as_millis())
             }
         };
-        let restart_after = match self.restart_after.as_deref().map(str::trim) {
+        let restart_after = match self.restart_after.as_deref() {
             None => None,
-            Some("never") => Some(Restart::Never),
-            Some(text) => Some(Restart::After(
-                sitehook_core::Duration::parse(text)
-                    .map_err(|m| invalid(key("restart_after"), format!("{m}, or \"never\"")))?,
-            )),
+            Some(text) => Some(Restart::parse(text).map_err(|m| invalid(key("restart_after"), m))?),
         };
         Ok(Webhook {
             id: id.to_owned(),
@@ -395,6 +397,16 @@ impl SecretSource {
                         key,
                         format!("cannot read secret file {}: {e}", path.display()),
                     )
+                })
+                .and_then(|v| {
+                    if v.is_empty() {
+                        Err(invalid(
+                            key,
+                            format!("secret file {} is empty", path.display()),
+                        ))
+                    } else {
+                        Ok(v)
+                    }
                 }),
             _ => Err(invalid(
                 key,
@@ -445,13 +457,7 @@ pub fn summary(config: &Config) -> String {
                 let _ = writeln!(out, "  restart_after  never");
             }
             Some(Restart::After(d)) => {
-                let _ = writeln!(
-                    out,
-                    "  restart_after  {}",
-                    serde_json::to_string(&d)
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                );
+                let _ = writeln!(out, "  restart_after  {}", d.text());
             }
         }
     }
@@ -527,7 +533,7 @@ restart_after = "30d"
             ),
             (
                 GOOD.replace("\"30d\"", "\"30 days\""),
-                "webhooks.crm-lead.restart_after: expected a duration",
+                "webhooks.crm-lead.restart_after: expected \"never\" or a duration such as \"30d\"",
             ),
             (
                 GOOD.replace("127.0.0.1:9090", "localhost"),

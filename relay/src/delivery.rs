@@ -89,11 +89,18 @@ pub fn build(webhook: &Webhook, event: &Event, now_ms: u64) -> Outbound {
             }
         }
     }
-    headers.push((
-        reqwest::header::USER_AGENT,
-        HeaderValue::from_static(concat!("sitehook-relay/", env!("CARGO_PKG_VERSION"))),
-        false,
-    ));
+    // A configured User-Agent replaces ours rather than being sent twice.
+    if !webhook
+        .headers
+        .iter()
+        .any(|(name, _)| name == reqwest::header::USER_AGENT)
+    {
+        headers.push((
+            reqwest::header::USER_AGENT,
+            HeaderValue::from_static(concat!("sitehook-relay/", env!("CARGO_PKG_VERSION"))),
+            false,
+        ));
+    }
     // Standard Webhooks: a stable id per event, so receivers can drop our retries.
     // Event ids are validated to be header-safe when they are accepted.
     headers.push((

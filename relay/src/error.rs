@@ -14,6 +14,9 @@ pub enum Error {
     /// The request is malformed; the message says how.
     #[error("{0}")]
     BadRequest(String),
+    /// The request comes from a page the relay does not serve.
+    #[error("{0}")]
+    Forbidden(String),
     /// The body is larger than the relay accepts.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -29,6 +32,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
             Error::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            Error::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failure");

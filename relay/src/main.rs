@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 /// The sitehook relay: receives the events that matched in visitors' browsers and
 /// calls your webhooks with the secret headers only it knows.
 #[derive(Parser)]
-#[command(name = "sitehook-relay", version, about, long_about = None)]
+#[command(name = "sitehook-relay", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -9,14 +9,20 @@
 //! ]}
 //! ```
 
-use serde::Deserialize;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::duration::Duration;
 use crate::history::{History, Visit};
+use crate::value::{ConfigError, Value, boxed, index, join, object, one_of};
+
+/// How deep conditions may nest; deeper configs are rejected rather than risking the
+/// stack on a hostile or generated config.
+pub const MAX_DEPTH: usize = 16;
 
 /// A condition on the current page view and the stored history.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// Every condition holds (an empty list holds).
     All(Vec<Condition>),
@@ -31,8 +37,7 @@ pub enum Condition {
 }
 
 /// A test on a piece of text. Comparisons are exact: paths are case-sensitive on the web.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TextTest {
     /// The text is exactly this.
     Equals(String),
@@ -43,16 +48,13 @@ pub enum TextTest {
 }
 
 /// "At least N page views matching `of` within a time window."
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Count {
     /// Which views count; every view when absent.
-    #[serde(default)]
     pub of: Option<Condition>,
     /// How many views are needed (at least 1).
     pub at_least: u32,
     /// How far back to look; the whole stored history when absent.
-    #[serde(default)]
     pub within: Option<Duration>,
 }
 
@@ -67,18 +69,75 @@ pub struct Scope<'a> {
     pub history: &'a History,
 }
 
+const KINDS: &[&str] = &["all", "any", "not", "path", "count"];
+const TEXT_OPS: &[&str] = &["equals", "startsWith", "contains"];
+
 impl TextTest {
     /// Whether `text` passes.
     pub fn matches(&self, text: &str) -> bool {
+        // On bytes (UTF-8 makes byte matches character matches): `str`'s searchers can
+        // panic with formatted messages, which would pull `core::fmt` into the snippet.
+        let (text, want) = match self {
+            TextTest::Equals(w) | TextTest::StartsWith(w) | TextTest::Contains(w) => {
+                (text.as_bytes(), w.as_bytes())
+            }
+        };
         match self {
-            TextTest::Equals(want) => text == want,
-            TextTest::StartsWith(want) => text.starts_with(want.as_str()),
-            TextTest::Contains(want) => text.contains(want.as_str()),
+            TextTest::Equals(_) => text == want,
+            TextTest::StartsWith(_) => text.starts_with(want),
+            TextTest::Contains(_) => want.is_empty() || text.windows(want.len()).any(|w| w == want),
         }
+    }
+
+    /// Parses `{ equals | startsWith | contains: "text" }` at `path`.
+    pub fn from_value(value: &Value, path: &str) -> Result<TextTest, ConfigError> {
+        let (op, arg) = one_of(value, path, "operator", TEXT_OPS)?;
+        let arg = crate::value::string(Some(arg), &join(path, op))?;
+        Ok(match op {
+            "equals" => TextTest::Equals(arg),
+            "startsWith" => TextTest::StartsWith(arg),
+            _ => TextTest::Contains(arg),
+        })
     }
 }
 
 impl Condition {
+    /// Parses a condition at `path` (e.g. `"if"`).
+    pub fn from_value(value: &Value, path: &str) -> Result<Condition, ConfigError> {
+        Condition::parse(value, path, 0)
+    }
+
+    fn parse(value: &Value, path: &str, depth: usize) -> Result<Condition, ConfigError> {
+        if depth >= MAX_DEPTH {
+            return Err(ConfigError::new(
+                path,
+                "conditions nest too deeply (at most 16 levels)",
+            ));
+        }
+        let (kind, inner) = one_of(value, path, "condition", KINDS)?;
+        let at = join(path, kind);
+        Ok(match kind {
+            "all" | "any" => {
+                let Value::Arr(items) = inner else {
+                    return Err(ConfigError::new(&at, "must be a list of conditions"));
+                };
+                let list = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| Condition::parse(c, &index(&at, i), depth + 1))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if kind == "all" {
+                    Condition::All(list)
+                } else {
+                    Condition::Any(list)
+                }
+            }
+            "not" => Condition::Not(boxed(Condition::parse(inner, &at, depth + 1))?),
+            "path" => Condition::Path(TextTest::from_value(inner, &at)?),
+            _ => Condition::Count(boxed(Count::parse(inner, &at, depth))?),
+        })
+    }
+
     /// Whether the condition holds in `scope`.
     pub fn eval(&self, scope: Scope<'_>) -> bool {
         match self {
@@ -108,24 +167,44 @@ impl Condition {
             }
         }
     }
-
-    /// Checks what serde cannot: counts of at least one. Returns the problem.
-    pub fn validate(&self) -> Result<(), &'static str> {
-        match self {
-            Condition::All(cs) | Condition::Any(cs) => cs.iter().try_for_each(Condition::validate),
-            Condition::Not(c) => c.validate(),
-            Condition::Path(_) => Ok(()),
-            Condition::Count(count) => {
-                if count.at_least == 0 {
-                    return Err("count.atLeast must be 1 or more");
-                }
-                count.of.as_ref().map_or(Ok(()), Condition::validate)
-            }
-        }
-    }
 }
 
 impl Count {
+    fn parse(value: &Value, path: &str, depth: usize) -> Result<Count, ConfigError> {
+        object(value, path, &["of", "atLeast", "within"])?;
+        let of = match value.get("of") {
+            None | Some(Value::Null) => None,
+            Some(of) => Some(Condition::parse(of, &join(path, "of"), depth + 1)?),
+        };
+        let key = join(path, "atLeast");
+        let at_least = match value.get("atLeast") {
+            None => {
+                return Err(ConfigError::new(
+                    &key,
+                    "is required: how many views, e.g. 3",
+                ));
+            }
+            Some(v) => v
+                .as_u64()
+                .filter(|n| (1..=u32::MAX as u64).contains(n))
+                .ok_or_else(|| ConfigError::new(&key, "must be a whole number, 1 or more"))?
+                as u32,
+        };
+        let within = match value.get("within") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let key = join(path, "within");
+                let text = crate::value::string(Some(v), &key)?;
+                Some(Duration::parse(&text).map_err(|m| ConfigError::new(&key, m))?)
+            }
+        };
+        Ok(Count {
+            of,
+            at_least,
+            within,
+        })
+    }
+
     fn eval(&self, scope: Scope<'_>) -> bool {
         let since = self
             .within
@@ -157,11 +236,16 @@ impl Count {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::testing::from_json;
 
     const DAY: u64 = 86_400_000;
 
+    fn parse(json: &str) -> Result<Condition, String> {
+        Condition::from_value(&from_json(json), "if").map_err(|e| e.text())
+    }
+
     fn cond(json: &str) -> Condition {
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+        parse(json).unwrap_or_else(|e| panic!("{json}: {e}"))
     }
 
     fn history(visits: &[(u64, &str)]) -> History {
@@ -331,19 +415,61 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unknown_operators_and_zero_counts() {
-        assert!(serde_json::from_str::<Condition>(r#"{"path":{"startWith":"/p"}}"#).is_err());
-        assert!(serde_json::from_str::<Condition>(r#"{"paht":{"equals":"/p"}}"#).is_err());
-        assert!(
-            serde_json::from_str::<Condition>(r#"{"count":{"atLeast":1,"whithin":"1d"}}"#).is_err()
-        );
-        assert_eq!(
-            cond(r#"{"count":{"atLeast":0}}"#).validate(),
-            Err("count.atLeast must be 1 or more")
-        );
-        assert_eq!(
-            cond(r#"{"not":{"count":{"atLeast":0}}}"#).validate(),
-            Err("count.atLeast must be 1 or more")
-        );
+    fn errors_name_the_path_and_suggest() {
+        let cases = [
+            (
+                r#"{"path":{"startWith":"/p"}}"#,
+                r#"if.path: unknown operator "startWith" (did you mean "startsWith"?)"#,
+            ),
+            (
+                r#"{"paht":{"equals":"/p"}}"#,
+                r#"if: unknown condition "paht" (did you mean "path"?)"#,
+            ),
+            (
+                r#"{"count":{"atLeast":1,"whithin":"1d"}}"#,
+                r#"if.count: unknown key "whithin" (did you mean "within"?)"#,
+            ),
+            (
+                r#"{"count":{"atLeast":0}}"#,
+                "if.count.atLeast: must be a whole number, 1 or more",
+            ),
+            (
+                r#"{"count":{"atLeast":2.5}}"#,
+                "if.count.atLeast: must be a whole number, 1 or more",
+            ),
+            (
+                r#"{"count":{"within":"1d"}}"#,
+                "if.count.atLeast: is required: how many views, e.g. 3",
+            ),
+            (
+                r#"{"count":{"atLeast":1,"within":"a week"}}"#,
+                "if.count.within: expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"",
+            ),
+            (
+                r#"{"all":[{"path":{"equals":"/"}},{"not":{"path":{"equals":5}}}]}"#,
+                "if.all[1].not.path.equals: must be a string",
+            ),
+            (
+                r#"{"all":{"path":{"equals":"/"}}}"#,
+                "if.all: must be a list of conditions",
+            ),
+            (
+                r#"{"path":{"equals":"/"},"not":{"path":{"equals":"/"}}}"#,
+                "if: must have exactly one condition, e.g. { all: ... }",
+            ),
+            (r#""/pricing""#, "if: must be an object with one condition"),
+        ];
+        for (json, want) in cases {
+            assert_eq!(parse(json).unwrap_err(), want, "{json}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let mut json = String::from(r#"{"path":{"equals":"/"}}"#);
+        for _ in 0..MAX_DEPTH {
+            json = alloc::format!(r#"{{"not":{json}}}"#);
+        }
+        assert!(parse(&json).unwrap_err().contains("nest too deeply"));
     }
 }

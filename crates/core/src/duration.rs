@@ -1,6 +1,8 @@
 //! Durations as site owners write them: `"45s"`, `"15m"`, `"12h"`, `"7d"`, `"2w"`.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use alloc::string::String;
+
+use crate::value::push_u64;
 
 /// A span of time in milliseconds, written in configs as a number and a unit.
 ///
@@ -47,7 +49,11 @@ impl Duration {
             'w' => WEEK,
             _ => return Err(HINT),
         };
-        let digits = &text[..text.len() - 1];
+        // `strip_suffix`, not slicing: a slice can panic, and the panic's message
+        // formatting would be linked into the snippet.
+        let Some(digits) = text.strip_suffix(unit) else {
+            return Err(HINT);
+        };
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(HINT);
         }
@@ -58,25 +64,19 @@ impl Duration {
     }
 }
 
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Duration::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for Duration {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Written back in the largest whole unit, so a config round-trips readably.
+impl Duration {
+    /// The duration in the largest whole unit, e.g. `"1w"`, `"36h"`, `"90s"`.
+    pub fn text(self) -> String {
         let ms = self.ms;
-        let (n, unit) = [(WEEK, "w"), (DAY, "d"), (HOUR, "h"), (MINUTE, "m")]
+        let (n, unit) = [(WEEK, 'w'), (DAY, 'd'), (HOUR, 'h'), (MINUTE, 'm')]
             .into_iter()
             .find(|(per, _)| ms % per == 0 && ms >= *per)
             .map(|(per, u)| (ms / per, u))
-            .unwrap_or((ms / SECOND, "s"));
-        let mut text = n.to_string();
-        text.push_str(unit);
-        s.serialize_str(&text)
+            .unwrap_or((ms / SECOND, 's'));
+        let mut text = String::new();
+        push_u64(&mut text, n);
+        text.push(unit);
+        text
     }
 }
 
@@ -110,14 +110,9 @@ mod tests {
     }
 
     #[test]
-    fn serialises_in_the_largest_whole_unit() {
-        for (ms, want) in [
-            (7 * DAY, "\"1w\""),
-            (36 * HOUR, "\"36h\""),
-            (90 * SECOND, "\"90s\""),
-        ] {
-            let got = serde_json::to_string(&Duration::from_millis(ms)).unwrap();
-            assert_eq!(got, want, "serialising {ms} ms");
+    fn text_is_in_the_largest_whole_unit() {
+        for (ms, want) in [(7 * DAY, "1w"), (36 * HOUR, "36h"), (90 * SECOND, "90s")] {
+            assert_eq!(Duration::from_millis(ms).text(), want, "{ms} ms");
         }
     }
 }

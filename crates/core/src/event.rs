@@ -4,9 +4,14 @@
 //! "simple" request, so `fetch(keepalive)` and `sendBeacon` need no CORS preflight); the
 //! relay answers `202` with an [`IngestResponse`].
 
-use std::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
+
+use crate::fields::Fields;
+use crate::json;
 
 /// The profile field that makes a visitor "known".
 pub const PROFILE_ID: &str = "profileid";
@@ -46,13 +51,13 @@ pub struct Event {
     pub webhook: String,
     /// The visitor's profile fields; the relay forwards only those the webhook allows.
     #[serde(default)]
-    pub profile: BTreeMap<String, String>,
+    pub profile: Fields,
     /// Proof of the profile id made by the site's backend, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
     /// The trigger's static fields.
     #[serde(default)]
-    pub data: BTreeMap<String, String>,
+    pub data: Fields,
     /// The page the event happened on.
     pub page: Page,
     /// When it happened, in milliseconds since the Unix epoch (the browser's clock).
@@ -71,6 +76,22 @@ pub struct Page {
     /// The referrer, if any.
     #[serde(default)]
     pub referrer: String,
+}
+
+impl EventBatch {
+    /// The batch as JSON, written without serde so the snippet stays small. The relay
+    /// reads it with serde; a test checks that both agree.
+    pub fn to_json(events: &[Event]) -> String {
+        let mut out = String::from("{\"events\":[");
+        for (i, e) in events.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            e.write_json(&mut out);
+        }
+        out.push_str("]}");
+        out
+    }
 }
 
 /// The relay's answer to a batch.
@@ -101,6 +122,47 @@ impl Event {
         is_known(&self.profile)
     }
 
+    /// Appends the event as a JSON object.
+    pub fn write_json(&self, out: &mut String) {
+        out.push('{');
+        for (i, (key, value)) in [
+            ("id", &self.id),
+            ("trigger", &self.trigger),
+            ("webhook", &self.webhook),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            json::push_key(out, key, i == 0);
+            json::push_str(out, value);
+        }
+        json::push_key(out, "profile", false);
+        json::push_map(out, &self.profile);
+        if let Some(identity) = &self.identity {
+            json::push_key(out, "identity", false);
+            json::push_str(out, identity);
+        }
+        json::push_key(out, "data", false);
+        json::push_map(out, &self.data);
+        json::push_key(out, "page", false);
+        out.push('{');
+        for (i, (key, value)) in [
+            ("url", &self.page.url),
+            ("title", &self.page.title),
+            ("referrer", &self.page.referrer),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            json::push_key(out, key, i == 0);
+            json::push_str(out, value);
+        }
+        out.push('}');
+        json::push_key(out, "at", false);
+        json::push_num(out, self.at);
+        out.push('}');
+    }
+
     /// Checks the bounds in [`limits`] and the shape of the ids. The relay calls this on
     /// everything it receives; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
@@ -121,10 +183,21 @@ impl Event {
 }
 
 /// Whether a profile is known: it has a non-empty `profileid`.
-pub fn is_known(profile: &BTreeMap<String, String>) -> bool {
+pub fn is_known(profile: &Fields) -> bool {
     profile
         .get(PROFILE_ID)
         .is_some_and(|id| !id.trim().is_empty())
+}
+
+/// Whether `id` is a valid event, trigger or webhook id: 1 to 64 ASCII letters,
+/// digits and `- _ . :`. The snippet checks trigger ids with this too, so a trigger
+/// the relay would refuse never fires in the browser.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= limits::ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 fn check_id(field: &str, id: &str) -> Result<(), String> {
@@ -132,10 +205,7 @@ fn check_id(field: &str, id: &str) -> Result<(), String> {
         return Err(format!("{field}: must not be empty"));
     }
     check_len(field, id, limits::ID)?;
-    if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-    {
+    if !is_valid_id(id) {
         return Err(format!(
             "{field}: only letters, digits and - _ . : are allowed"
         ));
@@ -150,7 +220,7 @@ fn check_len(field: &str, value: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn check_fields(field: &str, fields: &BTreeMap<String, String>) -> Result<(), String> {
+fn check_fields(field: &str, fields: &Fields) -> Result<(), String> {
     if fields.len() > limits::FIELDS {
         return Err(format!("{field}: more than {} fields", limits::FIELDS));
     }
@@ -167,6 +237,9 @@ fn check_fields(field: &str, fields: &BTreeMap<String, String>) -> Result<(), St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::boxed::Box;
+    use alloc::string::ToString;
+    use alloc::vec;
 
     fn event(json: &str) -> Result<Event, String> {
         serde_json::from_str::<Event>(json).map_err(|e| e.to_string())
@@ -186,9 +259,24 @@ mod tests {
     }
 
     #[test]
+    fn the_snippets_json_is_what_the_relay_reads() {
+        let mut a = event(GOOD).unwrap();
+        a.page.title = "Pricing \"2026\"\n✓".into();
+        a.identity = Some("4f1c".into());
+        let mut b = a.clone();
+        b.id = "second".into();
+        b.identity = None;
+        b.profile.clear();
+        let text = EventBatch::to_json(&[a.clone(), b.clone()]);
+        let back: EventBatch =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(back.events, [a, b]);
+    }
+
+    #[test]
     fn validation_names_the_field() {
         let long = "x".repeat(limits::VALUE + 1);
-        let many: BTreeMap<String, String> = (0..=limits::FIELDS)
+        let many: Fields = (0..=limits::FIELDS)
             .map(|i| (format!("k{i}"), "v".into()))
             .collect();
         type Edit = Box<dyn Fn(&mut Event)>;

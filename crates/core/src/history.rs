@@ -1,24 +1,22 @@
 //! The visitor's visit history, kept in the browser and bounded.
 
-use serde::{Deserialize, Serialize};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::json;
+use crate::value::Value;
 
 /// One recorded page view.
-///
-/// The short field names keep the history small in `localStorage`, where every byte
-/// counts against the site's own quota.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visit {
     /// When the page was viewed, in milliseconds since the Unix epoch.
-    #[serde(rename = "t")]
     pub at: u64,
     /// The page's path, e.g. `/pricing`.
-    #[serde(rename = "p")]
     pub path: String,
 }
 
 /// A bounded, time-ordered list of visits, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
     visits: Vec<Visit>,
 }
@@ -34,14 +32,53 @@ impl History {
 
     /// A history from stored visits, repaired: sorted by time and cut to the bounds, so
     /// that data edited by hand or by another script cannot break the counting.
-    pub fn from_visits(mut visits: Vec<Visit>) -> Self {
-        visits.sort_by_key(|v| v.at);
-        for v in &mut visits {
-            truncate(&mut v.path, Self::MAX_PATH);
+    pub fn from_visits(visits: Vec<Visit>) -> Self {
+        // Inserting in order rather than sorting: stored histories are almost always
+        // sorted already, and a sort would add kilobytes to the snippet.
+        let mut history = History::default();
+        for v in visits {
+            history.push(v);
         }
-        let excess = visits.len().saturating_sub(Self::MAX_VISITS);
-        visits.drain(..excess);
-        History { visits }
+        history
+    }
+
+    /// Reads a stored history (`[{"t":ms,"p":"/path"}, ...]`), skipping entries that
+    /// are not visits: storage is shared with the site's other scripts.
+    pub fn from_value(value: &Value) -> Self {
+        let Value::Arr(items) = value else {
+            return History::default();
+        };
+        let visits = items
+            .iter()
+            .rev()
+            .take(Self::MAX_VISITS)
+            .filter_map(|v| {
+                Some(Visit {
+                    at: v.get("t")?.as_u64()?,
+                    path: v.get("p")?.as_str()?.into(),
+                })
+            })
+            .collect();
+        History::from_visits(visits)
+    }
+
+    /// The history as stored. The one-letter keys keep it small in `localStorage`,
+    /// where every byte counts against the site's own quota.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("[");
+        for (i, v) in self.visits.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            json::push_key(&mut out, "t", true);
+            json::push_num(&mut out, v.at);
+            json::push_key(&mut out, "p", false);
+            json::push_str(&mut out, &v.path);
+            out.push('}');
+        }
+        out.push(']');
+        out
     }
 
     /// The visits, oldest first.
@@ -52,12 +89,12 @@ impl History {
     /// Records a visit, dropping the oldest one when full.
     pub fn push(&mut self, mut visit: Visit) {
         truncate(&mut visit.path, Self::MAX_PATH);
-        if self.visits.len() >= Self::MAX_VISITS {
-            self.visits.remove(0);
-        }
         // Clocks can step backwards; keep the order the counting relies on.
         let at = self.visits.partition_point(|v| v.at <= visit.at);
         self.visits.insert(at, visit);
+        if self.visits.len() > Self::MAX_VISITS {
+            self.visits.remove(0);
+        }
     }
 
     /// Forgets visits older than `keep_ms` before `now`: nothing needs them, and the
@@ -81,6 +118,7 @@ fn truncate(text: &mut String, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn visit(at: u64, path: &str) -> Visit {
         Visit {
@@ -112,6 +150,24 @@ mod tests {
         assert_eq!(h.visits()[0].at, 1);
         assert!(h.visits()[0].path.len() <= History::MAX_PATH);
         assert_eq!(h.visits()[1].path, "/b");
+    }
+
+    #[test]
+    fn stored_form_round_trips_and_survives_foreign_data() {
+        let h = History::from_visits(vec![visit(1, "/a \"quoted\""), visit(2, "/b")]);
+        let back = History::from_value(&crate::value::testing::from_json(&h.to_json()));
+        assert_eq!(back, h);
+        let foreign = r#"[{"t":1,"p":"/a"},{"t":"x","p":"/b"},{"p":"/c"},7,null,{"t":-1,"p":"/d"},{"t":3,"p":"/e"}]"#;
+        let paths: Vec<String> = History::from_value(&crate::value::testing::from_json(foreign))
+            .visits()
+            .iter()
+            .map(|v| v.path.clone())
+            .collect();
+        assert_eq!(paths, ["/a", "/e"]);
+        assert_eq!(
+            History::from_value(&crate::value::testing::from_json(r#"{"not":"a list"}"#)),
+            History::default()
+        );
     }
 
     #[test]

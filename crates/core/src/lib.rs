@@ -10,23 +10,39 @@
 //!   the decision whether it fires now.
 //! - [`stop`]: the Stop step: at most once per profile per restart window.
 //! - [`event`]: the wire types between the browser and the relay.
+//! - [`value`]: the plain data tree configs arrive as, and path-naming parse errors.
+//! - [`fields`]: the small sorted map of profile and data fields.
+//! - [`json`]: a small JSON writer for what the snippet stores and sends.
 //!
 //! Nothing here touches a browser, a network or a clock: callers pass the time in
 //! (milliseconds since the Unix epoch), which keeps the logic deterministic in tests.
+//!
+//! The crate is `no_std` (with `alloc`) and parses configs by hand rather than with
+//! serde, so that the WebAssembly snippet carries neither `std`'s panic machinery nor
+//! `core::fmt`: most of a naive snippet's size. The wire types still derive serde for
+//! the relay, and tests check that both encodings agree.
 
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+extern crate alloc;
 
 pub mod condition;
 pub mod duration;
 pub mod event;
+pub mod fields;
 pub mod history;
+pub mod json;
 pub mod stop;
 pub mod trigger;
+pub mod value;
 
 pub use condition::{Condition, TextTest};
 pub use duration::Duration;
 pub use event::{Event, EventBatch, IngestResponse, Page, Rejected};
+pub use fields::Fields;
 pub use history::{History, Visit};
 pub use stop::{Restart, Stop};
 pub use trigger::{Audience, Decision, Trigger};
+pub use value::{ConfigError, Value};

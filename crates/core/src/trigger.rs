@@ -1,19 +1,21 @@
 //! A trigger as a site owner writes it in `window.sitehookConfig.triggers`, and the
 //! decision whether it fires for the current page view.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
+use alloc::string::String;
 
 use crate::condition::{Condition, Scope};
+use crate::fields::Fields;
 use crate::stop::Stop;
+use crate::value::{ConfigError, Value, join, object};
 
 /// The event every trigger listens to unless it says otherwise.
 pub const PAGE_VIEW: &str = "page_view";
 
+/// The keys a trigger may have.
+const KEYS: &[&str] = &["id", "on", "if", "audience", "webhook", "data", "stop"];
+
 /// Who a trigger may fire for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Audience {
     /// Only visitors with a known profile (a non-empty `profileid`). The default, and
     /// the recommendation: webhooks are about people the site knows.
@@ -24,33 +26,23 @@ pub enum Audience {
 }
 
 /// One trigger: "when `on` happens and `if` holds for this audience, call `webhook`".
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
     /// A name unique within the site's config; it is sent with the event and used for
     /// the Stop.
     pub id: String,
     /// The event the trigger listens to: `page_view` (the default) for now.
-    #[serde(default = "page_view")]
     pub on: String,
     /// The condition; a trigger without one fires on every `on` event.
-    #[serde(rename = "if", default)]
     pub condition: Option<Condition>,
     /// Who the trigger may fire for.
-    #[serde(default)]
     pub audience: Audience,
     /// The id of a webhook defined in the relay's config (never a URL).
     pub webhook: String,
     /// Static fields sent along with the event.
-    #[serde(default)]
-    pub data: BTreeMap<String, String>,
+    pub data: Fields,
     /// The Stop: how long the trigger rests after firing for a profile.
-    #[serde(default)]
     pub stop: Option<Stop>,
-}
-
-fn page_view() -> String {
-    PAGE_VIEW.into()
 }
 
 /// The outcome of evaluating one trigger, in the order the gates are checked.
@@ -83,21 +75,82 @@ impl Decision {
 }
 
 impl Trigger {
-    /// Checks what serde cannot. The error names the field; the caller names the trigger.
-    pub fn validate(&self) -> Result<(), &'static str> {
-        if self.id.trim().is_empty() {
-            return Err("id: must not be empty");
+    /// Parses one trigger as written in `window.sitehookConfig.triggers`. Error paths
+    /// are relative to the trigger (`if.all[0].path`); the caller names the trigger.
+    pub fn from_value(value: &Value) -> Result<Trigger, ConfigError> {
+        object(value, "", KEYS)?;
+        let id = crate::value::string(value.get("id"), "id")?;
+        if !crate::event::is_valid_id(&id) {
+            return Err(ConfigError::new(
+                "id",
+                "must be 1 to 64 letters, digits and - _ . :",
+            ));
         }
-        if self.id.len() > 64 {
-            return Err("id: must be at most 64 characters");
+        let on = match value.get("on") {
+            None | Some(Value::Null) => String::from(PAGE_VIEW),
+            v => crate::value::string(v, "on")?,
+        };
+        if on.trim().is_empty() {
+            return Err(ConfigError::new(
+                "on",
+                "must name an event such as \"page_view\"",
+            ));
         }
-        if self.webhook.trim().is_empty() {
-            return Err("webhook: must name a webhook from the relay's config");
+        let webhook = crate::value::string(value.get("webhook"), "webhook")?;
+        if !crate::event::is_valid_id(&webhook) {
+            return Err(ConfigError::new(
+                "webhook",
+                "must name a webhook from the relay's config (letters, digits and - _ . :)",
+            ));
         }
-        if self.on.trim().is_empty() {
-            return Err("on: must name an event such as \"page_view\"");
+        let condition = match value.get("if") {
+            None | Some(Value::Null) => None,
+            Some(c) => Some(Condition::from_value(c, "if")?),
+        };
+        let audience = match value.get("audience").map(|a| (a, a.as_str())) {
+            None | Some((Value::Null, _)) | Some((_, Some("known"))) => Audience::Known,
+            Some((_, Some("anyone"))) => Audience::Anyone,
+            Some((_, Some(other))) => {
+                return Err(crate::value::unknown(
+                    "audience",
+                    "unknown audience",
+                    other,
+                    &["known", "anyone"],
+                ));
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "audience",
+                    "must be \"known\" or \"anyone\"",
+                ));
+            }
+        };
+        let mut data = Fields::new();
+        match value.get("data") {
+            None | Some(Value::Null) => {}
+            Some(Value::Obj(entries)) => {
+                for (key, v) in entries {
+                    let text = v.as_text().ok_or_else(|| {
+                        ConfigError::new(&join("data", key), "must be text, a number or true/false")
+                    })?;
+                    data.insert(key.clone(), text);
+                }
+            }
+            Some(_) => return Err(ConfigError::new("data", "must be an object of fields")),
         }
-        self.condition.as_ref().map_or(Ok(()), Condition::validate)
+        let stop = match value.get("stop") {
+            None | Some(Value::Null) => None,
+            Some(s) => Some(Stop::from_value(s, "stop")?),
+        };
+        Ok(Trigger {
+            id,
+            on,
+            condition,
+            audience,
+            webhook,
+            data,
+            stop,
+        })
     }
 
     /// Decides whether the trigger fires for `event` in `scope`.
@@ -136,6 +189,7 @@ impl Trigger {
 mod tests {
     use super::*;
     use crate::history::{History, Visit};
+    use crate::value::testing::from_json;
 
     const DAY: u64 = 86_400_000;
 
@@ -150,8 +204,12 @@ mod tests {
         "stop": { "restartAfter": "30d" }
     }"#;
 
+    fn parse(json: &str) -> Result<Trigger, String> {
+        Trigger::from_value(&from_json(json)).map_err(|e| e.text())
+    }
+
     fn trigger(json: &str) -> Trigger {
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+        parse(json).unwrap_or_else(|e| panic!("{json}: {e}"))
     }
 
     #[test]
@@ -161,7 +219,6 @@ mod tests {
         assert_eq!(t.audience, Audience::Known);
         assert_eq!(t.data.get("automationid").map(String::as_str), Some("A-17"));
         assert_eq!(t.lookback(), Some(7 * DAY));
-        assert_eq!(t.validate(), Ok(()));
     }
 
     #[test]
@@ -227,12 +284,22 @@ mod tests {
     }
 
     #[test]
-    fn validation_names_the_field() {
+    fn errors_name_the_field() {
         let cases = [
-            (r#"{"id":"","webhook":"w"}"#, "id: must not be empty"),
+            (
+                r#"{"id":"","webhook":"w"}"#,
+                "id: must be 1 to 64 letters, digits and - _ . :",
+            ),
+            (
+                r#"{"id":"pricing interest","webhook":"w"}"#,
+                "id: must be 1 to 64 letters, digits and - _ . :",
+            ),
+            (r#"{"webhook":"w"}"#, "id: is required"),
+            (r#"{"id":7,"webhook":"w"}"#, "id: must be a string"),
+            (r#"{"id":"x"}"#, "webhook: is required"),
             (
                 r#"{"id":"x","webhook":" "}"#,
-                "webhook: must name a webhook from the relay's config",
+                "webhook: must name a webhook from the relay's config (letters, digits and - _ . :)",
             ),
             (
                 r#"{"id":"x","webhook":"w","on":""}"#,
@@ -240,19 +307,31 @@ mod tests {
             ),
             (
                 r#"{"id":"x","webhook":"w","if":{"count":{"atLeast":0}}}"#,
-                "count.atLeast must be 1 or more",
+                "if.count.atLeast: must be a whole number, 1 or more",
             ),
+            (
+                r#"{"id":"x","webhook":"w","audiance":"anyone"}"#,
+                r#"unknown key "audiance" (did you mean "audience"?)"#,
+            ),
+            (
+                r#"{"id":"x","webhook":"w","audience":"everyone"}"#,
+                r#"audience: unknown audience "everyone" (expected one of known, anyone)"#,
+            ),
+            (
+                r#"{"id":"x","webhook":"w","data":{"n":[1]}}"#,
+                "data.n: must be text, a number or true/false",
+            ),
+            (
+                r#"{"id":"x","webhook":"w","stop":{"restartAfter":"sometime"}}"#,
+                "stop.restartAfter: expected \"never\" or a duration such as \"30d\"",
+            ),
+            (r#""a trigger""#, "must be an object"),
         ];
         for (json, want) in cases {
-            assert_eq!(trigger(json).validate(), Err(want), "{json}");
+            assert_eq!(parse(json).unwrap_err(), want, "{json}");
         }
-        assert!(
-            serde_json::from_str::<Trigger>(r#"{"id":"x","webhook":"w","audiance":"anyone"}"#)
-                .is_err()
-        );
-        assert!(
-            serde_json::from_str::<Trigger>(r#"{"id":"x","webhook":"w","audience":"everyone"}"#)
-                .is_err()
-        );
+        let t = trigger(r#"{"id":"x","webhook":"w","data":{"n":17,"b":true,"s":"s"}}"#);
+        assert_eq!(t.data.get("n").map(String::as_str), Some("17"));
+        assert_eq!(t.data.get("b").map(String::as_str), Some("true"));
     }
 }

@@ -3,18 +3,24 @@
 //! The object is written by hand by site owners, so it is read leniently where the
 //! intent is clear (a numeric profile field becomes text) and strictly where a guess
 //! could fire a webhook nobody wanted (a misspelt condition disables its trigger).
-//! Every problem is one console warning naming the trigger and the field.
+//! Every problem is one console warning naming the trigger, the field and a fix.
 
-use std::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Reflect};
-use sitehook_core::Trigger;
-use sitehook_core::event::{PROFILE_ID, is_known};
-use wasm_bindgen::{JsCast, JsValue};
+use sitehook_core::event::{PROFILE_ID, is_known, limits};
+use sitehook_core::value::{push_u64, suggest};
+use sitehook_core::{Fields, Trigger, Value};
+
+use crate::js;
 
 /// The most triggers read from one config; the rest are ignored with a warning, so a
 /// runaway generated config cannot make every page view slow.
-pub const MAX_TRIGGERS: u32 = 1000;
+pub const MAX_TRIGGERS: usize = 1000;
+
+const KEYS: &[&str] = &[
+    "relay", "profile", "identity", "consent", "debug", "triggers",
+];
 
 /// The snippet's view of `window.sitehookConfig`.
 #[derive(Debug, Default)]
@@ -22,7 +28,7 @@ pub struct Config {
     /// The relay's base URL; the script's own folder when absent.
     pub relay: Option<String>,
     /// The known profile's fields; empty for an anonymous visitor.
-    pub profile: BTreeMap<String, String>,
+    pub profile: Fields,
     /// The backend-made proof of the profile id.
     pub identity: Option<String>,
     /// `false`: evaluate, store and send nothing.
@@ -31,6 +37,10 @@ pub struct Config {
     pub debug: bool,
     /// The valid triggers, in config order.
     pub triggers: Vec<Trigger>,
+    /// Whether any trigger was disabled for an error. The history is then not pruned:
+    /// the broken trigger's window is unknown, and fixing it should not start its
+    /// counting over.
+    pub had_errors: bool,
 }
 
 impl Config {
@@ -44,8 +54,11 @@ impl Config {
         is_known(&self.profile)
     }
 
-    /// How much history the triggers need (`None`: as much as is kept).
+    /// How much history the triggers need (`None`: keep as much as the bounds allow).
     pub fn lookback(&self) -> Option<u64> {
+        if self.had_errors {
+            return None;
+        }
         self.triggers
             .iter()
             .try_fold(0, |max, t| t.lookback().map(|l| max.max(l)))
@@ -53,7 +66,10 @@ impl Config {
 
     /// The URL to send events to.
     pub fn events_url(&self, script_base: &str) -> String {
-        let mut url = self.relay.clone().unwrap_or_else(|| script_base.to_owned());
+        let mut url = self
+            .relay
+            .clone()
+            .unwrap_or_else(|| String::from(script_base));
         while url.ends_with('/') {
             url.pop();
         }
@@ -64,156 +80,150 @@ impl Config {
 
 /// Reads the config, or warns and returns `None` when there is none to read.
 pub fn read(window: &web_sys::Window) -> Option<Config> {
-    let raw = get(window, "sitehookConfig");
+    let raw = js_sys::Reflect::get(window, &"sitehookConfig".into()).unwrap_or_default();
     if raw.is_undefined() || raw.is_null() {
-        warn("window.sitehookConfig is not set: define it before the sitehook script tag");
+        js::warn(&["window.sitehookConfig is not set: define it before the sitehook script tag"]);
         return None;
     }
-    if !raw.is_object() {
-        warn("window.sitehookConfig must be an object");
+    let value = js::to_value(&raw);
+    let Value::Obj(entries) = &value else {
+        js::warn(&["window.sitehookConfig must be an object"]);
         return None;
+    };
+    for (key, _) in entries {
+        if !KEYS.contains(&key.as_str()) {
+            let hint = suggest(key, KEYS).unwrap_or("");
+            let (a, b) = if hint.is_empty() {
+                ("", "")
+            } else {
+                (" (did you mean \"", "\"?)")
+            };
+            js::warn(&[
+                "window.sitehookConfig: unknown key \"",
+                key,
+                "\"",
+                a,
+                hint,
+                b,
+                "; ignored",
+            ]);
+        }
     }
     let mut config = Config {
-        relay: string(&raw, "relay"),
-        identity: string(&raw, "identity"),
-        consent: boolean(&raw, "consent", true),
-        debug: boolean(&raw, "debug", false),
+        relay: string(&value, "relay"),
+        identity: string(&value, "identity"),
+        consent: boolean(&value, "consent", true),
+        debug: boolean(&value, "debug", false),
+        profile: profile(value.get("profile")),
         ..Config::default()
     };
-    config.profile = profile(&get(&raw, "profile"));
-    config.triggers = triggers(&get(&raw, "triggers"));
+    (config.triggers, config.had_errors) = triggers(value.get("triggers"));
     Some(config)
 }
 
-fn triggers(raw: &JsValue) -> Vec<Trigger> {
-    if raw.is_undefined() {
-        warn("window.sitehookConfig.triggers is not set: no trigger can fire");
-        return Vec::new();
-    }
-    let Some(list) = raw.dyn_ref::<Array>() else {
-        warn("window.sitehookConfig.triggers must be an array");
-        return Vec::new();
+fn triggers(raw: Option<&Value>) -> (Vec<Trigger>, bool) {
+    let list = match raw {
+        None | Some(Value::Null) => {
+            js::warn(&["window.sitehookConfig.triggers is not set: no trigger can fire"]);
+            return (Vec::new(), false);
+        }
+        Some(Value::Arr(list)) => list,
+        Some(_) => {
+            js::warn(&["window.sitehookConfig.triggers must be an array"]);
+            return (Vec::new(), true);
+        }
     };
     let mut out: Vec<Trigger> = Vec::new();
+    let mut had_errors = false;
     for (index, item) in list.iter().enumerate() {
-        if index as u32 >= MAX_TRIGGERS {
-            warn("more than 1000 triggers: the rest are ignored");
+        if index >= MAX_TRIGGERS {
+            js::warn(&["more than 1000 triggers: the rest are ignored"]);
+            had_errors = true;
             break;
         }
-        let name = match get(&item, "id").as_string() {
-            Some(id) => id,
+        let name = match item.get("id").and_then(Value::as_str) {
+            Some(id) => String::from(id),
             None => {
                 let mut name = String::from("#");
-                name.push_str(&index.to_string());
+                push_u64(&mut name, index as u64);
                 name
             }
         };
-        let parsed = serde_wasm_bindgen::from_value::<Trigger>(item)
-            .map_err(|e| {
-                // The error is a JS `Error`; its text starts with "Error: ".
-                let text = e.to_string();
-                text.strip_prefix("Error: ")
-                    .map(str::to_owned)
-                    .unwrap_or(text)
-            })
-            .and_then(|t| t.validate().map(|()| t).map_err(str::to_owned));
-        match parsed {
+        match Trigger::from_value(item) {
             Ok(t) if out.iter().any(|o| o.id == t.id) => {
-                warn_trigger(
+                had_errors = true;
+                js::warn(&[
+                    "trigger \"",
                     &name,
-                    "another trigger has the same id; this one is ignored",
-                );
+                    "\": another trigger has the same id; this one is disabled",
+                ]);
             }
             Ok(t) => out.push(t),
-            Err(why) => warn_trigger(&name, &why),
+            Err(e) => {
+                had_errors = true;
+                js::warn(&[
+                    "trigger \"",
+                    &name,
+                    "\": ",
+                    &e.text(),
+                    " (this trigger is disabled)",
+                ]);
+            }
         }
     }
-    out
+    (out, had_errors)
 }
 
 /// Profile fields as text. Numbers and booleans are written as text (an age, a flag);
-/// objects, arrays and nulls are skipped: a webhook field is one value.
-fn profile(raw: &JsValue) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    if !raw.is_object() {
-        if !raw.is_undefined() && !raw.is_null() {
-            warn(
-                "profile must be an object such as { profileid: \"p-123\", email: \"ann@example.com\" }",
-            );
+/// objects, arrays and nulls are skipped: a webhook field is one value. At most as
+/// many fields as the relay accepts.
+fn profile(raw: Option<&Value>) -> Fields {
+    let mut out = Fields::new();
+    match raw {
+        Some(Value::Obj(entries)) => {
+            for (key, value) in entries {
+                if out.len() >= limits::FIELDS {
+                    js::warn(&["profile has more than 32 fields; the rest are not sent"]);
+                    break;
+                }
+                if let Some(text) = value
+                    .as_text()
+                    .filter(|t| t.len() <= limits::VALUE && key.len() <= limits::KEY)
+                {
+                    out.insert(key.clone(), text);
+                }
+            }
         }
-        return out;
-    }
-    for entry in Object::entries(raw.unchecked_ref()).iter() {
-        let pair: Array = entry.unchecked_into();
-        let (Some(key), value) = (pair.get(0).as_string(), pair.get(1)) else {
-            continue;
-        };
-        let text = if let Some(s) = value.as_string() {
-            Some(s)
-        } else if value.as_f64().is_some() || value.as_bool().is_some() {
-            js_sys::JSON::stringify(&value)
-                .ok()
-                .and_then(|s| s.as_string())
-        } else {
-            None
-        };
-        if let Some(text) = text {
-            out.insert(key, text);
-        }
+        None | Some(Value::Null) => {}
+        Some(_) => js::warn(&[
+            "profile must be an object such as { profileid: \"p-123\", email: \"ann@example.com\" }",
+        ]),
     }
     out
 }
 
-fn get(target: &JsValue, key: &str) -> JsValue {
-    // `Reflect.get` throws only on non-objects (and on hostile getters): both read as
-    // "not set", which is what the callers do with a missing key.
-    if !target.is_object() {
-        return JsValue::UNDEFINED;
+fn string(value: &Value, key: &str) -> Option<String> {
+    match value.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Str(s)) => Some(s.clone()),
+        Some(_) => {
+            js::warn(&["window.sitehookConfig.", key, " must be a string; ignored"]);
+            None
+        }
     }
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn string(target: &JsValue, key: &str) -> Option<String> {
-    let value = get(target, key);
-    if value.is_undefined() || value.is_null() {
-        return None;
+fn boolean(value: &Value, key: &str, default: bool) -> bool {
+    match value.get(key) {
+        None | Some(Value::Null) => default,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            js::warn(&[
+                "window.sitehookConfig.",
+                key,
+                " must be true or false; using the default",
+            ]);
+            default
+        }
     }
-    let text = value.as_string();
-    if text.is_none() {
-        warn2(key, ": expected a string; ignored");
-    }
-    text
-}
-
-fn boolean(target: &JsValue, key: &str, default: bool) -> bool {
-    let value = get(target, key);
-    if value.is_undefined() || value.is_null() {
-        return default;
-    }
-    value.as_bool().unwrap_or_else(|| {
-        warn2(key, ": expected true or false; using the default");
-        default
-    })
-}
-
-/// `console.warn("sitehook: " + message)`.
-pub fn warn(message: &str) {
-    warn2(message, "");
-}
-
-/// `console.warn("sitehook: " + a + b)`, without `format!`'s weight in the wasm.
-pub fn warn2(a: &str, b: &str) {
-    let mut line = String::from("sitehook: ");
-    line.push_str(a);
-    line.push_str(b);
-    web_sys::console::warn_1(&JsValue::from_str(&line));
-}
-
-fn warn_trigger(name: &str, why: &str) {
-    let mut line = String::from("trigger \"");
-    line.push_str(name);
-    line.push_str("\": ");
-    line.push_str(why);
-    line.push_str(" (this trigger is disabled)");
-    warn(&line);
 }

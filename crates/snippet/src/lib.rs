@@ -3,26 +3,49 @@
 //! # Layout
 //!
 //! - [`config`]: reads `window.sitehookConfig`, keeping the good triggers and warning
-//!   (once, naming the trigger) about the bad ones.
+//!   (once, naming the trigger, the field and a likely fix) about the bad ones.
+//! - [`js`]: the boundary to JavaScript: JS values into [`sitehook_core::Value`] (with
+//!   bounds, since the page is untrusted), console lines.
 //! - [`storage`]: the visit history and Stop timers in `localStorage`, per profile,
 //!   tolerant of blocked storage and of corrupt or foreign data.
 //! - [`send`]: the matched events to the relay, as a `text/plain` keepalive `fetch`.
 //! - [`trace`]: what happened on this page view, for `debug: true`, for the page (a
 //!   `sitehook:evaluated` event) and for tests.
+//! - `allocator` (WebAssembly only): a small size-class allocator.
 //!
 //! The loader (`web/loader.js`) calls [`start`] with the URL its script came from.
+//!
+//! In the WebAssembly build the crate is `no_std`: a panic traps (the loader reports
+//! it and the page carries on) instead of formatting a message nobody reads, which
+//! keeps `core::fmt` out of the download.
 
-#![forbid(unsafe_code)]
+#![cfg_attr(target_arch = "wasm32", no_std)]
+#![deny(unsafe_code)]
 
+extern crate alloc;
+
+#[cfg(target_arch = "wasm32")]
+mod allocator;
 pub mod config;
+pub mod js;
 pub mod send;
 pub mod storage;
 pub mod trace;
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use sitehook_core::condition::Scope;
+use sitehook_core::event::limits;
 use sitehook_core::trigger::PAGE_VIEW;
 use sitehook_core::{Decision, Event, Page, Visit};
 use wasm_bindgen::prelude::*;
+
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// Starts the snippet on this page: evaluates the current page view and sends what
 /// matched. `script_base` is the URL of the folder the script was loaded from; it is
@@ -69,10 +92,10 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
             visit: &visit,
             history: &history,
         };
-        let decision = trigger.decide(PAGE_VIEW, scope, known, stops.get(&trigger.id).copied());
+        let decision = trigger.decide(PAGE_VIEW, scope, known, stops.get(&trigger.id));
         trace.record(&trigger.id, decision);
         if decision == Decision::Fire {
-            stops.insert(trigger.id.clone(), now);
+            stops.set(&trigger.id, now);
             events.push(Event {
                 id: send::event_id(window),
                 trigger: trigger.id.clone(),
@@ -94,22 +117,47 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
     let url = config.events_url(script_base);
     let window = window.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        match send::events(&url, &events).await {
-            Ok(()) => trace.sent = events.into_iter().map(|e| e.id).collect(),
+        match send::events(&window, &url, &events).await {
+            Ok(accepted) => trace.sent = accepted,
             Err(why) => {
-                config::warn2("could not send to the relay: ", &why);
+                js::warn(&["could not send to the relay: ", &why]);
                 trace.error = Some(why);
+                // Nothing was delivered: the triggers are not resting. (Keeping
+                // unsent events for a later page is the offline queue's job.)
+                let mut stops = store.stops();
+                for e in &events {
+                    stops.unset(&e.trigger, now);
+                }
+                store.save_stops(&stops);
             }
         }
         trace::publish(&window, &trace);
     });
 }
 
+/// The page, cut to the relay's limits so a long tracking URL cannot get the event
+/// rejected.
 fn page(window: &web_sys::Window) -> Page {
     let document = window.document();
+    let cut = |mut text: String, max: usize| {
+        if text.len() > max {
+            let mut at = max;
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.truncate(at);
+        }
+        text
+    };
     Page {
-        url: window.location().href().unwrap_or_default(),
-        title: document.as_ref().map(|d| d.title()).unwrap_or_default(),
-        referrer: document.map(|d| d.referrer()).unwrap_or_default(),
+        url: cut(window.location().href().unwrap_or_default(), limits::URL),
+        title: cut(
+            document.as_ref().map(|d| d.title()).unwrap_or_default(),
+            limits::VALUE,
+        ),
+        referrer: cut(
+            document.map(|d| d.referrer()).unwrap_or_default(),
+            limits::URL,
+        ),
     }
 }

@@ -1,40 +1,68 @@
 //! Sends matched events to the relay.
 
-use sitehook_core::{Event, EventBatch};
-use wasm_bindgen::JsValue;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-/// Posts the events as one batch. `text/plain` keeps it a CORS "simple" request (no
-/// preflight), and `keepalive` lets it finish when the visitor navigates away.
-pub async fn events(url: &str, events: &[Event]) -> Result<(), String> {
-    let batch = EventBatch {
-        events: events.to_vec(),
-    };
-    let body = js_sys::JSON::stringify(&crate::storage::to_js(&batch))
-        .map_err(|_| String::from("the events could not be encoded"))?;
+use sitehook_core::value::push_u64;
+use sitehook_core::{Event, EventBatch, Value};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Posts the events as one batch and returns the ids the relay accepted.
+///
+/// `text/plain` keeps it a CORS "simple" request (no preflight), and `keepalive` lets
+/// it finish when the visitor navigates away. A plain `fetch` through web-sys, rather
+/// than gloo-net, keeps the download smaller.
+pub async fn events(
+    window: &web_sys::Window,
+    url: &str,
+    events: &[Event],
+) -> Result<Vec<String>, String> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&body);
+    init.set_body(&JsValue::from_str(&EventBatch::to_json(events)));
     // web-sys has no setter for `keepalive` yet; it is a plain dictionary member.
-    let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_error)?;
     let _ = request
         .headers()
         .set("content-type", "text/plain;charset=UTF-8");
-    let response = gloo_net::http::Request::from(request)
-        .send()
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
         .await
-        .map_err(|e| e.to_string())?;
-    if response.ok() {
-        Ok(())
-    } else {
+        .map_err(js_error)?
+        .unchecked_into();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if !response.ok() {
         let mut why = String::from("the relay answered ");
-        why.push_str(&response.status().to_string());
-        if let Ok(text) = response.text().await {
-            why.push_str(": ");
-            why.push_str(&text);
-        }
-        Err(why)
+        push_u64(&mut why, u64::from(response.status()));
+        why.push_str(": ");
+        why.push_str(&text);
+        return Err(why);
     }
+    // The answer lists what was accepted; anything else was rejected with a reason.
+    let answer = crate::js::parse_json(&text);
+    let accepted = match answer.get("accepted") {
+        Some(Value::Arr(ids)) => ids
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if let Some(Value::Arr(rejected)) = answer.get("rejected") {
+        for r in rejected {
+            let id = r.get("id").and_then(Value::as_str).unwrap_or("?");
+            let reason = r.get("reason").and_then(Value::as_str).unwrap_or("");
+            crate::js::warn(&["the relay rejected event ", id, ": ", reason]);
+        }
+    }
+    Ok(accepted)
 }
 
 /// A random (version 4) UUID from the browser's CSPRNG. `crypto.randomUUID` would be
@@ -66,6 +94,9 @@ pub fn event_id(window: &web_sys::Window) -> String {
 
 fn js_error(e: JsValue) -> String {
     e.as_string()
-        .or_else(|| js_sys::Error::from(e).message().as_string())
-        .unwrap_or_else(|| String::from("request failed"))
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .and_then(|e| e.message().as_string())
+        })
+        .unwrap_or_else(|| String::from("the request failed"))
 }

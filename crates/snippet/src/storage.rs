@@ -4,18 +4,46 @@
 //! value that does not parse is treated as empty and overwritten, and a failed write
 //! is ignored, so the page view is still evaluated with what this page knows.
 
-use std::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sitehook_core::{History, Visit};
-use wasm_bindgen::JsValue;
+use sitehook_core::{History, Value, json};
+
+use crate::js;
 
 const HISTORY: &str = "sitehook:v1:history:";
 const STOPS: &str = "sitehook:v1:stops:";
 
-/// The most Stop timers kept per profile (one per trigger that has fired).
+/// The most Stop timers kept per profile (one per trigger that has fired); past it
+/// the oldest go first.
 const MAX_STOPS: usize = 1000;
+
+/// When each trigger last fired: a short list, so no map type is needed.
+#[derive(Debug, Default)]
+pub struct Stops(Vec<(String, u64)>);
+
+impl Stops {
+    /// When `trigger` last fired.
+    pub fn get(&self, trigger: &str) -> Option<u64> {
+        self.0
+            .iter()
+            .find(|(id, _)| id == trigger)
+            .map(|(_, at)| *at)
+    }
+
+    /// Records that `trigger` fired at `at`.
+    pub fn set(&mut self, trigger: &str, at: u64) {
+        match self.0.iter_mut().find(|(id, _)| id == trigger) {
+            Some(entry) => entry.1 = at,
+            None => self.0.push((String::from(trigger), at)),
+        }
+    }
+
+    /// Forgets `trigger`'s timer if it was set at `at`.
+    pub fn unset(&mut self, trigger: &str, at: u64) {
+        self.0.retain(|(id, t)| !(id == trigger && *t == at));
+    }
+}
 
 /// `localStorage`, scoped to one profile.
 pub struct Store {
@@ -28,32 +56,51 @@ impl Store {
     pub fn open(window: &web_sys::Window, profile_id: &str) -> Self {
         Store {
             storage: window.local_storage().ok().flatten(),
-            profile: profile_id.to_owned(),
+            profile: String::from(profile_id),
         }
     }
 
     /// The stored history, repaired; empty when missing or unreadable.
     pub fn history(&self) -> History {
-        History::from_visits(self.read::<Vec<Visit>>(HISTORY).unwrap_or_default())
+        History::from_value(&self.read(HISTORY))
     }
 
     /// Stores the history.
     pub fn save_history(&self, history: &History) {
-        self.write(HISTORY, history);
+        self.write(HISTORY, &history.to_json());
     }
 
     /// When each trigger last fired for this profile.
-    pub fn stops(&self) -> BTreeMap<String, u64> {
-        let mut stops: BTreeMap<String, u64> = self.read(STOPS).unwrap_or_default();
-        while stops.len() > MAX_STOPS {
-            stops.pop_first();
-        }
-        stops
+    pub fn stops(&self) -> Stops {
+        let Value::Obj(entries) = self.read(STOPS) else {
+            return Stops::default();
+        };
+        Stops(
+            entries
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v.as_u64()?)))
+                .collect(),
+        )
     }
 
-    /// Stores the Stop timers.
-    pub fn save_stops(&self, stops: &BTreeMap<String, u64>) {
-        self.write(STOPS, stops);
+    /// Stores the Stop timers; past [`MAX_STOPS`] the oldest are forgotten.
+    pub fn save_stops(&self, stops: &Stops) {
+        let mut kept: Vec<&(String, u64)> = stops.0.iter().collect();
+        while kept.len() > MAX_STOPS {
+            let oldest = kept
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, at))| *at)
+                .map_or(0, |(i, _)| i);
+            kept.swap_remove(oldest);
+        }
+        let mut out = String::from("{");
+        for (i, (id, at)) in kept.into_iter().enumerate() {
+            json::push_key(&mut out, id, i == 0);
+            json::push_num(&mut out, *at);
+        }
+        out.push('}');
+        self.write(STOPS, &out);
     }
 
     fn key(&self, prefix: &str) -> String {
@@ -62,30 +109,18 @@ impl Store {
         key
     }
 
-    fn read<T: DeserializeOwned>(&self, prefix: &str) -> Option<T> {
-        let text = self.storage.as_ref()?.get_item(&self.key(prefix)).ok()??;
-        let value = js_sys::JSON::parse(&text).ok()?;
-        serde_wasm_bindgen::from_value(value).ok()
+    fn read(&self, prefix: &str) -> Value {
+        let text = self
+            .storage
+            .as_ref()
+            .and_then(|s| s.get_item(&self.key(prefix)).ok().flatten());
+        text.map_or(Value::Null, |t| js::parse_json(&t))
     }
 
-    fn write<T: Serialize>(&self, prefix: &str, value: &T) {
-        let Some(storage) = &self.storage else { return };
-        let Ok(value) = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) else {
-            return;
-        };
-        if let Some(text) = js_sys::JSON::stringify(&value)
-            .ok()
-            .and_then(|s| s.as_string())
-        {
+    fn write(&self, prefix: &str, text: &str) {
+        if let Some(storage) = &self.storage {
             // A full quota is not the page's problem: the next view starts from less.
-            let _ = storage.set_item(&self.key(prefix), &text);
+            let _ = storage.set_item(&self.key(prefix), text);
         }
     }
-}
-
-/// Serialises `value` into a plain JS value (objects, not `Map`s).
-pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
 }

@@ -4,42 +4,35 @@
 //! event on `window` (for the page's own code, e.g. analytics of what fired); and as
 //! `window.sitehook.last`, readable at any time, which the browser tests poll.
 
-use serde::Serialize;
-use sitehook_core::Decision;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use sitehook_core::{Decision, json};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::js;
+
 /// The outcome of one page view's evaluation.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Trace {
     /// The path that was evaluated.
     pub path: String,
     /// `false` when consent was withheld and nothing was evaluated.
     pub consent: bool,
     /// Each trigger and its result (`fired`, `no-match`, `anonymous`, `stopped`, ...).
-    pub triggers: Vec<TriggerResult>,
+    pub triggers: Vec<(String, &'static str)>,
     /// Ids of the events the relay accepted.
     pub sent: Vec<String>,
     /// Why sending failed, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(skip)]
     debug: bool,
-}
-
-/// One trigger's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct TriggerResult {
-    /// The trigger's id.
-    pub id: String,
-    /// What happened to it.
-    pub result: &'static str,
 }
 
 impl Trace {
     /// An empty trace for a page view of `path`.
     pub fn new(path: &str, debug: bool) -> Self {
         Trace {
-            path: path.to_owned(),
+            path: String::from(path),
             consent: true,
             debug,
             ..Trace::default()
@@ -54,32 +47,70 @@ impl Trace {
     /// Records one trigger's decision, and prints it when debugging.
     pub fn record(&mut self, id: &str, decision: Decision) {
         if self.debug {
-            let mut line = String::from("sitehook: trigger \"");
-            line.push_str(id);
-            line.push_str("\" on ");
-            line.push_str(&self.path);
-            line.push_str(": ");
-            line.push_str(decision.as_str());
-            web_sys::console::log_1(&JsValue::from_str(&line));
+            js::log(&[
+                "trigger \"",
+                id,
+                "\" on ",
+                &self.path,
+                ": ",
+                decision.as_str(),
+            ]);
         }
-        self.triggers.push(TriggerResult {
-            id: id.to_owned(),
-            result: decision.as_str(),
-        });
+        self.triggers.push((String::from(id), decision.as_str()));
+    }
+
+    /// The trace as JSON: `{"path", "consent", "triggers": [{"id", "result"}], "sent", "error"?}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{");
+        json::push_key(&mut out, "path", true);
+        json::push_str(&mut out, &self.path);
+        json::push_key(&mut out, "consent", false);
+        out.push_str(if self.consent { "true" } else { "false" });
+        json::push_key(&mut out, "triggers", false);
+        out.push('[');
+        for (i, (id, result)) in self.triggers.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            json::push_key(&mut out, "id", true);
+            json::push_str(&mut out, id);
+            json::push_key(&mut out, "result", false);
+            json::push_str(&mut out, result);
+            out.push('}');
+        }
+        out.push(']');
+        json::push_key(&mut out, "sent", false);
+        out.push('[');
+        for (i, id) in self.sent.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::push_str(&mut out, id);
+        }
+        out.push(']');
+        if let Some(error) = &self.error {
+            json::push_key(&mut out, "error", false);
+            json::push_str(&mut out, error);
+        }
+        out.push('}');
+        out
     }
 }
 
 /// Makes the trace visible to the page: `window.sitehook.last` and a
 /// `sitehook:evaluated` event whose `detail` is the trace.
 pub fn publish(window: &web_sys::Window, trace: &Trace) {
-    let detail = crate::storage::to_js(trace);
+    let Ok(detail) = js_sys::JSON::parse(&trace.to_json()) else {
+        return;
+    };
     let key = JsValue::from_str("sitehook");
-    let mut api = js_sys::Reflect::get(window, &key).unwrap_or(JsValue::UNDEFINED);
+    let mut api = js_sys::Reflect::get(window, &key).unwrap_or_default();
     if !api.is_object() {
         api = js_sys::Object::new().into();
         let _ = js_sys::Reflect::set(window, &key, &api);
     }
-    let _ = js_sys::Reflect::set(&api, &JsValue::from_str("last"), &detail);
+    let _ = js_sys::Reflect::set(&api, &"last".into(), &detail);
     let init = web_sys::CustomEventInit::new();
     init.set_detail(&detail);
     if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("sitehook:evaluated", &init) {

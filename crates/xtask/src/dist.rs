@@ -15,6 +15,7 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
     let wasm_bindgen = tools::wasm_bindgen(root)?;
     let target = target_dir(root);
     let wasm_opt = tools::wasm_opt(&target)?;
+    let esbuild = tools::esbuild(&target)?;
 
     eprintln!("xtask: building the snippet (wasm32, size profile)…");
     tools::run(Command::new(tools::cargo()).current_dir(root).args([
@@ -66,6 +67,22 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
         js.len() > loader.len(),
         "web/loader.js lost its /*@GLUE@*/ marker"
     );
+    let unminified = work.join("sitehook.full.js");
+    std::fs::write(&unminified, &js)?;
+    let minified = work.join("sitehook.min.js");
+    // ES2017: the oldest syntax wasm-bindgen's glue uses (async functions).
+    tools::run(
+        Command::new(&esbuild)
+            .args([
+                "--minify",
+                "--target=es2017",
+                "--log-level=warning",
+                "--legal-comments=inline",
+            ])
+            .arg(format!("--outfile={}", minified.display()))
+            .arg(&unminified),
+    )?;
+    let js = std::fs::read_to_string(&minified)?;
     let wasm = std::fs::read(&optimised)?;
 
     let dist = root.join("web/dist");

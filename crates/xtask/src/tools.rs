@@ -107,10 +107,11 @@ pub fn pinned_wasm_bindgen(root: &Path) -> anyhow::Result<String> {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     manifest
         .lines()
-        .find_map(|l| l.trim().strip_prefix("wasm-bindgen = \"="))
+        .find(|l| l.trim_start().starts_with("wasm-bindgen = "))
+        .and_then(|l| l.split("\"=").nth(1))
         .and_then(|rest| rest.split('"').next())
         .map(str::to_owned)
-        .context("Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`")
+        .context("Cargo.toml must pin wasm-bindgen exactly: `wasm-bindgen = { version = \"=X.Y.Z\", ... }`")
 }
 
 /// Makes sure `wasm-bindgen` at exactly the pinned version is on PATH; returns it.
@@ -146,8 +147,7 @@ const MIN_BINARYEN: u32 = 116;
 const NPM_BINARYEN: &str = "binaryen@132.0.0";
 
 /// Finds a `wasm-opt` that works on our output: the system's if it is recent enough,
-/// else the npm package installed under `target/tools/` (Node.js is installed with
-/// apt-get when missing and running as root).
+/// else the npm package installed under `target/tools/`.
 pub fn wasm_opt(target: &Path) -> anyhow::Result<PathBuf> {
     let system = version_of("wasm-opt").and_then(|v| {
         v.split_whitespace()
@@ -157,31 +157,53 @@ pub fn wasm_opt(target: &Path) -> anyhow::Result<PathBuf> {
     if system.is_some_and(|v| v >= MIN_BINARYEN) {
         return Ok(PathBuf::from("wasm-opt"));
     }
+    npm_tool(target, NPM_BINARYEN, "wasm-opt")
+}
+
+/// The esbuild used to minify the JS loader and wasm-bindgen's glue.
+const NPM_ESBUILD: &str = "esbuild@0.25.12";
+
+/// Finds esbuild, installing it under `target/tools/` from npm.
+pub fn esbuild(target: &Path) -> anyhow::Result<PathBuf> {
+    npm_tool(target, NPM_ESBUILD, "esbuild")
+}
+
+/// The executable `bin` of the npm package `spec`, installed under `target/tools/`
+/// (Node.js is installed with apt-get when missing and running as root).
+fn npm_tool(target: &Path, spec: &str, bin: &str) -> anyhow::Result<PathBuf> {
     let prefix = target.join("tools");
-    let local = prefix.join("node_modules/.bin/wasm-opt");
-    if local.is_file() {
+    let local = prefix.join("node_modules/.bin").join(bin);
+    let installed = prefix
+        .join("node_modules")
+        .join(spec.rsplit_once('@').map_or(spec, |(n, _)| n))
+        .join("package.json");
+    let version = spec.rsplit_once('@').map_or("", |(_, v)| v);
+    let current = std::fs::read_to_string(&installed)
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")));
+    if local.is_file() && current {
         return Ok(local);
     }
     if find("npm").is_none() {
-        apt_install(&["nodejs", "npm"], "npm (to install binaryen's wasm-opt)")?;
+        apt_install(
+            &["nodejs", "npm"],
+            "npm (to install build tools from the npm registry)",
+        )?;
     }
-    eprintln!(
-        "xtask: npm install {NPM_BINARYEN} (the system wasm-opt is {system:?}; {MIN_BINARYEN} or newer is needed)"
-    );
+    eprintln!("xtask: npm install {spec} (into {})", prefix.display());
     std::fs::create_dir_all(&prefix)?;
     run(Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
         .arg(&prefix)
-        .arg(NPM_BINARYEN))
+        .arg(spec))
     .with_context(|| {
         format!(
-            "installing wasm-opt failed; try: npm install --prefix {} {NPM_BINARYEN}",
+            "installing {bin} failed; try: npm install --prefix {} {spec}",
             prefix.display()
         )
     })?;
     anyhow::ensure!(
         local.is_file(),
-        "npm installed binaryen but {} is missing",
+        "npm installed {spec} but {} is missing",
         local.display()
     );
     Ok(local)

@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -39,8 +39,10 @@ struct RawBatch {
 
 async fn ingest(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
+    check_origin(&state, &headers)?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(MAX_BODY),
         _ => Error::BadRequest(e.body_text()),
@@ -116,6 +118,30 @@ async fn ingest(
         body["error"] = "no event was accepted: see `rejected`".into();
     }
     Ok((status, Json(body)).into_response())
+}
+
+/// Browsers name the page's origin on every POST; events are taken only from the
+/// relay's own origin and from `allowed_origins`. Requests without an `Origin` (curl, a
+/// server) are not from a browser page and pass: CORS protects visitors, not the
+/// relay, and a forged `Origin` is possible outside a browser anyway.
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    if state.config.allowed_origins.iter().any(|o| o == origin) {
+        return Ok(());
+    }
+    let text = origin.to_str().unwrap_or("");
+    let host = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    let same = host.is_some() && host == headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if same {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "origin {text:?} may not send events: add it to allowed_origins in the relay's config"
+    )))
 }
 
 /// Parses and checks one event; the error is the reason shown to the client.

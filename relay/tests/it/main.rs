@@ -167,6 +167,69 @@ async fn events_endpoint_answers_every_input_with_a_status_and_a_reason() {
 }
 
 #[tokio::test]
+async fn events_from_other_origins_are_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config("http://127.0.0.1:9/hook", dir.path());
+    config
+        .allowed_origins
+        .push("https://shop.example.com".parse().unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(Arc::new(config), store, Arc::new(Notify::new()));
+    let cases = [
+        (Some("https://shop.example.com"), StatusCode::ACCEPTED),
+        (Some("http://relay.example.com:8080"), StatusCode::ACCEPTED), // its own origin
+        (None, StatusCode::ACCEPTED),                                  // not a browser
+        (Some("https://evil.example.com"), StatusCode::FORBIDDEN),
+        (Some("null"), StatusCode::FORBIDDEN),
+        (
+            Some("https://shop.example.com.evil.example"),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (i, (origin, want)) in cases.into_iter().enumerate() {
+        let mut request = Request::post("/v1/events").header("host", "relay.example.com:8080");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let body = json!({"events": [event(&format!("o-{i}"), "crm-lead")]}).to_string();
+        let response = app(state.clone())
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let cors = response
+            .headers()
+            .get("access-control-allow-origin")
+            .cloned();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            status,
+            want,
+            "origin {origin:?}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        if want == StatusCode::FORBIDDEN {
+            assert!(String::from_utf8_lossy(&bytes).contains("allowed_origins"));
+        }
+        if origin == Some("https://shop.example.com") {
+            assert_eq!(
+                cors.as_ref().and_then(|v| v.to_str().ok()),
+                origin,
+                "CORS lets the allowed page read the answer"
+            );
+        } else {
+            assert!(
+                cors.is_none(),
+                "origin {origin:?} must not be echoed: {cors:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_snippet_files_are_served_with_their_types() {
     let dir = tempfile::tempdir().unwrap();
     let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));

@@ -1,0 +1,97 @@
+//! The boundary to JavaScript: JS values into [`Value`], and console lines.
+//!
+//! Everything read from the page is untrusted: the walk is bounded in depth, size and
+//! string length, a throwing getter reads as missing, and nothing here throws back
+//! into the page.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::{Array, Object, Reflect};
+use sitehook_core::Value;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Deepest nesting read; deeper values read as `null`.
+const MAX_DEPTH: usize = 32;
+/// Most values read from one JS value (a runaway config reads as cut short).
+const MAX_NODES: usize = 50_000;
+/// Most items read from one array, keys from one object.
+const MAX_ITEMS: u32 = 2_000;
+/// Longest string read; longer ones read as `null`, so a field reports "is required"
+/// or "must be a string" rather than filling storage.
+const MAX_STRING: usize = 16 * 1024;
+
+/// Reads a JS value into a [`Value`].
+pub fn to_value(value: &JsValue) -> Value {
+    let mut budget = MAX_NODES;
+    walk(value, 0, &mut budget)
+}
+
+fn walk(value: &JsValue, depth: usize, budget: &mut usize) -> Value {
+    if *budget == 0 || depth > MAX_DEPTH {
+        return Value::Null;
+    }
+    *budget -= 1;
+    if let Some(text) = value.as_string() {
+        return if text.len() <= MAX_STRING {
+            Value::Str(text)
+        } else {
+            Value::Null
+        };
+    }
+    if let Some(b) = value.as_bool() {
+        return Value::Bool(b);
+    }
+    if let Some(n) = value.as_f64() {
+        return Value::Num(n);
+    }
+    if Array::is_array(value) {
+        let array: &Array = value.unchecked_ref();
+        let len = array.length().min(MAX_ITEMS);
+        return Value::Arr(
+            (0..len)
+                .map(|i| walk(&array.get(i), depth + 1, budget))
+                .collect(),
+        );
+    }
+    if value.is_object() && !value.is_function() {
+        let keys = Object::keys(value.unchecked_ref::<Object>());
+        let len = keys.length().min(MAX_ITEMS);
+        let mut entries = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            let key = keys.get(i);
+            let Some(name) = key.as_string() else {
+                continue;
+            };
+            let item = Reflect::get(value, &key).unwrap_or(JsValue::UNDEFINED);
+            entries.push((name, walk(&item, depth + 1, budget)));
+        }
+        return Value::Obj(entries);
+    }
+    Value::Null
+}
+
+/// Parses JSON text with the browser's `JSON.parse`; `Null` if it is not JSON.
+pub fn parse_json(text: &str) -> Value {
+    js_sys::JSON::parse(text)
+        .map(|v| to_value(&v))
+        .unwrap_or(Value::Null)
+}
+
+/// `console.warn("sitehook: " + parts...)`.
+pub fn warn(parts: &[&str]) {
+    web_sys::console::warn_1(&line(parts));
+}
+
+/// `console.log("sitehook: " + parts...)`.
+pub fn log(parts: &[&str]) {
+    web_sys::console::log_1(&line(parts));
+}
+
+fn line(parts: &[&str]) -> JsValue {
+    let mut text = String::from("sitehook: ");
+    for part in parts {
+        text.push_str(part);
+    }
+    JsValue::from_str(&text)
+}
