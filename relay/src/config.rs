@@ -22,6 +22,40 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./sitehook-data";
 /// How long one outbound request may take unless the webhook says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The default waits between attempts, in seconds: close to Svix's schedule (5 s, 5
+/// min, 30 min, 2 h, 5 h, 10 h, 10 h after an immediate first attempt).
+pub const DEFAULT_RETRY_SCHEDULE: [u64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+/// The default concurrency limit per webhook.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+/// How long delivered events are kept unless the config says otherwise.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+/// How long a stopping relay waits for deliveries unless the config says otherwise.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Parses an optional duration at `key`, with a default.
+fn duration(text: Option<&str>, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+    match text {
+        None => Ok(default),
+        Some(text) => sitehook_core::Duration::parse(text)
+            .map(|d| Duration::from_millis(d.as_millis()))
+            .map_err(|m| invalid(key, m)),
+    }
+}
+
+/// Decodes `whsec_<base64>` (the prefix is optional, as in the reference libraries).
+fn decode_signing_secret(text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let b64 = text.strip_prefix("whsec_").unwrap_or(text);
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| "must be a Standard Webhooks secret: whsec_ followed by base64".to_owned())?;
+    if key.len() < 24 {
+        return Err(
+            "is too short: use at least 24 random bytes (whsec_ + 32 base64 characters)".into(),
+        );
+    }
+    Ok(key)
+}
 
 /// Header names the relay sets itself; a config may not set them, so a webhook's
 /// receiver can trust them.
@@ -50,6 +84,13 @@ pub struct FileConfig {
     /// The folder of the embedded store.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// How long delivered and suppressed events are kept for listings, e.g. `"7d"`.
+    /// Failed events are kept until replayed.
+    #[serde(default)]
+    pub retention: Option<String>,
+    /// How long a stopping relay waits for deliveries under way, e.g. `"30s"`.
+    #[serde(default)]
+    pub shutdown_grace: Option<String>,
     /// The webhooks, by id: `[webhooks.crm-lead]`.
     #[serde(default)]
     pub webhooks: BTreeMap<String, FileWebhook>,
@@ -79,6 +120,17 @@ pub struct FileWebhook {
     /// The server-side Stop: `"30d"`, or `"never"` for once per profile and trigger.
     #[serde(default)]
     pub restart_after: Option<String>,
+    /// The waits between attempts after the first, e.g. `["5s", "5m", "30m"]`; after
+    /// the last, the event is a dead letter. Each wait gets ±10% jitter.
+    #[serde(default)]
+    pub retry_schedule: Option<Vec<String>>,
+    /// At most this many requests to this webhook at once.
+    #[serde(default)]
+    pub max_in_flight: Option<usize>,
+    /// Standard Webhooks signing secrets (`whsec_...`), each from a secret source.
+    /// Every request is signed with each (several while rotating).
+    #[serde(default)]
+    pub signing_secrets: Vec<SecretSource>,
 }
 
 /// Where a secret comes from. Secrets are never written in the config itself.
@@ -105,6 +157,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The webhooks, by id.
     pub webhooks: BTreeMap<String, Webhook>,
+    /// How long delivered and suppressed events are kept.
+    pub retention: Duration,
+    /// How long a stopping relay waits for deliveries under way.
+    pub shutdown_grace: Duration,
     /// Serve the demo shop and receiver (set by `sitehook-relay demo` only).
     pub demo: bool,
 }
@@ -137,6 +193,22 @@ pub struct Webhook {
     pub timeout: Duration,
     /// The server-side Stop.
     pub restart_after: Option<Restart>,
+    /// Waits between attempts.
+    pub retry_schedule: Vec<Duration>,
+    /// Concurrency limit.
+    pub max_in_flight: usize,
+    /// Decoded signing keys (the bytes after `whsec_`).
+    pub signing_keys: Vec<SigningKey>,
+}
+
+/// A Standard Webhooks signing key; `Debug` masks it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey(pub Vec<u8>);
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// A secret value: shown as `***` by `Debug` and `Display`, so it cannot leak into
@@ -253,6 +325,12 @@ impl FileConfig {
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             webhooks,
+            retention: duration(self.retention.as_deref(), "retention", DEFAULT_RETENTION)?,
+            shutdown_grace: duration(
+                self.shutdown_grace.as_deref(),
+                "shutdown_grace",
+                DEFAULT_SHUTDOWN_GRACE,
+            )?,
             demo: false,
         })
     }
@@ -349,17 +427,43 @@ impl FileWebhook {
             })?;
             headers.push((header, Secret(value)));
         }
-        let timeout = match self.timeout {
-            None => DEFAULT_TIMEOUT,
-            Some(text) => {
-                let d = sitehook_core::Duration::parse(&text)
-                    .map_err(|m| invalid(key("timeout"), m))?;
-                if d.as_millis() == 0 {
-                    return Err(invalid(key("timeout"), "must be more than 0s"));
-                }
-                Duration::from_millis(d.as_millis())
-            }
+        let timeout = duration(self.timeout.as_deref(), &key("timeout"), DEFAULT_TIMEOUT)?;
+        if timeout.is_zero() {
+            return Err(invalid(key("timeout"), "must be more than 0s"));
+        }
+        let retry_schedule = match &self.retry_schedule {
+            None => DEFAULT_RETRY_SCHEDULE
+                .iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect(),
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    duration(
+                        Some(text),
+                        &format!("{}[{i}]", key("retry_schedule")),
+                        Duration::ZERO,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?,
         };
+        let max_in_flight = self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
+        if max_in_flight == 0 {
+            return Err(invalid(key("max_in_flight"), "must be 1 or more"));
+        }
+        let signing_keys = self
+            .signing_secrets
+            .iter()
+            .enumerate()
+            .map(|(i, source)| {
+                let k = format!("{}[{i}]", key("signing_secrets"));
+                let text = source.resolve(&k, env)?;
+                decode_signing_secret(&text)
+                    .map(SigningKey)
+                    .map_err(|m| invalid(&k, m))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let restart_after = match self.restart_after.as_deref() {
             None => None,
             Some(text) => Some(Restart::parse(text).map_err(|m| invalid(key("restart_after"), m))?),
@@ -373,6 +477,9 @@ impl FileWebhook {
             headers,
             timeout,
             restart_after,
+            retry_schedule,
+            max_in_flight,
+            signing_keys,
         })
     }
 }

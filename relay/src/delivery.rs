@@ -1,40 +1,36 @@
 //! Delivering stored events to their webhooks.
 //!
 //! [`build`] turns an event and its webhook into the exact outbound request (pure, so
-//! it is tested without a network and reused to show a request). The [`Worker`] takes
-//! due events from the store, sends them, and records each attempt; it runs apart from
-//! the HTTP handlers, which only store.
+//! it is tested without a network and reused to show a request). [`classify`] decides
+//! what an answer means (delivered, retry when, dead letter, webhook gone). The
+//! [`Worker`] takes due events from the store, sends them, and records each attempt;
+//! it runs apart from the HTTP handlers, which only store.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
+use sha2::Sha256;
 use sitehook_core::Event;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
-use crate::config::{Config, Method, Webhook};
-use crate::store::{Attempt, Job, Store};
+use crate::config::{Config, Method, SigningKey, Webhook};
+use crate::metrics::Metrics;
+use crate::store::{Attempt, Job, Next, Store};
 
-/// How long after each failed attempt the next one is made: after the first
-/// (immediate) attempt, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, as Svix does.
-/// After the last, the event is a dead letter.
-pub const RETRY_SCHEDULE_MS: [u64; 7] = [
-    5_000,
-    5 * 60_000,
-    30 * 60_000,
-    2 * 3_600_000,
-    5 * 3_600_000,
-    10 * 3_600_000,
-    10 * 3_600_000,
-];
-
-/// How many events the worker takes from the store at once; they are sent
-/// concurrently.
-const BATCH: usize = 64;
+/// The most deliveries under way at once, over all webhooks (each webhook also has its
+/// own `max_in_flight`).
+const MAX_IN_FLIGHT: usize = 256;
+/// The longest `Retry-After` honoured; longer ones are cut to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// How often old records are pruned.
+const PRUNE_EVERY_MS: u64 = 10 * 60_000;
 
 /// The request the relay sends for one event.
 #[derive(Debug, Clone)]
@@ -61,6 +57,29 @@ pub fn payload(webhook: &Webhook, event: &Event) -> BTreeMap<String, String> {
     }
     for (key, value) in &webhook.data {
         out.insert(key.clone(), value.clone());
+    }
+    out
+}
+
+/// The Standard Webhooks signature header value: `v1,<base64 HMAC-SHA256 of
+/// "id.timestamp.body">` for each key, space-separated (several during rotation).
+pub fn sign(keys: &[SigningKey], id: &str, timestamp: u64, body: &[u8]) -> String {
+    let mut out = String::new();
+    for key in keys {
+        // HMAC takes keys of any length.
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC accepts any key length");
+        mac.update(id.as_bytes());
+        mac.update(b".");
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str("v1,");
+        out.push_str(
+            &base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()),
+        );
     }
     out
 }
@@ -103,6 +122,7 @@ pub fn build(webhook: &Webhook, event: &Event, now_ms: u64) -> Outbound {
     }
     // Standard Webhooks: a stable id per event, so receivers can drop our retries.
     // Event ids are validated to be header-safe when they are accepted.
+    let timestamp = now_ms / 1000;
     headers.push((
         HeaderName::from_static("webhook-id"),
         header(&event.id),
@@ -110,9 +130,22 @@ pub fn build(webhook: &Webhook, event: &Event, now_ms: u64) -> Outbound {
     ));
     headers.push((
         HeaderName::from_static("webhook-timestamp"),
-        header(&(now_ms / 1000).to_string()),
+        header(&timestamp.to_string()),
         false,
     ));
+    if !webhook.signing_keys.is_empty() {
+        let signed = sign(
+            &webhook.signing_keys,
+            &event.id,
+            timestamp,
+            body.as_deref().unwrap_or("").as_bytes(),
+        );
+        headers.push((
+            HeaderName::from_static("webhook-signature"),
+            header(&signed),
+            false,
+        ));
+    }
     // Configured headers last: config validation keeps them off the names above.
     for (name, secret) in &webhook.headers {
         headers.push((name.clone(), secret.expose().clone(), true));
@@ -125,13 +158,51 @@ pub fn build(webhook: &Webhook, event: &Event, now_ms: u64) -> Outbound {
     }
 }
 
+/// What one attempt's answer means. `attempts` counts the attempts before this one;
+/// `jitter` is a factor near 1 applied to the scheduled wait.
+pub fn classify(
+    webhook: &Webhook,
+    attempts: u32,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    now_ms: u64,
+    jitter: f64,
+) -> Next {
+    match status {
+        Some(s) if (200..300).contains(&s) => return Next::Delivered,
+        Some(410) => return Next::WebhookGone,
+        _ => {}
+    }
+    let Some(wait) = webhook.retry_schedule.get(attempts as usize) else {
+        return Next::DeadLetter;
+    };
+    let wait = match (status, retry_after) {
+        (Some(429 | 503), Some(asked)) => asked.min(MAX_RETRY_AFTER),
+        _ => wait.mul_f64(jitter),
+    };
+    Next::RetryAt(now_ms + wait.as_millis() as u64)
+}
+
+/// Reads `Retry-After`: seconds, or an HTTP date.
+pub fn retry_after(value: &str, now_ms: u64) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64;
+    Some(Duration::from_millis(at_ms.saturating_sub(now_ms)))
+}
+
 /// Delivers stored events until told to stop.
 pub struct Worker {
     config: Arc<Config>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
     client: reqwest::Client,
     wake: Arc<Notify>,
+    limits: BTreeMap<String, Arc<Semaphore>>,
 }
 
 impl Worker {
@@ -140,18 +211,27 @@ impl Worker {
         config: Arc<Config>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
-            // A redirect would send the secret headers to a URL nobody configured.
+            // A redirect would send the secret headers to a URL nobody configured;
+            // a 3xx is a failed attempt.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .build()?;
+        let limits = config
+            .webhooks
+            .iter()
+            .map(|(id, w)| (id.clone(), Arc::new(Semaphore::new(w.max_in_flight))))
+            .collect();
         Ok(Worker {
             config,
             store,
             clock,
+            metrics,
             client,
             wake: Arc::new(Notify::new()),
+            limits,
         })
     }
 
@@ -160,96 +240,178 @@ impl Worker {
         self.wake.clone()
     }
 
-    /// Runs until `stop` turns true; the attempts under way then are finished first.
+    /// Runs until `stop` turns true; the deliveries under way then get
+    /// `shutdown_grace` to finish. An attempt cut short stays claimed in the store and
+    /// is made again after the next start.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let this = Arc::new(self);
+        let mut in_flight = JoinSet::new();
+        let mut last_prune = 0u64;
         loop {
             if *stop.borrow() {
-                return;
+                break;
             }
-            let store = this.store.clone();
-            let jobs = match tokio::task::spawn_blocking(move || store.claim(BATCH)).await {
-                Ok(Ok(jobs)) => jobs,
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "cannot read the outbox; retrying in 1s");
-                    Vec::new()
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "the outbox reader panicked");
-                    Vec::new()
-                }
+            while in_flight.try_join_next().is_some() {}
+            let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+            let jobs = if room == 0 {
+                Vec::new()
+            } else {
+                this.blocking(move |s| s.claim(room))
+                    .await
+                    .unwrap_or_default()
             };
-            if jobs.is_empty() {
-                let wait = this.idle_wait().await;
-                tokio::select! {
-                    _ = this.wake.notified() => {}
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stop.changed() => {}
-                }
-                continue;
-            }
-            let mut attempts = JoinSet::new();
+            let claimed = !jobs.is_empty();
             for job in jobs {
                 let this = this.clone();
-                attempts.spawn(async move { this.deliver(job).await });
+                in_flight.spawn(async move { this.deliver(job).await });
             }
-            while attempts.join_next().await.is_some() {}
+            let now = this.clock.now_ms();
+            if now.saturating_sub(last_prune) >= PRUNE_EVERY_MS {
+                last_prune = now;
+                let before = now.saturating_sub(this.config.retention.as_millis() as u64);
+                if let Some(n) = this
+                    .blocking(move |s| s.prune(before))
+                    .await
+                    .filter(|n| *n > 0)
+                {
+                    tracing::info!(pruned = n, "old delivered events pruned");
+                }
+            }
+            if claimed && room > 0 {
+                continue;
+            }
+            let wait = this.idle_wait().await;
+            tokio::select! {
+                _ = this.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            }
+        }
+        let grace = this.config.shutdown_grace;
+        let drain = async { while in_flight.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            tracing::warn!(
+                ?grace,
+                "deliveries still under way after the grace period; they resume after restart"
+            );
+            in_flight.abort_all();
         }
     }
 
-    /// How long to sleep with nothing due: until the next retry, at most a second (a
-    /// wake-up covers new events; the cap covers anything else).
-    async fn idle_wait(&self) -> Duration {
+    /// Runs a store call on the blocking pool, logging failures.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+    ) -> Option<T> {
         let store = self.store.clone();
-        let next = tokio::task::spawn_blocking(move || store.next_due())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .flatten();
+        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "store call failed");
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store call panicked");
+                None
+            }
+        }
+    }
+
+    /// How long to sleep with nothing to do: until the next retry, at most a second (a
+    /// wake-up covers new events; the cap covers replays made by the CLI).
+    async fn idle_wait(&self) -> Duration {
+        let next = self.blocking(|s| s.next_due()).await.flatten();
         let now = self.clock.now_ms();
         let ms = next.map_or(1_000, |at| at.saturating_sub(now).min(1_000));
-        Duration::from_millis(ms.max(10))
+        Duration::from_millis(ms.max(5))
     }
 
     async fn deliver(&self, job: Job) {
         let event = &job.event;
-        let attempt = match self.config.webhooks.get(&event.webhook) {
-            None => self.failed(
-                &job,
+        let started = self.clock.now_ms();
+        let timer = Instant::now();
+        let (status, error, retry_after_value) = match self.config.webhooks.get(&event.webhook) {
+            None => (
                 None,
-                "the webhook is no longer in the relay's config".into(),
+                Some("the webhook is no longer in the relay's config".to_owned()),
+                None,
             ),
-            Some(webhook) => self.send(webhook, &job).await,
+            Some(webhook) => {
+                let limit = self.limits.get(&event.webhook).cloned();
+                let _permit = match &limit {
+                    Some(l) => l.acquire().await.ok(),
+                    None => None,
+                };
+                self.send(webhook, event, started).await
+            }
         };
-        match &attempt {
-            Attempt::Delivered(status) => {
-                tracing::info!(event = %event.id, webhook = %event.webhook, trigger = %event.trigger, status, "delivered");
+        let duration = timer.elapsed();
+        let now = self.clock.now_ms();
+        let next = match self.config.webhooks.get(&event.webhook) {
+            Some(webhook) => {
+                let asked = retry_after_value
+                    .as_deref()
+                    .and_then(|v| retry_after(v, now));
+                classify(
+                    webhook,
+                    job.attempts,
+                    status,
+                    asked,
+                    now,
+                    0.9 + fastrand::f64() * 0.2,
+                )
             }
-            Attempt::Failed {
-                status,
-                error,
-                next_at,
-            } => {
-                tracing::warn!(event = %event.id, webhook = %event.webhook, ?status, %error, retry_at = ?next_at, "delivery failed");
+            None => Next::RetryAt(now + 3_600_000),
+        };
+        self.metrics.observe(duration.as_secs_f64());
+        match next {
+            Next::Delivered => {
+                self.metrics
+                    .delivered
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(event = %event.id, webhook = %event.webhook, trigger = %event.trigger, ?status, "delivered");
+            }
+            Next::RetryAt(at) => {
+                self.metrics
+                    .retries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(event = %event.id, webhook = %event.webhook, ?status, error = ?error, retry_in_ms = at.saturating_sub(now), "delivery failed; will retry");
+            }
+            Next::DeadLetter => {
+                self.metrics
+                    .dead_letters
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(event = %event.id, webhook = %event.webhook, ?status, error = ?error, "delivery failed for good: kept as a dead letter");
+            }
+            Next::WebhookGone => {
+                self.metrics
+                    .gone
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(webhook = %event.webhook, "the webhook answered 410 Gone: deliveries to it are paused until `sitehook-relay enable`");
             }
         }
-        let store = self.store.clone();
+        let attempt = Attempt {
+            at: started,
+            duration_ms: duration.as_millis() as u64,
+            status,
+            error,
+            next,
+        };
         let id = event.id.clone();
-        match tokio::task::spawn_blocking(move || store.record(&id, &attempt)).await {
-            Ok(Ok(())) => {}
-            // The attempt stays claimed in memory only: after a restart it is made
-            // again, which receivers de-duplicate by `webhook-id`.
-            Ok(Err(e)) => {
-                tracing::error!(event = %event.id, error = %e, "cannot record the attempt")
-            }
-            Err(e) => {
-                tracing::error!(event = %event.id, error = %e, "recording the attempt panicked")
-            }
-        }
+        // If recording fails, the event stays claimed and is attempted again after a
+        // restart, which receivers de-duplicate by `webhook-id`.
+        self.blocking(move |s| s.record(&id, &attempt)).await;
     }
 
-    async fn send(&self, webhook: &Webhook, job: &Job) -> Attempt {
-        let out = build(webhook, &job.event, self.clock.now_ms());
+    /// Sends one request: the status (if any answer), an error text, and Retry-After.
+    async fn send(
+        &self,
+        webhook: &Webhook,
+        event: &Event,
+        now_ms: u64,
+    ) -> (Option<u16>, Option<String>, Option<String>) {
+        let out = build(webhook, event, now_ms);
         let mut request = match out.method {
             Method::Post => self.client.post(out.url),
             Method::Get => self.client.get(out.url),
@@ -261,28 +423,19 @@ impl Worker {
             request = request.body(body);
         }
         match request.timeout(webhook.timeout).send().await {
-            Ok(response) if response.status().is_success() => {
-                Attempt::Delivered(response.status().as_u16())
-            }
             Ok(response) => {
                 let status = response.status();
-                self.failed(
-                    job,
-                    Some(status.as_u16()),
-                    format!("the webhook answered {status}"),
-                )
+                let retry = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let error =
+                    (!status.is_success()).then(|| format!("the webhook answered {status}"));
+                (Some(status.as_u16()), error, retry)
             }
             // Without the URL: it is in the config already, and may carry a token.
-            Err(e) => self.failed(job, None, describe(&e.without_url())),
-        }
-    }
-
-    fn failed(&self, job: &Job, status: Option<u16>, error: String) -> Attempt {
-        let delay = RETRY_SCHEDULE_MS.get(job.attempts as usize).copied();
-        Attempt::Failed {
-            status,
-            error,
-            next_at: delay.map(|d| self.clock.now_ms() + d),
+            Err(e) => (None, Some(describe(&e.without_url())), None),
         }
     }
 }
@@ -302,7 +455,7 @@ fn describe(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::config::{Config, SigningKey};
 
     fn webhook(method: &str) -> Webhook {
         let toml = format!(
@@ -361,6 +514,102 @@ headers = {{ "X-Api-Key" = {{ env = "KEY" }} }}
             out.headers
                 .iter()
                 .any(|(n, _, secret)| n == "x-api-key" && *secret)
+        );
+    }
+
+    #[test]
+    fn signatures_match_the_standard_webhooks_test_vector() {
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap();
+        let got = sign(
+            &[SigningKey(key.clone())],
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
+        assert_eq!(got, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        let two = sign(
+            &[SigningKey(key), SigningKey(vec![7; 32])],
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
+        assert!(
+            two.starts_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,"),
+            "{two}"
+        );
+    }
+
+    #[test]
+    fn answers_are_classified() {
+        let w = webhook("POST");
+        let now = 1_000_000;
+        let s = |n: u64| Duration::from_secs(n).as_millis() as u64;
+        let cases = [
+            (0, Some(200), None, Next::Delivered),
+            (0, Some(204), None, Next::Delivered),
+            (0, Some(410), None, Next::WebhookGone),
+            (0, Some(500), None, Next::RetryAt(now + s(5))),
+            (0, Some(302), None, Next::RetryAt(now + s(5))),
+            (0, None, None, Next::RetryAt(now + s(5))),
+            (1, Some(500), None, Next::RetryAt(now + s(300))),
+            (
+                0,
+                Some(429),
+                Some(Duration::from_secs(120)),
+                Next::RetryAt(now + s(120)),
+            ),
+            (
+                0,
+                Some(503),
+                Some(Duration::from_secs(90 * 3600)),
+                Next::RetryAt(now + s(24 * 3600)),
+            ),
+            (
+                0,
+                Some(500),
+                Some(Duration::from_secs(120)),
+                Next::RetryAt(now + s(5)),
+            ),
+            (6, Some(500), None, Next::RetryAt(now + s(36_000))),
+            (7, Some(500), None, Next::DeadLetter),
+            (7, Some(429), Some(Duration::from_secs(1)), Next::DeadLetter),
+        ];
+        for (attempts, status, retry, want) in cases {
+            assert_eq!(
+                classify(&w, attempts, status, retry, now, 1.0),
+                want,
+                "attempts={attempts} status={status:?} retry={retry:?}"
+            );
+        }
+        assert_eq!(retry_after("120", 0), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Thu, 01 Jan 1970 00:01:40 GMT", 40_000),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(retry_after("soon", 0), None);
+    }
+
+    #[test]
+    fn a_signed_request_carries_the_signature_of_its_body() {
+        let mut w = webhook("POST");
+        w.signing_keys = vec![SigningKey(vec![1; 32])];
+        let out = build(&w, &event(), 1_700_000_000_000);
+        let sig = out
+            .headers
+            .iter()
+            .find(|(n, _, _)| n == "webhook-signature")
+            .map(|(_, v, _)| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            sig,
+            Some(sign(
+                &w.signing_keys,
+                "ev-1",
+                1_700_000_000,
+                out.body.as_deref().unwrap().as_bytes()
+            ))
         );
     }
 

@@ -205,11 +205,16 @@ async fn receiver_page(State(state): State<AppState>) -> Html<String> {
         html.push_str("</div>");
     }
     let store = state.store.clone();
-    let recent = tokio::task::spawn_blocking(move || store.recent(20))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    let recent = tokio::task::spawn_blocking(move || {
+        store.list(&crate::store::Filter {
+            limit: 20,
+            ..Default::default()
+        })
+    })
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or_default();
     html.push_str(
         "<div class=\"card\"><h2>The relay's outbox</h2><p class=\"hint\">Every event the relay accepted, and what \
          became of it. <em>suppressed</em>: the webhook's <code>restart_after</code> Stop held it back.</p>\

@@ -11,6 +11,7 @@
 //!   server-side Stop timers) and its embedded SQLite backend.
 //! - [`delivery`]: building the outbound request (pure) and the worker that delivers
 //!   from the store, separate from the HTTP handlers.
+//! - [`metrics`]: the counters behind `GET /metrics`.
 //! - [`clock`]: time as a dependency, so tests control it.
 //! - [`demo`]: the demo shop, its config, and a local webhook receiver.
 //! - [`error`]: the one HTTP error type.
@@ -26,6 +27,7 @@ pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod store;
 
 use std::future::Future;
@@ -60,14 +62,23 @@ pub async fn run_with_clock(
     let store = store::SqliteStore::open(&config.data_dir, clock.clone())
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let store: Arc<dyn store::Store> = Arc::new(store);
+    // Events a killed process had taken are handed out again.
+    store.recover().context("recovering the outbox")?;
     let config = Arc::new(config);
+    let metrics = Arc::new(metrics::Metrics::default());
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = delivery::Worker::new(config.clone(), store.clone(), clock.clone())?;
+    let worker = delivery::Worker::new(
+        config.clone(),
+        store.clone(),
+        clock.clone(),
+        metrics.clone(),
+    )?;
     let wake = worker.waker();
     let worker = tokio::spawn(worker.run(stop_rx));
 
-    let state = http::AppState::new(config.clone(), store, wake);
+    let mut state = http::AppState::new(config.clone(), store, wake);
+    state.metrics = metrics;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, webhooks = config.webhooks.len(), "relay listening");
     axum::serve(listener, http::app(state))

@@ -1,12 +1,10 @@
 //! Storage: the outbox of accepted events, their delivery attempts, de-duplication by
 //! event id, and the server-side Stop timers, behind one trait.
 //!
-//! The trait is synchronous and called from `spawn_blocking`: the embedded backend is
-//! SQLite, whose calls block, and a later PostgreSQL backend can implement the same
-//! contract. Every method is one transaction.
+//! The embedded backend is SQLite in `data_dir` ([`SqliteStore`]).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sitehook_core::{Event, Restart};
@@ -30,13 +28,19 @@ pub enum StoreError {
     /// The store's lock was poisoned by a panic elsewhere.
     #[error("the store is unusable after an earlier panic")]
     Poisoned,
+    /// The group commit failed; nothing of it was stored.
+    #[error("commit failed: {0}")]
+    Commit(String),
+    /// The writer thread is gone (the store is shutting down).
+    #[error("the store's writer has stopped")]
+    WriterGone,
 }
 
 /// An event to accept, with its webhook's server-side Stop.
-#[derive(Debug, Clone, Copy)]
-pub struct Incoming<'a> {
+#[derive(Debug, Clone)]
+pub struct Incoming {
     /// The validated event.
-    pub event: &'a Event,
+    pub event: Event,
     /// The webhook's `restart_after`, if any.
     pub restart_after: Option<Restart>,
 }
@@ -86,13 +90,15 @@ impl Status {
         }
     }
 
-    fn parse(text: &str) -> Status {
-        match text {
+    /// Reads the stored word.
+    pub fn parse(text: &str) -> Option<Status> {
+        Some(match text {
+            "pending" => Status::Pending,
             "delivered" => Status::Delivered,
             "failed" => Status::Failed,
             "suppressed" => Status::Suppressed,
-            _ => Status::Pending,
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -117,45 +123,109 @@ pub struct Record {
     pub last_error: Option<String>,
     /// When the relay accepted it (ms since the epoch).
     pub received_at: u64,
+    /// When the next attempt is due (pending events).
+    pub next_at: u64,
 }
 
-/// The result of one delivery attempt.
+/// Which records to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this webhook.
+    pub webhook: Option<String>,
+    /// Only this profile id.
+    pub profileid: Option<String>,
+    /// At most this many (newest first); 0 means 50.
+    pub limit: usize,
+}
+
+/// What an attempt led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Delivered: the webhook answered 2xx.
+    Delivered,
+    /// Try again at this time.
+    RetryAt(u64),
+    /// No attempts left: keep it as a dead letter.
+    DeadLetter,
+    /// The webhook answered `410 Gone`: keep the event pending and stop delivering to
+    /// the webhook until it is re-enabled.
+    WebhookGone,
+}
+
+/// One delivery attempt and its result.
 #[derive(Debug, Clone)]
-pub enum Attempt {
-    /// The webhook answered 2xx with this status.
-    Delivered(u16),
-    /// The attempt failed; retry at `next_at`, or give up when `None`.
-    Failed {
-        /// The HTTP status, when there was a response.
-        status: Option<u16>,
-        /// What went wrong.
-        error: String,
-        /// When to try again; `None` makes it a dead letter.
-        next_at: Option<u64>,
-    },
+pub struct Attempt {
+    /// When it started (ms since the epoch).
+    pub at: u64,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// The HTTP status, when there was a response.
+    pub status: Option<u16>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+    /// What happens next.
+    pub next: Next,
 }
 
 /// The storage contract of the relay.
+///
+/// Every method is one transaction. The trait is synchronous and called from
+/// `spawn_blocking`: SQLite's calls block, and a later PostgreSQL backend (several
+/// relays sharing one queue with `FOR UPDATE SKIP LOCKED`) fits the same contract.
 pub trait Store: Send + Sync + 'static {
-    /// Durably stores `events` (one transaction, committed before returning) and says
-    /// what happened to each, in order.
-    fn accept(&self, events: &[Incoming<'_>]) -> Result<Vec<Outcome>, StoreError>;
-    /// Takes up to `limit` due events for delivery. A taken event is not handed out
-    /// again until its attempt is recorded (or the relay restarts).
+    /// Durably stores `events` (committed before returning) and says what happened to
+    /// each, in order.
+    fn accept(&self, events: Vec<Incoming>) -> Result<Vec<Outcome>, StoreError>;
+    /// Hands out again the events that a stopped process had taken. Called at start.
+    fn recover(&self) -> Result<(), StoreError>;
+    /// Takes up to `limit` due events for delivery, skipping disabled webhooks. A
+    /// taken event is not handed out again until its attempt is recorded.
     fn claim(&self, limit: usize) -> Result<Vec<Job>, StoreError>;
-    /// Records the outcome of an attempt at event `id`.
+    /// Records an attempt at event `id` and what follows from it.
     fn record(&self, id: &str, attempt: &Attempt) -> Result<(), StoreError>;
     /// When the next pending event is due, if any is waiting.
     fn next_due(&self) -> Result<Option<u64>, StoreError>;
-    /// The most recent events, newest first.
-    fn recent(&self, limit: usize) -> Result<Vec<Record>, StoreError>;
+    /// Events waiting for delivery.
+    fn pending(&self) -> Result<u64, StoreError>;
+    /// Stored events, newest first.
+    fn list(&self, filter: &Filter) -> Result<Vec<Record>, StoreError>;
+    /// The attempts made at event `id`, oldest first.
+    fn attempts(&self, id: &str) -> Result<Vec<Attempt>, StoreError>;
+    /// Puts failed events back in the queue, due now, with a fresh set of attempts:
+    /// those named, or all that failed since `since` (ms). Returns how many.
+    fn replay(&self, ids: &[String], since: Option<u64>) -> Result<usize, StoreError>;
+    /// Webhooks disabled by a `410 Gone`, with the reason.
+    fn disabled(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Re-enables a webhook; `false` if it was not disabled.
+    fn enable(&self, webhook: &str) -> Result<bool, StoreError>;
+    /// Forgets delivered and suppressed events (and their attempts) received before
+    /// `before` (ms). Failed events are kept until replayed. Returns how many.
+    fn prune(&self, before: u64) -> Result<usize, StoreError>;
+    /// Checks that the store answers, for readiness probes.
+    fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// The embedded store: one SQLite file in `data_dir`, in WAL mode.
+///
+/// Acceptance goes through one writer thread that commits whatever arrived together
+/// in one transaction (group commit): durability costs one disk flush per batch of
+/// concurrent requests, not one per request. Everything else uses a second
+/// connection.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    writer: Mutex<mpsc::Sender<AcceptJob>>,
     clock: Arc<dyn Clock>,
 }
+
+struct AcceptJob {
+    events: Vec<Incoming>,
+    reply: mpsc::SyncSender<Result<Vec<Outcome>, StoreError>>,
+}
+
+/// The schema version this relay writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
@@ -174,6 +244,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     done_at     INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_at);
+CREATE INDEX IF NOT EXISTS outbox_received ON outbox (received_at);
+CREATE TABLE IF NOT EXISTS attempts (
+    event_id    TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status      INTEGER,
+    error       TEXT,
+    next        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id);
 CREATE TABLE IF NOT EXISTS stops (
     webhook   TEXT NOT NULL,
     trigger   TEXT NOT NULL,
@@ -181,23 +261,51 @@ CREATE TABLE IF NOT EXISTS stops (
     fired_at  INTEGER NOT NULL,
     PRIMARY KEY (webhook, trigger, profileid)
 );
+CREATE TABLE IF NOT EXISTS disabled_webhooks (
+    webhook TEXT PRIMARY KEY,
+    reason  TEXT NOT NULL,
+    at      INTEGER NOT NULL
+);
 ";
+
+/// The most acceptance requests committed in one transaction.
+const GROUP: usize = 512;
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // WAL lets the worker read while requests write; synchronous=FULL makes a
+    // commit durable before the 202 that acknowledges it.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir`.
     pub fn open(data_dir: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)?;
-        let conn = Connection::open(data_dir.join("sitehook.sqlite"))?;
-        // WAL lets the worker read while requests write; synchronous=FULL makes a
-        // commit durable before the 202 that acknowledges it.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let path = data_dir.join("sitehook.sqlite");
+        let conn = connect(&path)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        anyhow::ensure!(
+            version <= SCHEMA_VERSION,
+            "{} was written by a newer sitehook-relay (schema {version}; this one knows up to {SCHEMA_VERSION}): \
+             upgrade this relay, or point data_dir elsewhere",
+            path.display()
+        );
         conn.execute_batch(SCHEMA)?;
-        // Claims belong to a process that is gone: hand those events out again.
-        conn.execute("UPDATE outbox SET claimed = 0 WHERE claimed = 1", [])?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+
+        let writer_conn = connect(&path)?;
+        let (tx, rx) = mpsc::channel::<AcceptJob>();
+        let writer_clock = clock.clone();
+        std::thread::Builder::new()
+            .name("sitehook-store-writer".into())
+            .spawn(move || write_loop(writer_conn, rx, writer_clock))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            writer: Mutex::new(tx),
             clock,
         })
     }
@@ -207,64 +315,129 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn accept(&self, events: &[Incoming<'_>]) -> Result<Vec<Outcome>, StoreError> {
-        let now = self.clock.now_ms();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let mut outcomes = Vec::with_capacity(events.len());
-        for incoming in events {
-            let e = incoming.event;
-            let exists: bool = tx
-                .query_row("SELECT 1 FROM outbox WHERE id = ?1", [&e.id], |_| Ok(()))
-                .optional()?
-                .is_some();
-            if exists {
-                outcomes.push(Outcome::Duplicate);
-                continue;
+/// The writer thread: takes every acceptance request waiting, commits them in one
+/// transaction, answers each. Ends when the store is dropped.
+fn write_loop(mut conn: Connection, rx: mpsc::Receiver<AcceptJob>, clock: Arc<dyn Clock>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
             }
-            let profileid = e
-                .profile
-                .get(sitehook_core::event::PROFILE_ID)
-                .cloned()
-                .unwrap_or_default();
-            let mut outcome = Outcome::Queued;
-            if let (Some(restart), true) = (incoming.restart_after, e.is_known()) {
-                let last: Option<u64> = tx
-                    .query_row(
-                        "SELECT fired_at FROM stops WHERE webhook = ?1 AND trigger = ?2 AND profileid = ?3",
-                        params![e.webhook, e.trigger, profileid],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                let stop = sitehook_core::Stop {
-                    restart_after: restart,
-                };
-                if stop.check(last, now).is_err() {
-                    outcome = Outcome::Suppressed;
-                } else {
-                    tx.execute(
-                        "INSERT INTO stops (webhook, trigger, profileid, fired_at) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT DO UPDATE SET fired_at = excluded.fired_at",
-                        params![e.webhook, e.trigger, profileid, now],
-                    )?;
+        }
+        let now = clock.now_ms();
+        let result = (|| -> Result<Vec<Vec<Outcome>>, StoreError> {
+            let tx = conn.transaction()?;
+            let outcomes = group
+                .iter()
+                .map(|job| insert(&tx, &job.events, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit()?;
+            Ok(outcomes)
+        })();
+        match result {
+            Ok(outcomes) => {
+                for (job, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
                 }
             }
-            let status = match outcome {
-                Outcome::Suppressed => Status::Suppressed,
-                _ => Status::Pending,
-            };
-            // An Event always serialises: it is plain strings, maps and numbers.
-            let json = serde_json::to_string(e).expect("events serialise");
-            tx.execute(
-                "INSERT INTO outbox (id, webhook, trigger, profileid, event, status, next_at, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                params![e.id, e.webhook, e.trigger, profileid, json, status.as_str(), now],
-            )?;
-            outcomes.push(outcome);
+            Err(e) => {
+                let text = e.to_string();
+                for job in group {
+                    let _ = job.reply.send(Err(StoreError::Commit(text.clone())));
+                }
+            }
         }
-        tx.commit()?;
-        Ok(outcomes)
+    }
+}
+
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    events: &[Incoming],
+    now: u64,
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    for incoming in events {
+        let e = &incoming.event;
+        let exists = tx
+            .query_row("SELECT 1 FROM outbox WHERE id = ?1", [&e.id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if exists {
+            outcomes.push(Outcome::Duplicate);
+            continue;
+        }
+        let profileid = e
+            .profile
+            .get(sitehook_core::event::PROFILE_ID)
+            .cloned()
+            .unwrap_or_default();
+        let mut outcome = Outcome::Queued;
+        if let (Some(restart), true) = (incoming.restart_after, e.is_known()) {
+            let last: Option<u64> = tx
+                .query_row(
+                    "SELECT fired_at FROM stops WHERE webhook = ?1 AND trigger = ?2 AND profileid = ?3",
+                    params![e.webhook, e.trigger, profileid],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let stop = sitehook_core::Stop {
+                restart_after: restart,
+            };
+            if stop.check(last, now).is_err() {
+                outcome = Outcome::Suppressed;
+            } else {
+                tx.execute(
+                    "INSERT INTO stops (webhook, trigger, profileid, fired_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT DO UPDATE SET fired_at = excluded.fired_at",
+                    params![e.webhook, e.trigger, profileid, now],
+                )?;
+            }
+        }
+        let status = match outcome {
+            Outcome::Suppressed => Status::Suppressed,
+            _ => Status::Pending,
+        };
+        // An Event always serialises: it is plain strings, maps and numbers.
+        let json = serde_json::to_string(e).expect("events serialise");
+        tx.execute(
+            "INSERT INTO outbox (id, webhook, trigger, profileid, event, status, next_at, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![e.id, e.webhook, e.trigger, profileid, json, status.as_str(), now],
+        )?;
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+fn next_word(next: Next) -> &'static str {
+    match next {
+        Next::Delivered => "delivered",
+        Next::RetryAt(_) => "retry",
+        Next::DeadLetter => "dead-letter",
+        Next::WebhookGone => "webhook-gone",
+    }
+}
+
+impl Store for SqliteStore {
+    fn accept(&self, events: Vec<Incoming>) -> Result<Vec<Outcome>, StoreError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let sender = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .clone();
+        sender
+            .send(AcceptJob { events, reply })
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    fn recover(&self) -> Result<(), StoreError> {
+        self.conn()?
+            .execute("UPDATE outbox SET claimed = 0 WHERE claimed = 1", [])?;
+        Ok(())
     }
 
     fn claim(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
@@ -275,6 +448,7 @@ impl Store for SqliteStore {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, event, attempts FROM outbox
                  WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
+                   AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)
                  ORDER BY next_at, received_at LIMIT ?2",
             )?;
             stmt.query_map(params![now, limit as i64], |r| {
@@ -295,54 +469,164 @@ impl Store for SqliteStore {
 
     fn record(&self, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
-        let conn = self.conn()?;
-        match attempt {
-            Attempt::Delivered(status) => conn.execute(
-                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, claimed = 0,
-                 last_status = ?2, last_error = NULL, done_at = ?3 WHERE id = ?1",
-                params![id, status, now],
-            )?,
-            Attempt::Failed { status, error, next_at } => conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, claimed = 0, last_status = ?2, last_error = ?3,
-                 status = CASE WHEN ?4 IS NULL THEN 'failed' ELSE 'pending' END,
-                 next_at = COALESCE(?4, next_at),
-                 done_at = CASE WHEN ?4 IS NULL THEN ?5 ELSE NULL END
-                 WHERE id = ?1",
-                params![id, status, error, next_at, now],
-            )?,
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO attempts (event_id, at, duration_ms, status, error, next) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, attempt.at, attempt.duration_ms, attempt.status, attempt.error, next_word(attempt.next)],
+        )?;
+        let (status, next_at, done_at) = match attempt.next {
+            Next::Delivered => ("delivered", None, Some(now)),
+            Next::RetryAt(at) => ("pending", Some(at), None),
+            Next::DeadLetter => ("failed", None, Some(now)),
+            Next::WebhookGone => ("pending", None, None),
         };
+        tx.execute(
+            "UPDATE outbox SET status = ?2, attempts = attempts + 1, claimed = 0, last_status = ?3, last_error = ?4,
+             next_at = COALESCE(?5, next_at), done_at = ?6 WHERE id = ?1",
+            params![id, status, attempt.status, attempt.error, next_at, done_at],
+        )?;
+        if attempt.next == Next::WebhookGone {
+            let webhook: String =
+                tx.query_row("SELECT webhook FROM outbox WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            tx.execute(
+                "INSERT INTO disabled_webhooks (webhook, reason, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![webhook, "the webhook answered 410 Gone", now],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
     fn next_due(&self) -> Result<Option<u64>, StoreError> {
-        let conn = self.conn()?;
-        Ok(conn.query_row(
-            "SELECT MIN(next_at) FROM outbox WHERE status = 'pending' AND claimed = 0",
+        Ok(self.conn()?.query_row(
+            "SELECT MIN(next_at) FROM outbox WHERE status = 'pending' AND claimed = 0
+               AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)",
             [],
             |r| r.get(0),
         )?)
     }
 
-    fn recent(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
+    fn pending(&self) -> Result<u64, StoreError> {
+        Ok(self.conn()?.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn list(&self, filter: &Filter) -> Result<Vec<Record>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, webhook, trigger, profileid, status, attempts, last_status, last_error, received_at
-             FROM outbox ORDER BY received_at DESC, rowid DESC LIMIT ?1",
+            "SELECT id, webhook, trigger, profileid, status, attempts, last_status, last_error, received_at, next_at
+             FROM outbox
+             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR webhook = ?2) AND (?3 IS NULL OR profileid = ?3)
+             ORDER BY received_at DESC, rowid DESC LIMIT ?4",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(Record {
-                id: r.get(0)?,
-                webhook: r.get(1)?,
-                trigger: r.get(2)?,
-                profileid: r.get(3)?,
-                status: Status::parse(&r.get::<_, String>(4)?),
-                attempts: r.get(5)?,
-                last_status: r.get(6)?,
-                last_error: r.get(7)?,
-                received_at: r.get(8)?,
+        let limit = if filter.limit == 0 { 50 } else { filter.limit } as i64;
+        let rows = stmt.query_map(
+            params![
+                filter.status.map(Status::as_str),
+                filter.webhook,
+                filter.profileid,
+                limit
+            ],
+            |r| {
+                Ok(Record {
+                    id: r.get(0)?,
+                    webhook: r.get(1)?,
+                    trigger: r.get(2)?,
+                    profileid: r.get(3)?,
+                    status: Status::parse(&r.get::<_, String>(4)?).unwrap_or(Status::Pending),
+                    attempts: r.get(5)?,
+                    last_status: r.get(6)?,
+                    last_error: r.get(7)?,
+                    received_at: r.get(8)?,
+                    next_at: r.get(9)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn attempts(&self, id: &str) -> Result<Vec<Attempt>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, duration_ms, status, error, next FROM attempts WHERE event_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            let next: String = r.get(4)?;
+            Ok(Attempt {
+                at: r.get(0)?,
+                duration_ms: r.get(1)?,
+                status: r.get(2)?,
+                error: r.get(3)?,
+                next: match next.as_str() {
+                    "delivered" => Next::Delivered,
+                    "dead-letter" => Next::DeadLetter,
+                    "webhook-gone" => Next::WebhookGone,
+                    _ => Next::RetryAt(0),
+                },
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn replay(&self, ids: &[String], since: Option<u64>) -> Result<usize, StoreError> {
+        let now = self.clock.now_ms();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut n = 0;
+        const REQUEUE: &str = "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?1, claimed = 0, done_at = NULL";
+        for id in ids {
+            n += tx.execute(
+                &format!("{REQUEUE} WHERE id = ?2 AND status = 'failed'"),
+                params![now, id],
+            )?;
+        }
+        if let Some(since) = since {
+            n += tx.execute(
+                &format!("{REQUEUE} WHERE status = 'failed' AND done_at >= ?2"),
+                params![now, since],
+            )?;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn disabled(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT webhook, reason FROM disabled_webhooks ORDER BY webhook")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn enable(&self, webhook: &str) -> Result<bool, StoreError> {
+        Ok(self.conn()?.execute(
+            "DELETE FROM disabled_webhooks WHERE webhook = ?1",
+            [webhook],
+        )? > 0)
+    }
+
+    fn prune(&self, before: u64) -> Result<usize, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        const OLD: &str = "SELECT id FROM outbox WHERE status IN ('delivered', 'suppressed') AND received_at < ?1";
+        tx.execute(
+            &format!("DELETE FROM attempts WHERE event_id IN ({OLD})"),
+            [before],
+        )?;
+        let n = tx.execute(&format!("DELETE FROM outbox WHERE id IN ({OLD})"), [before])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.conn()?.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
     }
 }
 
@@ -370,6 +654,13 @@ mod tests {
         }
     }
 
+    fn incoming(id: &str, profileid: &str, restart_after: Option<Restart>) -> Incoming {
+        Incoming {
+            event: event(id, profileid),
+            restart_after,
+        }
+    }
+
     fn store() -> (tempfile::TempDir, Arc<ManualClock>, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(1_000 * DAY));
@@ -377,17 +668,35 @@ mod tests {
         (dir, clock, store)
     }
 
+    fn attempt(clock: &ManualClock, status: Option<u16>, next: Next) -> Attempt {
+        Attempt {
+            at: clock.now_ms(),
+            duration_ms: 3,
+            status,
+            error: status.filter(|s| *s >= 300).map(|s| s.to_string()),
+            next,
+        }
+    }
+
     #[test]
     fn duplicates_are_acknowledged_once() {
         let (_dir, _clock, store) = store();
-        let a = event("a", "p1");
-        let one = [Incoming {
-            event: &a,
-            restart_after: None,
-        }];
-        assert_eq!(store.accept(&one).unwrap(), [Outcome::Queued]);
-        assert_eq!(store.accept(&one).unwrap(), [Outcome::Duplicate]);
-        assert_eq!(store.claim(10).unwrap().len(), 1);
+        assert_eq!(
+            store.accept(vec![incoming("a", "p1", None)]).unwrap(),
+            [Outcome::Queued]
+        );
+        assert_eq!(
+            store.accept(vec![incoming("a", "p1", None)]).unwrap(),
+            [Outcome::Duplicate]
+        );
+        assert_eq!(
+            store
+                .accept(vec![incoming("b", "p1", None), incoming("b", "p1", None)])
+                .unwrap(),
+            [Outcome::Queued, Outcome::Duplicate],
+            "a duplicate inside one batch"
+        );
+        assert_eq!(store.claim(10).unwrap().len(), 2);
         assert_eq!(
             store.claim(10).unwrap().len(),
             0,
@@ -396,22 +705,41 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_acceptance_is_committed_in_groups_and_loses_nothing() {
+        let (_dir, _clock, store) = store();
+        let store = Arc::new(store);
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..25 {
+                        let out = store
+                            .accept(vec![incoming(&format!("e{t}-{i}"), "p", None)])
+                            .unwrap();
+                        assert_eq!(out, [Outcome::Queued]);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(store.pending().unwrap(), 400);
+    }
+
+    #[test]
     fn server_side_stop_per_profile() {
         let (_dir, clock, store) = store();
         let thirty = Some(Restart::After(Duration::from_millis(30 * DAY)));
-        let (a, b, c, anon1, anon2) = (
-            event("a", "p1"),
-            event("b", "p1"),
-            event("c", "p2"),
-            event("d", ""),
-            event("e", ""),
-        );
-        let batch = [&a, &b, &c, &anon1, &anon2].map(|event| Incoming {
-            event,
-            restart_after: thirty,
-        });
+        let batch = vec![
+            incoming("a", "p1", thirty),
+            incoming("b", "p1", thirty),
+            incoming("c", "p2", thirty),
+            incoming("d", "", thirty),
+            incoming("e", "", thirty),
+        ];
         assert_eq!(
-            store.accept(&batch).unwrap(),
+            store.accept(batch).unwrap(),
             [
                 Outcome::Queued,
                 Outcome::Suppressed,
@@ -422,50 +750,39 @@ mod tests {
             "the second event of p1 is inside the window; anonymous events have no profile to stop"
         );
         clock.advance(30 * DAY);
-        let again = event("f", "p1");
         assert_eq!(
-            store
-                .accept(&[Incoming {
-                    event: &again,
-                    restart_after: thirty
-                }])
-                .unwrap(),
+            store.accept(vec![incoming("f", "p1", thirty)]).unwrap(),
             [Outcome::Queued]
         );
-        let statuses: Vec<_> = store
-            .recent(10)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.id, r.status))
-            .collect();
-        assert!(
-            statuses.contains(&("b".into(), Status::Suppressed)),
-            "{statuses:?}"
+        let never = Some(Restart::Never);
+        assert_eq!(
+            store.accept(vec![incoming("g", "p9", never)]).unwrap(),
+            [Outcome::Queued]
         );
+        clock.advance(10_000 * DAY);
+        assert_eq!(
+            store.accept(vec![incoming("h", "p9", never)]).unwrap(),
+            [Outcome::Suppressed]
+        );
+        let suppressed = store
+            .list(&Filter {
+                status: Some(Status::Suppressed),
+                ..Filter::default()
+            })
+            .unwrap();
+        let ids: Vec<&str> = suppressed.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["h", "b"]);
     }
 
     #[test]
-    fn attempts_retry_and_dead_letter() {
+    fn attempts_retry_dead_letter_and_replay() {
         let (dir, clock, store) = store();
-        let a = event("a", "p1");
-        store
-            .accept(&[Incoming {
-                event: &a,
-                restart_after: None,
-            }])
-            .unwrap();
+        store.accept(vec![incoming("a", "p1", None)]).unwrap();
         let job = store.claim(1).unwrap().pop().unwrap();
         assert_eq!(job.attempts, 0);
         let retry_at = clock.now_ms() + 5_000;
         store
-            .record(
-                "a",
-                &Attempt::Failed {
-                    status: Some(500),
-                    error: "500".into(),
-                    next_at: Some(retry_at),
-                },
-            )
+            .record("a", &attempt(&clock, Some(500), Next::RetryAt(retry_at)))
             .unwrap();
         assert!(store.claim(1).unwrap().is_empty(), "not due yet");
         assert_eq!(store.next_due().unwrap(), Some(retry_at));
@@ -473,32 +790,107 @@ mod tests {
         let job = store.claim(1).unwrap().pop().unwrap();
         assert_eq!(job.attempts, 1);
         store
-            .record(
-                "a",
-                &Attempt::Failed {
-                    status: None,
-                    error: "refused".into(),
-                    next_at: None,
-                },
-            )
+            .record("a", &attempt(&clock, None, Next::DeadLetter))
             .unwrap();
-        let r = &store.recent(1).unwrap()[0];
+        let r = &store.list(&Filter::default()).unwrap()[0];
+        assert_eq!((r.status, r.attempts), (Status::Failed, 2));
+        assert_eq!(store.attempts("a").unwrap().len(), 2);
+
+        clock.advance(1_000);
         assert_eq!(
-            (r.status, r.attempts, r.last_error.as_deref()),
-            (Status::Failed, 2, Some("refused"))
+            store.replay(&[], Some(clock.now_ms())).unwrap(),
+            0,
+            "failed before `since`"
         );
+        assert_eq!(store.replay(&["a".into(), "nope".into()], None).unwrap(), 1);
+        let job = store.claim(1).unwrap().pop().unwrap();
+        assert_eq!(job.attempts, 0, "a replay starts a fresh set of attempts");
 
         // Claims do not survive a restart: the event is handed out again.
-        let b = event("b", "p2");
-        store
-            .accept(&[Incoming {
-                event: &b,
-                restart_after: None,
-            }])
-            .unwrap();
-        assert_eq!(store.claim(5).unwrap().len(), 1);
         drop(store);
         let reopened = SqliteStore::open(dir.path(), clock.clone()).unwrap();
+        assert!(
+            reopened.claim(5).unwrap().is_empty(),
+            "still claimed until recovered"
+        );
+        reopened.recover().unwrap();
         assert_eq!(reopened.claim(5).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn gone_disables_the_webhook_until_enabled() {
+        let (_dir, clock, store) = store();
+        store
+            .accept(vec![incoming("a", "p1", None), incoming("b", "p1", None)])
+            .unwrap();
+        let jobs = store.claim(1).unwrap();
+        store
+            .record(
+                &jobs[0].event.id,
+                &attempt(&clock, Some(410), Next::WebhookGone),
+            )
+            .unwrap();
+        assert!(
+            store.claim(5).unwrap().is_empty(),
+            "nothing goes to a disabled webhook"
+        );
+        assert_eq!(store.next_due().unwrap(), None);
+        assert_eq!(
+            store.disabled().unwrap(),
+            [("crm".to_owned(), "the webhook answered 410 Gone".to_owned())]
+        );
+        assert_eq!(store.pending().unwrap(), 2, "its events wait");
+        assert!(store.enable("crm").unwrap());
+        assert!(!store.enable("crm").unwrap());
+        assert_eq!(store.claim(5).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn prune_keeps_what_is_pending_or_failed() {
+        let (_dir, clock, store) = store();
+        store
+            .accept(vec![
+                incoming("done", "p", None),
+                incoming("dead", "p", None),
+                incoming("waiting", "p", None),
+            ])
+            .unwrap();
+        store.claim(2).unwrap();
+        store
+            .record("done", &attempt(&clock, Some(200), Next::Delivered))
+            .unwrap();
+        store
+            .record("dead", &attempt(&clock, Some(500), Next::DeadLetter))
+            .unwrap();
+        clock.advance(DAY);
+        assert_eq!(store.prune(clock.now_ms()).unwrap(), 1);
+        let left: Vec<String> = store
+            .list(&Filter::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert!(
+            left.contains(&"dead".to_owned())
+                && left.contains(&"waiting".to_owned())
+                && left.len() == 2,
+            "{left:?}"
+        );
+        assert!(store.attempts("done").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_message() {
+        let (dir, clock, store) = store();
+        drop(store);
+        let conn = Connection::open(dir.path().join("sitehook.sqlite")).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        let err = SqliteStore::open(dir.path(), clock)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("written by a newer sitehook-relay"), "{err}");
     }
 }

@@ -1,4 +1,4 @@
-//! Durations as site owners write them: `"45s"`, `"15m"`, `"12h"`, `"7d"`, `"2w"`.
+//! Durations as site owners write them: `"250ms"`, `"45s"`, `"15m"`, `"12h"`, `"7d"`, `"2w"`.
 
 use alloc::string::String;
 
@@ -19,6 +19,19 @@ const HOUR: u64 = 60 * MINUTE;
 const DAY: u64 = 24 * HOUR;
 const WEEK: u64 = 7 * DAY;
 
+const HINT: &str = "expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"";
+
+/// `digits` × `per` milliseconds, for digits only.
+fn whole(digits: &str, per: u64) -> Result<Duration, &'static str> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(HINT);
+    }
+    let n: u64 = digits.parse().map_err(|_| HINT)?;
+    n.checked_mul(per)
+        .map(Duration::from_millis)
+        .ok_or("duration is too long")
+}
+
 impl Duration {
     /// A duration of `ms` milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
@@ -30,14 +43,15 @@ impl Duration {
         self.ms
     }
 
-    /// Parses `"<digits><unit>"` with unit `s`, `m`, `h`, `d` or `w`.
+    /// Parses `"<digits><unit>"` with unit `ms`, `s`, `m`, `h`, `d` or `w`.
     ///
     /// The error is a fixed sentence rather than a formatted one: it is shown next to
     /// the offending key by the caller, and fixed strings keep the wasm small.
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        const HINT: &str =
-            "expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"";
         let text = text.trim();
+        if let Some(digits) = text.strip_suffix("ms") {
+            return whole(digits, 1);
+        }
         let Some(unit) = text.chars().last() else {
             return Err(HINT);
         };
@@ -51,16 +65,10 @@ impl Duration {
         };
         // `strip_suffix`, not slicing: a slice can panic, and the panic's message
         // formatting would be linked into the snippet.
-        let Some(digits) = text.strip_suffix(unit) else {
-            return Err(HINT);
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(HINT);
+        match text.strip_suffix(unit) {
+            Some(digits) => whole(digits, per),
+            None => Err(HINT),
         }
-        let n: u64 = digits.parse().map_err(|_| HINT)?;
-        n.checked_mul(per)
-            .map(Duration::from_millis)
-            .ok_or("duration is too long")
     }
 }
 
@@ -88,6 +96,8 @@ mod tests {
     fn parses_every_unit_and_rejects_the_rest() {
         let cases: &[(&str, Option<u64>)] = &[
             ("45s", Some(45 * SECOND)),
+            ("250ms", Some(250)),
+            ("ms", None),
             ("15m", Some(15 * MINUTE)),
             ("12h", Some(12 * HOUR)),
             ("7d", Some(7 * DAY)),

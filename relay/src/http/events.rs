@@ -16,6 +16,7 @@ use sitehook_core::{Event, IngestResponse, Rejected};
 
 use super::AppState;
 use crate::error::Error;
+use crate::metrics::Rejection;
 use crate::store::{Incoming, Outcome};
 
 /// The largest body accepted. Far above what a page sends (a handful of events).
@@ -42,7 +43,24 @@ async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    check_origin(&state, &headers)?;
+    let result = ingest_checked(&state, &headers, body).await;
+    if let Err(e) = &result {
+        let why = match e {
+            Error::Forbidden(_) => Rejection::Origin,
+            Error::TooLarge(_) => Rejection::TooLarge,
+            _ => Rejection::BadRequest,
+        };
+        state.metrics.reject(why, 1);
+    }
+    result
+}
+
+async fn ingest_checked(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
+    check_origin(state, headers)?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(MAX_BODY),
         _ => Error::BadRequest(e.body_text()),
@@ -63,9 +81,10 @@ async fn ingest(
     let mut good: Vec<Event> = Vec::new();
     for (index, raw) in batch.events.into_iter().enumerate() {
         let id = raw.get("id").and_then(|v| v.as_str()).map(str::to_owned);
-        match check(&state, raw) {
+        match check(state, raw) {
             Ok(event) => good.push(event),
-            Err(reason) => {
+            Err((why, reason)) => {
+                state.metrics.reject(why, 1);
                 tracing::info!(index, ?id, %reason, "event rejected");
                 response.rejected.push(Rejected { index, id, reason });
             }
@@ -75,34 +94,42 @@ async fn ingest(
     if !good.is_empty() {
         let store = state.store.clone();
         let config = state.config.clone();
-        let outcomes = tokio::task::spawn_blocking(move || {
-            let incoming: Vec<Incoming<'_>> = good
-                .iter()
-                .map(|event| Incoming {
+        let ids: Vec<String> = good.iter().map(|e| e.id.clone()).collect();
+        let incoming: Vec<Incoming> = good
+            .into_iter()
+            .map(|event| {
+                // `check` made sure the webhook exists.
+                let restart_after = config.webhooks[&event.webhook].restart_after;
+                Incoming {
                     event,
-                    restart_after: config.webhooks[&event.webhook].restart_after,
-                })
-                .collect();
-            store
-                .accept(&incoming)
-                .map(|o| (good.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), o))
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "storing events panicked");
-            Error::Unavailable(
-                "the relay could not store the events; nothing was accepted, retry later",
-            )
-        })??;
-        let (ids, outcomes) = outcomes;
-        for (id, outcome) in ids.into_iter().zip(outcomes) {
-            match outcome {
-                Outcome::Queued => tracing::info!(event = %id, "event accepted"),
-                Outcome::Duplicate => tracing::info!(event = %id, "duplicate event acknowledged"),
-                Outcome::Suppressed => {
-                    tracing::info!(event = %id, "event suppressed by the webhook's restart_after")
+                    restart_after,
                 }
-            }
+            })
+            .collect();
+        let outcomes = tokio::task::spawn_blocking(move || store.accept(incoming))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "storing events panicked");
+                Error::Unavailable(
+                    "the relay could not store the events; nothing was accepted, retry later",
+                )
+            })??;
+        for (id, outcome) in ids.into_iter().zip(outcomes) {
+            let counter = match outcome {
+                Outcome::Queued => {
+                    tracing::info!(event = %id, "event accepted");
+                    &state.metrics.accepted
+                }
+                Outcome::Duplicate => {
+                    tracing::info!(event = %id, "duplicate event acknowledged");
+                    &state.metrics.duplicates
+                }
+                Outcome::Suppressed => {
+                    tracing::info!(event = %id, "event suppressed by the webhook's restart_after");
+                    &state.metrics.suppressed
+                }
+            };
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             response.accepted.push(id);
         }
         state.wake.notify_one();
@@ -145,13 +172,17 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
 }
 
 /// Parses and checks one event; the error is the reason shown to the client.
-fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, String> {
-    let event: Event = serde_json::from_value(raw).map_err(|e| e.to_string())?;
-    event.validate()?;
+fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, (Rejection, String)> {
+    let invalid = |e: String| (Rejection::InvalidEvent, e);
+    let event: Event = serde_json::from_value(raw).map_err(|e| invalid(e.to_string()))?;
+    event.validate().map_err(invalid)?;
     if !state.config.webhooks.contains_key(&event.webhook) {
-        return Err(format!(
-            "webhook: {:?} is not configured on this relay",
-            event.webhook
+        return Err((
+            Rejection::UnknownWebhook,
+            format!(
+                "webhook: {:?} is not configured on this relay",
+                event.webhook
+            ),
         ));
     }
     Ok(event)

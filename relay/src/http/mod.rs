@@ -13,6 +13,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::Config;
 use crate::demo;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -26,6 +27,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The demo's webhook receiver (only routed in demo mode).
     pub receiver: demo::Receiver,
+    /// The counters behind `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             store,
             wake,
             receiver: demo::Receiver::default(),
+            metrics: Arc::default(),
         }
     }
 }
