@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use sitehook_relay::clock::{Clock, SystemClock};
+use sitehook_relay::store::{Filter, Next, SqliteStore, Status, Store};
 use sitehook_relay::{Config, demo};
 use tokio::net::TcpListener;
 
@@ -32,6 +34,47 @@ enum Command {
     /// Validate a config file and print what it sets up (secrets masked).
     Check {
         /// The TOML config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// List recent events and their deliveries (newest first), or one event's attempts.
+    Deliveries {
+        /// The TOML config file (for `data_dir`).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Only this status: pending, delivered, failed (dead letters) or suppressed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this webhook.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Only this profile id.
+        #[arg(long)]
+        profile: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Show every attempt at this event instead.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Put failed events (dead letters) back in the queue with a fresh set of attempts.
+    /// A running relay picks them up within a second.
+    Replay {
+        /// The TOML config file (for `data_dir`).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The event ids to replay.
+        ids: Vec<String>,
+        /// Replay every event that failed within this long, e.g. "2h" or "7d".
+        #[arg(long, value_name = "DURATION")]
+        failed_since: Option<String>,
+    },
+    /// Resume deliveries to a webhook that answered 410 Gone.
+    Enable {
+        /// The webhook id.
+        webhook: String,
+        /// The TOML config file (for `data_dir`).
         #[arg(long, short)]
         config: PathBuf,
     },
@@ -87,6 +130,107 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}: OK", path.display());
             Ok(())
         }
+        Command::Deliveries {
+            config,
+            status,
+            webhook,
+            profile,
+            limit,
+            id,
+        } => {
+            let store = open_store(&config)?;
+            if let Some(id) = id {
+                let attempts = store.attempts(&id)?;
+                if attempts.is_empty() {
+                    anyhow::bail!("no attempts recorded for event {id}");
+                }
+                println!(
+                    "{:<31} {:>8} {:>6}  {:<13} error",
+                    "at", "took", "status", "then"
+                );
+                for a in attempts {
+                    let then = match a.next {
+                        Next::Delivered => "delivered".to_owned(),
+                        Next::RetryAt(_) => "retry".to_owned(),
+                        Next::DeadLetter => "dead letter".to_owned(),
+                        Next::WebhookGone => "webhook gone".to_owned(),
+                    };
+                    let status = a.status.map_or("-".to_owned(), |s| s.to_string());
+                    println!(
+                        "{:<31} {:>6}ms {:>6}  {then:<13} {}",
+                        time(a.at),
+                        a.duration_ms,
+                        status,
+                        a.error.unwrap_or_default()
+                    );
+                }
+                return Ok(());
+            }
+            let status = match status.as_deref() {
+                None => None,
+                Some(s) => Some(Status::parse(s).with_context(|| {
+                    format!("--status {s:?}: use pending, delivered, failed or suppressed")
+                })?),
+            };
+            let filter = Filter {
+                status,
+                webhook,
+                profileid: profile,
+                limit,
+            };
+            println!(
+                "{:<36}  {:<29}  {:<10}  {:>8}  {:<16} {:<16} {:<12} last error",
+                "event", "received", "status", "attempts", "webhook", "trigger", "profile"
+            );
+            for r in store.list(&filter)? {
+                println!(
+                    "{:<36}  {:<29}  {:<10}  {:>8}  {:<16} {:<16} {:<12} {}",
+                    r.id,
+                    time(r.received_at),
+                    r.status.as_str(),
+                    r.attempts,
+                    r.webhook,
+                    r.trigger,
+                    r.profileid,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+            for (webhook, reason) in store.disabled()? {
+                println!(
+                    "\nwebhook {webhook} is paused: {reason}. Resume with: sitehook-relay enable {webhook} --config ..."
+                );
+            }
+            Ok(())
+        }
+        Command::Replay {
+            config,
+            ids,
+            failed_since,
+        } => {
+            let since = match failed_since.as_deref() {
+                None => None,
+                Some(text) => {
+                    let d = sitehook_core::Duration::parse(text)
+                        .map_err(|m| anyhow::anyhow!("--failed-since {text:?}: {m}"))?;
+                    Some(SystemClock.now_ms().saturating_sub(d.as_millis()))
+                }
+            };
+            anyhow::ensure!(
+                !ids.is_empty() || since.is_some(),
+                "name event ids to replay, or --failed-since DURATION"
+            );
+            let n = open_store(&config)?.replay(&ids, since)?;
+            println!("{n} failed event(s) queued again");
+            Ok(())
+        }
+        Command::Enable { webhook, config } => {
+            if open_store(&config)?.enable(&webhook)? {
+                println!("webhook {webhook}: deliveries resume");
+            } else {
+                println!("webhook {webhook} was not paused");
+            }
+            Ok(())
+        }
         Command::Demo { listen, data_dir } => {
             init_logs();
             let api_key = std::env::var(demo::API_KEY_ENV)
@@ -125,6 +269,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             sitehook_relay::run(config, listener, sitehook_relay::shutdown_signal()).await
         }
     }
+}
+
+/// Opens the store of the relay configured in `path` (safe while it runs: SQLite in
+/// WAL mode takes readers and writers from several processes).
+fn open_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
+    let config =
+        Config::load(path).with_context(|| format!("invalid config {}", path.display()))?;
+    SqliteStore::open(&config.data_dir, std::sync::Arc::new(SystemClock))
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+}
+
+/// A time in ms since the epoch, as an HTTP date (UTC).
+fn time(ms: u64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
 }
 
 /// A temporary folder removed on drop.

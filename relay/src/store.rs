@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sitehook_core::{Event, Restart};
 
 use crate::clock::Clock;
@@ -271,6 +271,9 @@ CREATE TABLE IF NOT EXISTS disabled_webhooks (
 /// The most acceptance requests committed in one transaction.
 const GROUP: usize = 512;
 
+/// Opens a connection. Write transactions are `BEGIN IMMEDIATE`: a deferred one that
+/// reads first cannot upgrade to a write after another connection committed (SQLite
+/// answers `SQLITE_BUSY` at once, without waiting), which two connections would hit.
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     // WAL lets the worker read while requests write; synchronous=FULL makes a
@@ -328,7 +331,7 @@ fn write_loop(mut conn: Connection, rx: mpsc::Receiver<AcceptJob>, clock: Arc<dy
         }
         let now = clock.now_ms();
         let result = (|| -> Result<Vec<Vec<Outcome>>, StoreError> {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let outcomes = group
                 .iter()
                 .map(|job| insert(&tx, &job.events, now))
@@ -443,7 +446,7 @@ impl Store for SqliteStore {
     fn claim(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
         let now = self.clock.now_ms();
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows: Vec<(String, String, u32)> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, event, attempts FROM outbox
@@ -470,7 +473,7 @@ impl Store for SqliteStore {
     fn record(&self, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO attempts (event_id, at, duration_ms, status, error, next) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![id, attempt.at, attempt.duration_ms, attempt.status, attempt.error, next_word(attempt.next)],
@@ -577,7 +580,7 @@ impl Store for SqliteStore {
     fn replay(&self, ids: &[String], since: Option<u64>) -> Result<usize, StoreError> {
         let now = self.clock.now_ms();
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut n = 0;
         const REQUEUE: &str = "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?1, claimed = 0, done_at = NULL";
         for id in ids {
@@ -613,7 +616,7 @@ impl Store for SqliteStore {
 
     fn prune(&self, before: u64) -> Result<usize, StoreError> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         const OLD: &str = "SELECT id FROM outbox WHERE status IN ('delivered', 'suppressed') AND received_at < ?1";
         tx.execute(
             &format!("DELETE FROM attempts WHERE event_id IN ({OLD})"),

@@ -1,6 +1,8 @@
 //! The relay's integration tests: the `app()` router driven without a socket, and the
 //! whole path API → store → worker → HTTP → a local receiver.
 
+mod process;
+mod retries;
 mod util;
 
 use std::sync::Arc;

@@ -1,0 +1,201 @@
+//! Delivery outcomes against a real receiver whose answers the test scripts: time is
+//! the relay's manual clock, moved by the test, never waited for.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sitehook_relay::clock::{Clock, ManualClock};
+use sitehook_relay::config::Config;
+use sitehook_relay::store::{Filter, Record, SqliteStore, Status, Store};
+use tokio::sync::oneshot;
+
+use crate::util::{Answer, Receiver, free_port};
+
+struct Relay {
+    base: String,
+    clock: Arc<ManualClock>,
+    store: SqliteStore,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Relay {
+    async fn start(url: &str, extra: &str) -> Relay {
+        sitehook_relay::install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "data_dir = {:?}\n[webhooks.hook]\nurl = \"{url}\"\nfields = [\"profileid\"]\n{extra}\n",
+            dir.path()
+        );
+        let config = Config::from_toml(&text, &|_| None).unwrap();
+        let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        tokio::spawn(sitehook_relay::run_with_clock(
+            config,
+            listener,
+            shutdown,
+            clock.clone(),
+        ));
+        // A second handle on the same SQLite file: what an operator's CLI sees.
+        let store = SqliteStore::open(dir.path(), clock.clone()).unwrap();
+        Relay {
+            base,
+            clock,
+            store,
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    async fn send(&self, id: &str) {
+        let body = json!({"events": [{"id": id, "trigger": "t", "webhook": "hook", "profile": {"profileid": "p-1"},
+                                      "page": {"url": "https://shop.example.com/"}, "at": 1}]});
+        let r = reqwest::Client::new()
+            .post(format!("{}/v1/events", self.base))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{:?}", r.text().await);
+    }
+
+    fn record(&self, id: &str) -> Record {
+        self.store
+            .list(&Filter::default())
+            .unwrap()
+            .into_iter()
+            .find(|r| r.id == id)
+            .expect("stored")
+    }
+
+    /// Waits until event `id`'s record satisfies `ok` (the attempt is recorded just
+    /// after the receiver answers).
+    async fn wait_record(&self, id: &str, ok: impl Fn(&Record) -> bool) -> Record {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = self.record(id);
+            if ok(&r) {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "event {id} never reached the expected state: {r:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured_on_429() {
+    let receiver = Receiver::start_on(
+        0,
+        &[Answer {
+            status: 429,
+            retry_after: Some("120"),
+            delay_ms: 0,
+        }],
+    )
+    .await;
+    let relay = Relay::start(&receiver.url("/hook"), "").await;
+    relay.send("ev-429").await;
+    receiver.wait_for(1).await;
+    let r = relay.wait_record("ev-429", |r| r.attempts == 1).await;
+    assert_eq!((r.status, r.last_status), (Status::Pending, Some(429)));
+    assert_eq!(
+        r.next_at,
+        relay.clock.now_ms() + 120_000,
+        "Retry-After: 120 wins over the 5 s schedule"
+    );
+    relay.clock.advance(120_000);
+    receiver.wait_for(2).await;
+    relay
+        .wait_record("ev-429", |r| r.status == Status::Delivered)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_pauses_the_webhook_until_it_is_enabled() {
+    let receiver = Receiver::start(&[410]).await;
+    let relay = Relay::start(&receiver.url("/hook"), "").await;
+    relay.send("ev-1").await;
+    receiver.wait_for(1).await;
+    relay.wait_record("ev-1", |r| r.attempts == 1).await;
+    assert_eq!(relay.store.disabled().unwrap().len(), 1);
+    relay.send("ev-2").await;
+    relay.clock.advance(3_600_000);
+    assert_eq!(
+        relay.record("ev-2").status,
+        Status::Pending,
+        "accepted and kept while the webhook is paused"
+    );
+    assert_eq!(receiver.got().len(), 1);
+    assert!(relay.store.enable("hook").unwrap());
+    let got = receiver.wait_for(3).await;
+    assert_eq!(got.len(), 3, "ev-1 again and ev-2, once each");
+    relay
+        .wait_record("ev-2", |r| r.status == Status::Delivered)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_times_out_and_is_retried() {
+    let receiver = Receiver::start_on(
+        0,
+        &[Answer {
+            status: 200,
+            retry_after: None,
+            delay_ms: 3_000,
+        }],
+    )
+    .await;
+    let relay = Relay::start(&receiver.url("/hook"), "timeout = \"500ms\"").await;
+    relay.send("ev-slow").await;
+    let r = relay.wait_record("ev-slow", |r| r.attempts == 1).await;
+    assert_eq!((r.status, r.last_status), (Status::Pending, None));
+    assert!(
+        r.last_error.as_deref().unwrap_or("").contains("timed out"),
+        "{r:?}"
+    );
+    relay.clock.advance(5_600);
+    relay
+        .wait_record("ev-slow", |r| r.status == Status::Delivered)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_connections_become_a_dead_letter_that_can_be_replayed() {
+    let port = free_port();
+    let relay = Relay::start(
+        &format!("http://127.0.0.1:{port}/hook"),
+        "retry_schedule = [\"1s\"]",
+    )
+    .await;
+    relay.send("ev-down").await;
+    let r = relay.wait_record("ev-down", |r| r.attempts == 1).await;
+    assert!(
+        r.last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("error sending request"),
+        "{r:?}"
+    );
+    relay.clock.advance(1_200);
+    let r = relay.wait_record("ev-down", |r| r.attempts == 2).await;
+    assert_eq!(r.status, Status::Failed, "one retry, then a dead letter");
+    assert_eq!(relay.store.attempts("ev-down").unwrap().len(), 2);
+
+    let receiver = Receiver::start_on(port, &[]).await;
+    assert_eq!(relay.store.replay(&["ev-down".into()], None).unwrap(), 1);
+    receiver.wait_for(1).await;
+    let r = relay
+        .wait_record("ev-down", |r| r.status == Status::Delivered)
+        .await;
+    assert_eq!(r.attempts, 1, "a replay starts a fresh count");
+}
