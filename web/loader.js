@@ -15,8 +15,13 @@
     return;
   }
 /*@GLUE@*/
-  wasm_bindgen({ module_or_path: base + "sitehook_bg.wasm" }).then(function () {
-    wasm_bindgen.start(base);
+    wasm_bindgen({ module_or_path: base + "sitehook_bg.wasm" }).then(function () {
+    try {
+      wasm_bindgen.start(base);
+    } catch (e) {
+      // A bug in the snippet traps; the page carries on without it.
+      if (c) c.warn("sitehook: stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
+    }
   }, function (e) {
     if (c) c.info("sitehook: could not start (" + ((e && e.message) || e) + "). A Content-Security-Policy needs " +
       "script-src 'wasm-unsafe-eval' and connect-src for the relay; triggers are off on this page");

@@ -272,6 +272,19 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// The `data_dir` of the config file at `path`, without resolving secrets: what
+    /// the operator commands need (they run where the relay's secrets may not be set).
+    pub fn data_dir_of(path: &Path) -> Result<PathBuf, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let file: FileConfig = toml::from_str(&text)?;
+        Ok(file
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)))
+    }
+
     /// Reads and validates the config file at `path`, resolving secrets from the
     /// process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -523,48 +536,81 @@ impl SecretSource {
     }
 }
 
+/// A duration as configs write it: whole units when exact, else milliseconds.
+fn show(d: Duration) -> String {
+    let ms = d.as_millis() as u64;
+    if ms % 1000 == 0 {
+        sitehook_core::Duration::from_millis(ms).text()
+    } else {
+        format!("{ms}ms")
+    }
+}
+
 /// A human summary of a config for `check`, with every secret masked.
 pub fn summary(config: &Config) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let _ = writeln!(out, "listen           {}", config.listen);
-    let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
     let origins: Vec<&str> = config
         .allowed_origins
         .iter()
         .filter_map(|o| o.to_str().ok())
         .collect();
-    let _ = writeln!(
-        out,
-        "allowed_origins  {}",
-        if origins.is_empty() {
-            "(same origin only)".to_owned()
-        } else {
-            origins.join(", ")
-        }
-    );
+    let origins = if origins.is_empty() {
+        "(same origin only)".to_owned()
+    } else {
+        origins.join(", ")
+    };
+    let _ = writeln!(out, "listen           {}", config.listen);
+    let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
+    let _ = writeln!(out, "allowed_origins  {origins}");
+    let _ = writeln!(out, "retention        {}", show(config.retention));
+    let _ = writeln!(out, "shutdown_grace   {}", show(config.shutdown_grace));
     for (id, w) in &config.webhooks {
         let method = match w.method {
             Method::Post => "POST",
             Method::Get => "GET",
         };
+        let fields = if w.fields.is_empty() {
+            "(none)".to_owned()
+        } else {
+            w.fields.join(", ")
+        };
         let _ = writeln!(out, "webhook {id}");
         let _ = writeln!(out, "  {method} {}", w.url);
-        let _ = writeln!(out, "  fields         {}", w.fields.join(", "));
+        let _ = writeln!(out, "  fields         {fields}");
         for (k, v) in &w.data {
             let _ = writeln!(out, "  data           {k} = {v}");
         }
         for (name, secret) in &w.headers {
             let _ = writeln!(out, "  header         {name}: {}", secret.masked());
         }
-        let _ = writeln!(out, "  timeout        {}s", w.timeout.as_secs_f64());
+        if !w.signing_keys.is_empty() {
+            let _ = writeln!(
+                out,
+                "  signing        {} key(s), masked",
+                w.signing_keys.len()
+            );
+        }
+        let _ = writeln!(out, "  timeout        {}", show(w.timeout));
+        let schedule: Vec<String> = w.retry_schedule.iter().map(|d| show(*d)).collect();
+        let _ = writeln!(
+            out,
+            "  retries        {} after the first attempt: {}",
+            schedule.len(),
+            schedule.join(", ")
+        );
+        let _ = writeln!(out, "  max_in_flight  {}", w.max_in_flight);
         match w.restart_after {
             None => {}
             Some(Restart::Never) => {
                 let _ = writeln!(out, "  restart_after  never");
             }
             Some(Restart::After(d)) => {
-                let _ = writeln!(out, "  restart_after  {}", d.text());
+                let _ = writeln!(
+                    out,
+                    "  restart_after  {}",
+                    show(Duration::from_millis(d.as_millis()))
+                );
             }
         }
     }

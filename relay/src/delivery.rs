@@ -134,11 +134,17 @@ pub fn build(webhook: &Webhook, event: &Event, now_ms: u64) -> Outbound {
         false,
     ));
     if !webhook.signing_keys.is_empty() {
+        // The signed content is the body; a GET has none, so its query string (the
+        // part after `?`) is signed instead, or the fields would go unprotected.
+        let content = match &body {
+            Some(body) => body.as_str(),
+            None => url.query().unwrap_or(""),
+        };
         let signed = sign(
             &webhook.signing_keys,
             &event.id,
             timestamp,
-            body.as_deref().unwrap_or("").as_bytes(),
+            content.as_bytes(),
         );
         headers.push((
             HeaderName::from_static("webhook-signature"),
@@ -362,7 +368,12 @@ impl Worker {
                     0.9 + fastrand::f64() * 0.2,
                 )
             }
-            None => Next::RetryAt(now + 3_600_000),
+            // The webhook left the config: count the attempt like any failure, on the
+            // default schedule, so the event ends as a dead letter rather than never.
+            None => match crate::config::DEFAULT_RETRY_SCHEDULE.get(job.attempts as usize) {
+                Some(secs) => Next::RetryAt(now + secs * 1000),
+                None => Next::DeadLetter,
+            },
         };
         self.metrics.observe(duration.as_secs_f64());
         match next {

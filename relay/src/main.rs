@@ -274,10 +274,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Opens the store of the relay configured in `path` (safe while it runs: SQLite in
 /// WAL mode takes readers and writers from several processes).
 fn open_store(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
-    let config =
-        Config::load(path).with_context(|| format!("invalid config {}", path.display()))?;
-    SqliteStore::open(&config.data_dir, std::sync::Arc::new(SystemClock))
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+    let data_dir =
+        Config::data_dir_of(path).with_context(|| format!("invalid config {}", path.display()))?;
+    anyhow::ensure!(
+        data_dir.join("sitehook.sqlite").is_file(),
+        "no store in {}: has a relay with this config run yet?",
+        data_dir.display()
+    );
+    SqliteStore::open(&data_dir, std::sync::Arc::new(SystemClock))
+        .with_context(|| format!("opening the store in {}", data_dir.display()))
 }
 
 /// A time in ms since the epoch, as an HTTP date (UTC).

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sitehook_core::{Event, Restart};
 
 use crate::clock::Clock;
@@ -209,20 +209,20 @@ pub trait Store: Send + Sync + 'static {
 
 /// The embedded store: one SQLite file in `data_dir`, in WAL mode.
 ///
-/// Acceptance goes through one writer thread that commits whatever arrived together
-/// in one transaction (group commit): durability costs one disk flush per batch of
-/// concurrent requests, not one per request. Everything else uses a second
-/// connection.
+/// Every write goes through one writer thread, which runs whatever is waiting (events
+/// to accept from many requests, claims and attempt records from the delivery worker)
+/// in one transaction and commits once (group commit): durability costs one disk flush
+/// per batch, not one per request, and writers never wait on each other's locks.
+/// Reads use a second connection, which WAL lets run beside the writer.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
-    writer: Mutex<mpsc::Sender<AcceptJob>>,
+    reader: Mutex<Connection>,
+    writer: Mutex<mpsc::Sender<Work>>,
     clock: Arc<dyn Clock>,
 }
 
-struct AcceptJob {
-    events: Vec<Incoming>,
-    reply: mpsc::SyncSender<Result<Vec<Outcome>, StoreError>>,
-}
+/// A piece of work for the writer thread: runs inside the group's transaction and
+/// returns what to do once the group's commit has succeeded (or failed).
+type Work = Box<dyn FnOnce(&Connection) -> Box<dyn FnOnce(Result<(), &StoreError>) + Send> + Send>;
 
 /// The schema version this relay writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -268,19 +268,19 @@ CREATE TABLE IF NOT EXISTS disabled_webhooks (
 );
 ";
 
-/// The most acceptance requests committed in one transaction.
+/// The most pieces of work committed in one transaction.
 const GROUP: usize = 512;
 
-/// Opens a connection. Write transactions are `BEGIN IMMEDIATE`: a deferred one that
-/// reads first cannot upgrade to a write after another connection committed (SQLite
-/// answers `SQLITE_BUSY` at once, without waiting), which two connections would hit.
+/// Opens a connection.
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
-    // WAL lets the worker read while requests write; synchronous=FULL makes a
-    // commit durable before the 202 that acknowledges it.
+    // First, so that opening beside another process (the operator commands, a
+    // restart) waits for its locks instead of failing.
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL lets reads run beside the writer; synchronous=FULL makes a commit durable
+    // before the 202 that acknowledges it.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(conn)
 }
 
@@ -301,65 +301,91 @@ impl SqliteStore {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
 
         let writer_conn = connect(&path)?;
-        let (tx, rx) = mpsc::channel::<AcceptJob>();
-        let writer_clock = clock.clone();
+        let (tx, rx) = mpsc::channel::<Work>();
         std::thread::Builder::new()
             .name("sitehook-store-writer".into())
-            .spawn(move || write_loop(writer_conn, rx, writer_clock))?;
+            .spawn(move || write_loop(writer_conn, rx))?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            reader: Mutex::new(conn),
             writer: Mutex::new(tx),
             clock,
         })
     }
 
+    /// Runs `f` in the writer thread's next group transaction and returns its result
+    /// once that transaction is committed. A failing `f` is rolled back alone (a
+    /// savepoint); the rest of its group commits.
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = mpsc::sync_channel::<Result<T, StoreError>>(1);
+        let work: Work = Box::new(move |conn: &Connection| {
+            let result = (|| {
+                conn.execute_batch("SAVEPOINT job")?;
+                match f(conn) {
+                    Ok(v) => {
+                        conn.execute_batch("RELEASE job")?;
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                        Err(e)
+                    }
+                }
+            })();
+            Box::new(move |committed: Result<(), &StoreError>| {
+                let _ = reply.send(match committed {
+                    Ok(()) => result,
+                    Err(e) => Err(StoreError::Commit(e.to_string())),
+                });
+            })
+        });
+        let sender = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .clone();
+        sender.send(work).map_err(|_| StoreError::WriterGone)?;
+        answer.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
-        self.conn.lock().map_err(|_| StoreError::Poisoned)
+        self.reader.lock().map_err(|_| StoreError::Poisoned)
     }
 }
 
-/// The writer thread: takes every acceptance request waiting, commits them in one
-/// transaction, answers each. Ends when the store is dropped.
-fn write_loop(mut conn: Connection, rx: mpsc::Receiver<AcceptJob>, clock: Arc<dyn Clock>) {
+/// The writer thread: takes all the work waiting, runs it in one transaction,
+/// commits, then answers each piece. Ends when the store is dropped.
+fn write_loop(conn: Connection, rx: mpsc::Receiver<Work>) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < GROUP {
             match rx.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(work) => group.push(work),
                 Err(_) => break,
             }
         }
-        let now = clock.now_ms();
-        let result = (|| -> Result<Vec<Vec<Outcome>>, StoreError> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let outcomes = group
-                .iter()
-                .map(|job| insert(&tx, &job.events, now))
-                .collect::<Result<Vec<_>, _>>()?;
-            tx.commit()?;
-            Ok(outcomes)
-        })();
-        match result {
-            Ok(outcomes) => {
-                for (job, outcome) in group.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
-                }
+        let begun = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(StoreError::from);
+        let mut replies = Vec::with_capacity(group.len());
+        if begun.is_ok() {
+            for work in group {
+                replies.push(work(&conn));
             }
-            Err(e) => {
-                let text = e.to_string();
-                for job in group {
-                    let _ = job.reply.send(Err(StoreError::Commit(text.clone())));
-                }
-            }
+        }
+        let committed = begun.and_then(|()| conn.execute_batch("COMMIT").map_err(StoreError::from));
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for reply in replies {
+            reply(committed.as_ref().map(|_| ()));
         }
     }
 }
 
-fn insert(
-    tx: &rusqlite::Transaction<'_>,
-    events: &[Incoming],
-    now: u64,
-) -> Result<Vec<Outcome>, StoreError> {
+fn insert(tx: &Connection, events: &[Incoming], now: u64) -> Result<Vec<Outcome>, StoreError> {
     let mut outcomes = Vec::with_capacity(events.len());
     for incoming in events {
         let e = &incoming.event;
@@ -425,82 +451,73 @@ fn next_word(next: Next) -> &'static str {
 
 impl Store for SqliteStore {
     fn accept(&self, events: Vec<Incoming>) -> Result<Vec<Outcome>, StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        let sender = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned)?
-            .clone();
-        sender
-            .send(AcceptJob { events, reply })
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.recv().map_err(|_| StoreError::WriterGone)?
+        let now = self.clock.now_ms();
+        self.write(move |conn| insert(conn, &events, now))
     }
 
     fn recover(&self) -> Result<(), StoreError> {
-        self.conn()?
-            .execute("UPDATE outbox SET claimed = 0 WHERE claimed = 1", [])?;
-        Ok(())
+        self.write(|conn| {
+            conn.execute("UPDATE outbox SET claimed = 0 WHERE claimed = 1", [])?;
+            Ok(())
+        })
     }
 
     fn claim(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
         let now = self.clock.now_ms();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rows: Vec<(String, String, u32)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, event, attempts FROM outbox
-                 WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
-                   AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)
-                 ORDER BY next_at, received_at LIMIT ?2",
-            )?;
-            stmt.query_map(params![now, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?
-        };
-        let mut jobs = Vec::with_capacity(rows.len());
-        for (id, json, attempts) in rows {
-            tx.execute("UPDATE outbox SET claimed = 1 WHERE id = ?1", [&id])?;
-            let event =
-                serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { id, source })?;
-            jobs.push(Job { event, attempts });
-        }
-        tx.commit()?;
-        Ok(jobs)
+        self.write(move |conn| {
+            let rows: Vec<(String, String, u32)> = {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, event, attempts FROM outbox
+                     WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
+                       AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)
+                     ORDER BY next_at, received_at LIMIT ?2",
+                )?;
+                stmt.query_map(params![now, limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            let mut jobs = Vec::with_capacity(rows.len());
+            let mut mark = conn.prepare_cached("UPDATE outbox SET claimed = 1 WHERE id = ?1")?;
+            for (id, json, attempts) in rows {
+                mark.execute([&id])?;
+                let event = serde_json::from_str(&json)
+                    .map_err(|source| StoreError::Corrupt { id, source })?;
+                jobs.push(Job { event, attempts });
+            }
+            Ok(jobs)
+        })
     }
 
     fn record(&self, id: &str, attempt: &Attempt) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO attempts (event_id, at, duration_ms, status, error, next) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, attempt.at, attempt.duration_ms, attempt.status, attempt.error, next_word(attempt.next)],
-        )?;
-        let (status, next_at, done_at) = match attempt.next {
-            Next::Delivered => ("delivered", None, Some(now)),
-            Next::RetryAt(at) => ("pending", Some(at), None),
-            Next::DeadLetter => ("failed", None, Some(now)),
-            Next::WebhookGone => ("pending", None, None),
-        };
-        tx.execute(
-            "UPDATE outbox SET status = ?2, attempts = attempts + 1, claimed = 0, last_status = ?3, last_error = ?4,
-             next_at = COALESCE(?5, next_at), done_at = ?6 WHERE id = ?1",
-            params![id, status, attempt.status, attempt.error, next_at, done_at],
-        )?;
-        if attempt.next == Next::WebhookGone {
-            let webhook: String =
-                tx.query_row("SELECT webhook FROM outbox WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })?;
-            tx.execute(
-                "INSERT INTO disabled_webhooks (webhook, reason, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![webhook, "the webhook answered 410 Gone", now],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        let (id, attempt) = (id.to_owned(), attempt.clone());
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO attempts (event_id, at, duration_ms, status, error, next) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![id, attempt.at, attempt.duration_ms, attempt.status, attempt.error, next_word(attempt.next)])?;
+            let (status, next_at, done_at) = match attempt.next {
+                Next::Delivered => ("delivered", None, Some(now)),
+                Next::RetryAt(at) => ("pending", Some(at), None),
+                Next::DeadLetter => ("failed", None, Some(now)),
+                Next::WebhookGone => ("pending", None, None),
+            };
+            conn.prepare_cached(
+                "UPDATE outbox SET status = ?2, attempts = attempts + 1, claimed = 0, last_status = ?3, last_error = ?4,
+                 next_at = COALESCE(?5, next_at), done_at = ?6 WHERE id = ?1",
+            )?
+            .execute(params![id, status, attempt.status, attempt.error, next_at, done_at])?;
+            if attempt.next == Next::WebhookGone {
+                conn.execute(
+                    "INSERT INTO disabled_webhooks (webhook, reason, at)
+                     SELECT webhook, 'the webhook answered 410 Gone', ?2 FROM outbox WHERE id = ?1
+                     ON CONFLICT DO NOTHING",
+                    params![id, now],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     fn next_due(&self) -> Result<Option<u64>, StoreError> {
@@ -579,24 +596,19 @@ impl Store for SqliteStore {
 
     fn replay(&self, ids: &[String], since: Option<u64>) -> Result<usize, StoreError> {
         let now = self.clock.now_ms();
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut n = 0;
-        const REQUEUE: &str = "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?1, claimed = 0, done_at = NULL";
-        for id in ids {
-            n += tx.execute(
-                &format!("{REQUEUE} WHERE id = ?2 AND status = 'failed'"),
-                params![now, id],
-            )?;
-        }
-        if let Some(since) = since {
-            n += tx.execute(
-                &format!("{REQUEUE} WHERE status = 'failed' AND done_at >= ?2"),
-                params![now, since],
-            )?;
-        }
-        tx.commit()?;
-        Ok(n)
+        let ids = ids.to_vec();
+        self.write(move |conn| {
+            const REQUEUE: &str =
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?1, claimed = 0, done_at = NULL";
+            let mut n = 0;
+            for id in &ids {
+                n += conn.execute(&format!("{REQUEUE} WHERE id = ?2 AND status = 'failed'"), params![now, id])?;
+            }
+            if let Some(since) = since {
+                n += conn.execute(&format!("{REQUEUE} WHERE status = 'failed' AND done_at >= ?2"), params![now, since])?;
+            }
+            Ok(n)
+        })
     }
 
     fn disabled(&self) -> Result<Vec<(String, String)>, StoreError> {
@@ -608,23 +620,21 @@ impl Store for SqliteStore {
     }
 
     fn enable(&self, webhook: &str) -> Result<bool, StoreError> {
-        Ok(self.conn()?.execute(
-            "DELETE FROM disabled_webhooks WHERE webhook = ?1",
-            [webhook],
-        )? > 0)
+        let webhook = webhook.to_owned();
+        self.write(move |conn| {
+            Ok(conn.execute(
+                "DELETE FROM disabled_webhooks WHERE webhook = ?1",
+                [webhook],
+            )? > 0)
+        })
     }
 
     fn prune(&self, before: u64) -> Result<usize, StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        const OLD: &str = "SELECT id FROM outbox WHERE status IN ('delivered', 'suppressed') AND received_at < ?1";
-        tx.execute(
-            &format!("DELETE FROM attempts WHERE event_id IN ({OLD})"),
-            [before],
-        )?;
-        let n = tx.execute(&format!("DELETE FROM outbox WHERE id IN ({OLD})"), [before])?;
-        tx.commit()?;
-        Ok(n)
+        self.write(move |conn| {
+            const OLD: &str = "SELECT id FROM outbox WHERE status IN ('delivered', 'suppressed') AND received_at < ?1";
+            conn.execute(&format!("DELETE FROM attempts WHERE event_id IN ({OLD})"), [before])?;
+            Ok(conn.execute(&format!("DELETE FROM outbox WHERE id IN ({OLD})"), [before])?)
+        })
     }
 
     fn ping(&self) -> Result<(), StoreError> {

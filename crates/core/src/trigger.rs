@@ -129,10 +129,25 @@ impl Trigger {
         match value.get("data") {
             None | Some(Value::Null) => {}
             Some(Value::Obj(entries)) => {
+                if entries.len() > crate::event::limits::FIELDS {
+                    return Err(ConfigError::new("data", "has more than 32 fields"));
+                }
                 for (key, v) in entries {
+                    if key.is_empty() || key.len() > crate::event::limits::KEY {
+                        return Err(ConfigError::new(
+                            &join("data", key),
+                            "field names are 1 to 64 bytes",
+                        ));
+                    }
                     let text = v.as_text().ok_or_else(|| {
                         ConfigError::new(&join("data", key), "must be text, a number or true/false")
                     })?;
+                    if text.len() > crate::event::limits::VALUE {
+                        return Err(ConfigError::new(
+                            &join("data", key),
+                            "is longer than 1024 bytes",
+                        ));
+                    }
                     data.insert(key.clone(), text);
                 }
             }

@@ -122,7 +122,8 @@ impl Value {
         match self {
             Value::Str(s) => Some(s.clone()),
             Value::Bool(b) => Some(String::from(if *b { "true" } else { "false" })),
-            Value::Num(n) if n.is_finite() => Some(number_text(*n)),
+            // Beyond 2^53 a number is not exact; such values are refused, not garbled.
+            Value::Num(n) if n.is_finite() && n.abs() < 9.0e15 => Some(number_text(*n)),
             Value::Num(_) => None,
             _ => None,
         }
@@ -154,11 +155,7 @@ fn number_text(n: f64) -> String {
         out.push('-');
         n = -n;
     }
-    if n >= 1e18 {
-        // Beyond exact integers anyway; `as` saturates at u64::MAX.
-        push_u64(&mut out, n as u64);
-        return out;
-    }
+
     let whole = n as u64;
     let mut frac = ((n - whole as f64) * 1_000_000.0 + 0.5) as u64;
     let (whole, carry) = if frac >= 1_000_000 {
@@ -376,6 +373,7 @@ mod tests {
         }
         assert_eq!(Value::Num(f64::NAN).as_text(), None);
         assert_eq!(Value::Num(f64::INFINITY).as_text(), None);
+        assert_eq!(Value::Num(1e20).as_text(), None);
         assert_eq!(Value::Num(3.0).as_u64(), Some(3));
         assert_eq!(Value::Num(3.5).as_u64(), None);
         assert_eq!(Value::Num(-1.0).as_u64(), None);

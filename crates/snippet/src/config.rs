@@ -18,6 +18,9 @@ use crate::js;
 /// runaway generated config cannot make every page view slow.
 pub const MAX_TRIGGERS: usize = 1000;
 
+/// The least history kept: 30 days.
+pub const MIN_KEEP_MS: u64 = 30 * 86_400_000;
+
 const KEYS: &[&str] = &[
     "relay", "profile", "identity", "consent", "debug", "triggers",
 ];
@@ -46,7 +49,8 @@ pub struct Config {
 impl Config {
     /// The profile id, or `""` for an anonymous visitor (whose history is kept apart).
     pub fn profile_id(&self) -> &str {
-        self.profile.get(PROFILE_ID).map_or("", String::as_str)
+        // The same test as `is_known`: a blank id is anonymous, in storage too.
+        self.profile.get(PROFILE_ID).map_or("", |id| id.trim())
     }
 
     /// Whether the visitor is a known profile.
@@ -54,14 +58,16 @@ impl Config {
         is_known(&self.profile)
     }
 
-    /// How much history the triggers need (`None`: keep as much as the bounds allow).
+    /// How much history to keep (`None`: as much as the bounds allow): what the
+    /// triggers need, and at least [`MIN_KEEP_MS`], since a site may define other
+    /// triggers on other pages.
     pub fn lookback(&self) -> Option<u64> {
         if self.had_errors {
             return None;
         }
         self.triggers
             .iter()
-            .try_fold(0, |max, t| t.lookback().map(|l| max.max(l)))
+            .try_fold(MIN_KEEP_MS, |max, t| t.lookback().map(|l| max.max(l)))
     }
 
     /// The URL to send events to.
@@ -111,7 +117,13 @@ pub fn read(window: &web_sys::Window) -> Option<Config> {
     }
     let mut config = Config {
         relay: string(&value, "relay"),
-        identity: string(&value, "identity"),
+        identity: string(&value, "identity").filter(|id| {
+            let ok = id.len() <= limits::VALUE;
+            if !ok {
+                js::warn(&["window.sitehookConfig.identity is longer than 1024 bytes; ignored"]);
+            }
+            ok
+        }),
         consent: boolean(&value, "consent", true),
         debug: boolean(&value, "debug", false),
         profile: profile(value.get("profile")),
@@ -186,10 +198,9 @@ fn profile(raw: Option<&Value>) -> Fields {
                     js::warn(&["profile has more than 32 fields; the rest are not sent"]);
                     break;
                 }
-                if let Some(text) = value
-                    .as_text()
-                    .filter(|t| t.len() <= limits::VALUE && key.len() <= limits::KEY)
-                {
+                if let Some(text) = value.as_text().filter(|t| {
+                    t.len() <= limits::VALUE && !key.is_empty() && key.len() <= limits::KEY
+                }) {
                     out.insert(key.clone(), text);
                 }
             }

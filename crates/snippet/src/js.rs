@@ -11,8 +11,9 @@ use js_sys::{Array, Object, Reflect};
 use sitehook_core::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Deepest nesting read; deeper values read as `null`.
-const MAX_DEPTH: usize = 32;
+/// Deepest nesting read; deeper values read as `null`. Above what the core accepts
+/// (conditions nest 16 deep, two JS levels each), so its clearer error wins.
+const MAX_DEPTH: usize = 48;
 /// Most values read from one JS value (a runaway config reads as cut short).
 const MAX_NODES: usize = 50_000;
 /// Most items read from one array, keys from one object.
@@ -76,6 +77,11 @@ pub fn parse_json(text: &str) -> Value {
     js_sys::JSON::parse(text)
         .map(|v| to_value(&v))
         .unwrap_or(Value::Null)
+}
+
+/// `performance.now()`, in milliseconds (0 where there is no Performance API).
+pub fn now(window: &web_sys::Window) -> f64 {
+    window.performance().map_or(0.0, |p| p.now())
 }
 
 /// `console.warn("sitehook: " + parts...)`.

@@ -55,6 +55,7 @@ pub fn start(script_base: &str) {
     let Some(window) = web_sys::window() else {
         return;
     };
+    let started = js::now(&window);
     let Some(config) = config::read(&window) else {
         return;
     };
@@ -62,10 +63,10 @@ pub fn start(script_base: &str) {
         trace::publish(&window, &trace::Trace::consent_off());
         return;
     }
-    page_view(&window, config, script_base);
+    page_view(&window, config, script_base, started);
 }
 
-fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str) {
+fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str, started: f64) {
     let location = window.location();
     let now = js_sys::Date::now() as u64;
     let visit = Visit {
@@ -86,6 +87,7 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
     let page = page(window);
     let mut trace = trace::Trace::new(&visit.path, config.debug);
     let mut events = Vec::new();
+    let evaluating = js::now(window);
     for trigger in &config.triggers {
         let scope = Scope {
             now,
@@ -108,7 +110,10 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
             });
         }
     }
+    let evaluated = js::now(window);
     store.save_stops(&stops);
+    trace.eval_us = ((evaluated - evaluating) * 1000.0) as u64;
+    trace.total_us = ((js::now(window) - started) * 1000.0) as u64;
 
     if events.is_empty() {
         trace::publish(window, &trace);
@@ -117,20 +122,24 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
     let url = config.events_url(script_base);
     let window = window.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        match send::events(&window, &url, &events).await {
-            Ok(accepted) => trace.sent = accepted,
+        let accepted = match send::events(&window, &url, &events).await {
+            Ok(accepted) => accepted,
             Err(why) => {
                 js::warn(&["could not send to the relay: ", &why]);
                 trace.error = Some(why);
-                // Nothing was delivered: the triggers are not resting. (Keeping
-                // unsent events for a later page is the offline queue's job.)
-                let mut stops = store.stops();
-                for e in &events {
-                    stops.unset(&e.trigger, now);
-                }
-                store.save_stops(&stops);
+                Vec::new()
             }
+        };
+        // What the relay did not accept will not be delivered: those triggers are not
+        // resting. (Keeping unsent events for a later page is the offline queue's job.)
+        if accepted.len() < events.len() {
+            let mut stops = store.stops();
+            for e in events.iter().filter(|e| !accepted.contains(&e.id)) {
+                stops.unset(&e.trigger, now);
+            }
+            store.save_stops(&stops);
         }
+        trace.sent = accepted;
         trace::publish(&window, &trace);
     });
 }

@@ -25,6 +25,10 @@ pub struct Trace {
     pub sent: Vec<String>,
     /// Why sending failed, when it did.
     pub error: Option<String>,
+    /// Microseconds spent deciding the triggers (the evaluation alone).
+    pub eval_us: u64,
+    /// Microseconds from reading the config to the decisions stored (no network).
+    pub total_us: u64,
     debug: bool,
 }
 
@@ -59,7 +63,8 @@ impl Trace {
         self.triggers.push((String::from(id), decision.as_str()));
     }
 
-    /// The trace as JSON: `{"path", "consent", "triggers": [{"id", "result"}], "sent", "error"?}`.
+    /// The trace as JSON: `{"path", "consent", "triggers": [{"id", "result"}], "sent",
+    /// "evalUs", "totalUs", "error"?}`.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{");
         json::push_key(&mut out, "path", true);
@@ -89,6 +94,10 @@ impl Trace {
             json::push_str(&mut out, id);
         }
         out.push(']');
+        json::push_key(&mut out, "evalUs", false);
+        json::push_num(&mut out, self.eval_us);
+        json::push_key(&mut out, "totalUs", false);
+        json::push_num(&mut out, self.total_us);
         if let Some(error) = &self.error {
             json::push_key(&mut out, "error", false);
             json::push_str(&mut out, error);

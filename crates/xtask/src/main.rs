@@ -22,7 +22,10 @@ Commands:
                 http://127.0.0.1:8080 (ARGS go to `sitehook-relay demo`, e.g. --listen)
   test [ARGS]   run every test: unit, relay and end-to-end in headless Chromium
                 (ARGS go to `cargo test`, e.g. a test name filter)
-  dist          build the optimised snippet into web/dist/ and print its sizes
+    dist          build the optimised snippet into web/dist/ and print its sizes
+  bench         measure the snippet's size, evaluation cost (native and in headless
+                Chromium), relay ingest and delivery against bare baselines; prints
+                a table and writes target/bench/latest.{json,md}
   help          this text
 
 Each command installs what it needs when it can (rustup target, wasm-bindgen-cli,
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         "dist" => dist::build(&root()),
         "demo" => demo(rest),
         "test" => test(rest),
+        "bench" => bench(),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -71,6 +75,59 @@ fn demo(args: &[String]) -> anyhow::Result<()> {
             .current_dir(&root)
             .args(["run", "--quiet", "-p", "sitehook-relay", "--", "demo"])
             .args(args),
+    )
+}
+
+fn bench() -> anyhow::Result<()> {
+    let root = root();
+    let browser = tools::browser()?;
+    dist::build(&root)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let out = target.join("bench");
+    std::fs::create_dir_all(&out)?;
+    if let Ok(twiggy) = tools::twiggy() {
+        // The biggest contributors to the wasm, by name: optimise again keeping names.
+        let named = out.join("sitehook.named.wasm");
+        let wasm_opt = tools::wasm_opt(&target)?;
+        tools::run(
+            Command::new(&wasm_opt)
+                .args(["-Oz", "--debuginfo"])
+                .arg(target.join("snippet/sitehook_bg.wasm"))
+                .arg("-o")
+                .arg(&named),
+        )?;
+        let top = Command::new(twiggy)
+            .args(["top", "-n", "25"])
+            .arg(&named)
+            .output()?;
+        std::fs::write(out.join("twiggy.txt"), &top.stdout)?;
+        println!(
+            "The wasm's biggest items (twiggy top, names kept):\n{}",
+            String::from_utf8_lossy(&top.stdout)
+        );
+    }
+    eprintln!("xtask: building the relay and the benchmarks (release)…");
+    tools::run(Command::new(tools::cargo()).current_dir(&root).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "sitehook-relay",
+        "-p",
+        "sitehook-bench",
+    ]))?;
+    tools::run(
+        Command::new(target.join("release/sitehook-bench"))
+            .args(["all", "--relay"])
+            .arg(target.join("release/sitehook-relay"))
+            .arg("--dist")
+            .arg(root.join("web/dist"))
+            .arg("--out")
+            .arg(&out)
+            .env("SITEHOOK_CHROME", &browser.chrome)
+            .env("SITEHOOK_CHROMEDRIVER", &browser.chromedriver),
     )
 }
 

@@ -209,6 +209,15 @@ fn npm_tool(target: &Path, spec: &str, bin: &str) -> anyhow::Result<PathBuf> {
     Ok(local)
 }
 
+/// twiggy, for the wasm size breakdown; installed with cargo when missing.
+pub fn twiggy() -> anyhow::Result<String> {
+    if version_of("twiggy").is_none() {
+        eprintln!("xtask: cargo install twiggy (for the wasm size breakdown)");
+        run(Command::new(cargo()).args(["install", "twiggy"]))?;
+    }
+    Ok("twiggy".into())
+}
+
 /// The browser for end-to-end tests.
 pub struct Browser {
     /// The Chromium binary.

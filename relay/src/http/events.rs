@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -40,10 +40,11 @@ struct RawBatch {
 
 async fn ingest(
     State(state): State<AppState>,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    let result = ingest_checked(&state, &headers, body).await;
+    let result = ingest_checked(&state, &headers, &uri, body).await;
     if let Err(e) = &result {
         let why = match e {
             Error::Forbidden(_) => Rejection::Origin,
@@ -58,9 +59,10 @@ async fn ingest(
 async fn ingest_checked(
     state: &AppState,
     headers: &HeaderMap,
+    uri: &Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    check_origin(state, headers)?;
+    check_origin(state, headers, uri.authority().map(|a| a.as_str()))?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(MAX_BODY),
         _ => Error::BadRequest(e.body_text()),
@@ -151,7 +153,11 @@ async fn ingest_checked(
 /// relay's own origin and from `allowed_origins`. Requests without an `Origin` (curl, a
 /// server) are not from a browser page and pass: CORS protects visitors, not the
 /// relay, and a forged `Origin` is possible outside a browser anyway.
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
+fn check_origin(
+    state: &AppState,
+    headers: &HeaderMap,
+    authority: Option<&str>,
+) -> Result<(), Error> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
@@ -162,7 +168,12 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
     let host = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"));
-    let same = host.is_some() && host == headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    // HTTP/1.1 names the host in `Host`; HTTP/2 in the request's authority.
+    let own = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or(authority);
+    let same = host.is_some() && host == own;
     if same {
         return Ok(());
     }

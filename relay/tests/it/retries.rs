@@ -30,18 +30,31 @@ impl Relay {
         );
         let config = Config::from_toml(&text, &|_| None).unwrap();
         let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let clock_for_relay: Arc<dyn Clock> = clock.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = stopped.await;
         };
-        tokio::spawn(sitehook_relay::run_with_clock(
-            config,
-            listener,
-            shutdown,
-            clock.clone(),
-        ));
+        tokio::spawn(async move {
+            if let Err(e) =
+                sitehook_relay::run_with_clock(config, listener, shutdown, clock_for_relay).await
+            {
+                panic!("the relay failed: {e:#}");
+            }
+        });
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            assert!(Instant::now() < deadline, "the relay did not become ready");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         // A second handle on the same SQLite file: what an operator's CLI sees.
         let store = SqliteStore::open(dir.path(), clock.clone()).unwrap();
         Relay {

@@ -1,10 +1,10 @@
 //! Shared parts of the end-to-end tests: a relay on a free port, a browser, polling.
 
-pub mod webdriver;
+pub use sitehook_webdriver as webdriver;
+pub use sitehook_webdriver::poll;
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sitehook_relay::Config;
 use tokio::net::TcpListener;
@@ -91,24 +91,6 @@ impl Drop for TestRelay {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-    }
-}
-
-/// Calls `f` every 50 ms until it returns `Some`, for at most `within`.
-pub async fn poll<T, F, Fut>(within: Duration, mut f: F) -> Option<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = f().await {
-            return Some(v);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -1,5 +1,10 @@
 //! A minimal W3C WebDriver client for chromedriver and headless Chromium: just what
-//! the tests use (navigate, run a script, click), without a browser download.
+//! sitehook's browser tests and benchmarks use (navigate, run a script, click),
+//! without a browser download.
+//!
+//! # Layout
+//!
+//! One module: [`Browser`] (a session with its own chromedriver process) and [`poll`].
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -8,7 +13,31 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::poll;
+use std::future::Future;
+use std::time::Instant;
+
+/// Calls `f` every 50 ms until it returns `Some`, for at most `within`.
+pub async fn poll<T, F, Fut>(within: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Installs rustls' ring provider (reqwest is built without a default one).
+fn crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// A headless Chromium session driven through its own chromedriver; both are ended
 /// on drop.
@@ -36,8 +65,9 @@ fn binaries() -> (PathBuf, PathBuf) {
 }
 
 impl Browser {
+    /// Starts chromedriver on a free port and a headless Chromium session.
     pub async fn start() -> Browser {
-        sitehook_relay::install_crypto_provider();
+        crypto();
         let (chrome, driver) = binaries();
         let port = {
             let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -180,7 +210,7 @@ impl Drop for Browser {
                 .enable_all()
                 .build();
             if let Ok(rt) = rt {
-                sitehook_relay::install_crypto_provider();
+                crypto();
                 let _ = rt.block_on(async {
                     reqwest::Client::new()
                         .delete(url)

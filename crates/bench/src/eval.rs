@@ -1,0 +1,188 @@
+//! The snippet's size, and the cost of evaluating a page view: natively with
+//! `sitehook-core`, and in headless Chromium with the real snippet.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Query;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use sitehook_core::condition::Scope;
+use sitehook_core::trigger::PAGE_VIEW;
+use sitehook_core::{History, Trigger, Visit};
+
+use crate::median;
+
+/// Raw, gzip and brotli sizes of the built snippet files.
+pub fn sizes(dist: &Path) -> anyhow::Result<Value> {
+    let mut files = Vec::new();
+    let (mut raw, mut gz, mut br) = (0, 0, 0);
+    for name in ["sitehook.js", "sitehook_bg.wasm"] {
+        let bytes = std::fs::read(dist.join(name))?;
+        let g = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(&bytes)?;
+            e.finish()?.len()
+        };
+        let b = {
+            let mut out = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+            out.len()
+        };
+        raw += bytes.len();
+        gz += g;
+        br += b;
+        files.push(json!({ "file": name, "raw": bytes.len(), "gzip": g, "brotli": b }));
+    }
+    Ok(json!({ "files": files, "total_raw": raw, "total_gzip": gz, "total_brotli": br }))
+}
+
+/// Trigger `i` of the benchmark: a path that never matches OR a count that scans the
+/// whole history without reaching its threshold: the most work a trigger can cause.
+fn trigger_json(i: usize) -> Value {
+    json!({"id": format!("t{i}"), "webhook": "w", "if": {"any": [
+        {"path": {"equals": format!("/nowhere{i}")}},
+        {"count": {"of": {"path": {"startsWith": format!("/p{}", i % 50)}}, "atLeast": 1000, "within": "7d"}}
+    ]}})
+}
+
+fn to_value(v: &Value) -> sitehook_core::Value {
+    use sitehook_core::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Bool(b) => V::Bool(*b),
+        Value::Number(n) => V::Num(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => V::Str(s.clone()),
+        Value::Array(a) => V::Arr(a.iter().map(to_value).collect()),
+        Value::Object(o) => V::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
+    }
+}
+
+/// Evaluation of one page view, natively, for several trigger counts and history
+/// lengths (median of 5 batches, each long enough to time).
+pub fn native() -> Value {
+    let now = 1_700_000_000_000u64;
+    let mut rows = Vec::new();
+    for (n, h) in [(10, 200), (100, 200), (1000, 200), (100, 10), (100, 100)] {
+        let triggers: Vec<Trigger> = (0..n)
+            .map(|i| Trigger::from_value(&to_value(&trigger_json(i))).expect("valid"))
+            .collect();
+        let history = History::from_visits(
+            (0..h as u64)
+                .map(|k| Visit {
+                    at: now - k * 60_000,
+                    path: format!("/p{}", k % 50),
+                })
+                .collect(),
+        );
+        let visit = Visit {
+            at: now,
+            path: "/bench".into(),
+        };
+        let mut batches = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let mut iterations = 0u32;
+            while started.elapsed() < Duration::from_millis(100) {
+                let scope = Scope {
+                    now,
+                    visit: &visit,
+                    history: &history,
+                };
+                let fired = triggers
+                    .iter()
+                    .filter(|t| {
+                        t.decide(PAGE_VIEW, scope, true, None) == sitehook_core::Decision::Fire
+                    })
+                    .count();
+                std::hint::black_box(fired);
+                iterations += 1;
+            }
+            batches.push(started.elapsed().as_secs_f64() * 1000.0 / iterations as f64);
+        }
+        rows.push(json!({ "triggers": n, "history": h, "ms": median(batches) }));
+    }
+    Value::Array(rows)
+}
+
+const PAGE: &str = r#"<!doctype html><html><head><title>bench</title><script>
+window.t0 = performance.now();
+var n = Number(new URLSearchParams(location.search).get("n")), now = Date.now(), h = [];
+for (var k = 199; k >= 0; k--) h.push({ t: now - k * 60000, p: "/p" + (k % 50) });
+localStorage.setItem("sitehook:v1:history:p-1", JSON.stringify(h));
+var triggers = [];
+for (var i = 0; i < n; i++) triggers.push({ id: "t" + i, webhook: "w", if: { any: [
+  { path: { equals: "/nowhere" + i } },
+  { count: { of: { path: { startsWith: "/p" + (i % 50) } }, atLeast: 1000, within: "7d" } } ] } });
+window.sitehookConfig = { profile: { profileid: "p-1" }, triggers: triggers };
+window.addEventListener("sitehook:evaluated", function (e) {
+  window.result = { eval: e.detail.evalUs, total: e.detail.totalUs, ready: performance.now() - window.t0 };
+});
+</script><script async src="/sitehook.js"></script></head><body></body></html>"#;
+
+/// Evaluation in headless Chromium with the real snippet: per trigger count, the
+/// evaluation alone and the whole page view (config read, storage, decisions), and
+/// the time from the script tag to the first evaluation.
+pub async fn browser(dist: &Path, runs: usize) -> anyhow::Result<Value> {
+    let js = std::fs::read(dist.join("sitehook.js"))?;
+    let wasm = std::fs::read(dist.join("sitehook_bg.wasm"))?;
+    let app = Router::new()
+        .route("/bench", get(|_q: Query<Value>| async { Html(PAGE) }))
+        .route(
+            "/sitehook.js",
+            get(move || async move {
+                ([(header::CONTENT_TYPE, "text/javascript")], js).into_response()
+            }),
+        )
+        .route(
+            "/sitehook_bg.wasm",
+            get(move || async move {
+                ([(header::CONTENT_TYPE, "application/wasm")], wasm).into_response()
+            }),
+        )
+        .route(
+            "/v1/events",
+            post(|| async {
+                (
+                    axum::http::StatusCode::ACCEPTED,
+                    r#"{"accepted":[],"rejected":[]}"#,
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let browser = sitehook_webdriver::Browser::start().await;
+    let mut rows = Vec::new();
+    let mut start_to_eval = Vec::new();
+    for n in [10, 100, 1000] {
+        let (mut eval, mut total) = (Vec::new(), Vec::new());
+        for r in 0..runs {
+            browser.goto(&format!("{base}/bench?n={n}&r={r}")).await;
+            let got = sitehook_webdriver::poll(Duration::from_secs(20), || async {
+                let v = browser
+                    .eval("return window.result || null", json!([]))
+                    .await;
+                (!v.is_null()).then_some(v)
+            })
+            .await
+            .ok_or_else(|| anyhow::anyhow!("no evaluation result for {n} triggers"))?;
+            eval.push(got["eval"].as_f64().unwrap_or(f64::NAN) / 1000.0);
+            total.push(got["total"].as_f64().unwrap_or(f64::NAN) / 1000.0);
+            if n == 100 {
+                start_to_eval.push(got["ready"].as_f64().unwrap_or(f64::NAN));
+            }
+        }
+        rows.push(json!({ "triggers": n, "eval_ms": median(eval), "page_view_ms": median(total) }));
+    }
+    Ok(json!({ "by_triggers": rows, "start_to_first_eval_ms": median(start_to_eval) }))
+}

@@ -1,0 +1,399 @@
+//! `sitehook-bench`: measurements for `cargo xtask bench`.
+//!
+//! # Layout
+//!
+//! - `main.rs`: the subcommands; `all` runs everything and writes the report.
+//! - [`load`]: an HTTP load generator with unique event ids per request, an optional
+//!   rate, and latency percentiles.
+//! - [`servers`]: the baselines (a bare axum handler answering 202, a counting
+//!   receiver) and the bare reqwest → axum loop.
+//! - [`eval`]: trigger evaluation cost, natively and in headless Chromium.
+//!
+//! Every comparison is made side by side in one run: absolute rates on a shared
+//! 2-core machine say little, ratios against a baseline measured a moment earlier say
+//! more. Each figure is the median of several runs.
+
+mod eval;
+mod load;
+mod servers;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "sitehook-bench",
+    about = "sitehook's benchmarks (run them with `cargo xtask bench`)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run every benchmark and write target/bench/latest.{json,md}.
+    All {
+        /// The release build of sitehook-relay.
+        #[arg(long)]
+        relay: PathBuf,
+        /// The built snippet (web/dist).
+        #[arg(long)]
+        dist: PathBuf,
+        /// Where to write the report.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seconds per load run.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Runs per figure (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// A bare axum handler that answers 202 (the ingest baseline).
+    BareIngest {
+        #[arg(long)]
+        listen: String,
+    },
+    /// A receiver that answers 200 and counts (GET /count).
+    Receiver {
+        #[arg(long)]
+        listen: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new()?;
+    sitehook_relay::install_crypto_provider();
+    match cli.command {
+        Cmd::BareIngest { listen } => rt.block_on(servers::bare_ingest(&listen)),
+        Cmd::Receiver { listen } => rt.block_on(servers::receiver(&listen)),
+        Cmd::All {
+            relay,
+            dist,
+            out,
+            seconds,
+            runs,
+        } => rt.block_on(all(&relay, &dist, &out, seconds, runs)),
+    }
+}
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    /// Peak resident memory (VmHWM) in MB, from /proc.
+    fn peak_rss_mb(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+fn spawn(cmd: &mut Command) -> anyhow::Result<Proc> {
+    Ok(Proc(
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {cmd:?}"))?,
+    ))
+}
+
+async fn wait_up(url: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if http
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("{url} did not come up within 30s")
+}
+
+/// The median of some measurements.
+pub fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
+fn relay_config(dir: &Path, port: u16, receiver: &str) -> anyhow::Result<PathBuf> {
+    let path = dir.join("relay.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = {:?}\n\n[webhooks.hook]\nurl = \"{receiver}/hook\"\n\
+             fields = [\"profileid\", \"email\"]\ndata = {{ automationid = \"A-17\" }}\nmax_in_flight = 64\n",
+            dir.join("data")
+        ),
+    )?;
+    Ok(path)
+}
+
+async fn all(
+    relay_bin: &Path,
+    dist: &Path,
+    out: &Path,
+    seconds: u64,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let me = std::env::current_exe()?;
+    std::fs::create_dir_all(out)?;
+    let mut report = json!({
+        "date": servers::today(),
+        "machine": servers::machine(),
+    });
+
+    eprintln!("bench: snippet size");
+    report["size"] = eval::sizes(dist)?;
+
+    eprintln!("bench: evaluation, native");
+    report["eval_native"] = eval::native();
+
+    eprintln!("bench: evaluation in headless Chromium");
+    report["eval_browser"] = match eval::browser(dist, runs.max(5)).await {
+        Ok(v) => v,
+        Err(e) => json!({ "error": format!("{e:#}") }),
+    };
+
+    // Ingest: the bare handler, then the relay, side by side.
+    let work = tempdir(out, "ingest")?;
+    let receiver_port = free_port();
+    let receiver = spawn(Command::new(&me).args([
+        "receiver",
+        "--listen",
+        &format!("127.0.0.1:{receiver_port}"),
+    ]))?;
+    let receiver_url = format!("http://127.0.0.1:{receiver_port}");
+    wait_up(&format!("{receiver_url}/count")).await?;
+    let bare_port = free_port();
+    let bare = spawn(Command::new(&me).args([
+        "bare-ingest",
+        "--listen",
+        &format!("127.0.0.1:{bare_port}"),
+    ]))?;
+    let bare_url = format!("http://127.0.0.1:{bare_port}");
+    wait_up(&format!("{bare_url}/healthz")).await?;
+    let relay_port = free_port();
+    let config = relay_config(&work, relay_port, &receiver_url)?;
+    let relay = spawn(
+        Command::new(relay_bin)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "error"),
+    )?;
+    let relay_url = format!("http://127.0.0.1:{relay_port}");
+    wait_up(&format!("{relay_url}/readyz")).await?;
+
+    eprintln!("bench: ingest, {runs} × {seconds}s each for the bare handler and the relay");
+    let run = Duration::from_secs(seconds);
+    let mut bare_rps = Vec::new();
+    let mut relay_rps = Vec::new();
+    for r in 0..runs {
+        bare_rps.push(
+            load::run(&bare_url, 32, run, None, 1, &format!("b{r}"))
+                .await?
+                .rps,
+        );
+        relay_rps.push(
+            load::run(&relay_url, 32, run, None, 1, &format!("r{r}"))
+                .await?
+                .rps,
+        );
+    }
+    let (bare_peak, relay_peak) = (median(bare_rps), median(relay_rps));
+    eprintln!(
+        "bench: latency at half the relay's peak ({:.0}/s)",
+        relay_peak / 2.0
+    );
+    let half = load::run(&relay_url, 32, run, Some(relay_peak / 2.0), 1, "half").await?;
+    let mut batches = Vec::new();
+    for batch in [1usize, 10, 100] {
+        let l = load::run(&relay_url, 32, run, None, batch, &format!("batch{batch}")).await?;
+        batches.push(json!({ "batch": batch, "requests_per_s": l.rps, "events_per_s": l.rps * batch as f64, "p99_ms": l.p99_ms }));
+    }
+    report["ingest"] = json!({
+        "bare_rps": bare_peak,
+        "relay_rps": relay_peak,
+        "ratio": relay_peak / bare_peak,
+        "half_load_rps": half.rps,
+        "half_load_p50_ms": half.p50_ms,
+        "half_load_p99_ms": half.p99_ms,
+        "relay_peak_rss_mb": relay.peak_rss_mb(),
+        "by_batch": batches,
+    });
+    drop(relay);
+    drop(bare);
+
+    // Delivery: a filled outbox drained to the receiver, next to a bare reqwest loop.
+    eprintln!("bench: delivery");
+    let n = 20_000;
+    let mut relay_rates = Vec::new();
+    let mut bare_rates = Vec::new();
+    let mut rss = Vec::new();
+    for r in 0..runs {
+        let work = tempdir(out, &format!("delivery{r}"))?;
+        let relay_port = free_port();
+        let config = relay_config(&work, relay_port, &receiver_url)?;
+        servers::fill(&work.join("data"), n)?;
+        servers::reset_count(&receiver_url).await?;
+        let started = Instant::now();
+        let relay = spawn(
+            Command::new(relay_bin)
+                .args(["serve", "--config"])
+                .arg(&config)
+                .env("RUST_LOG", "error"),
+        )?;
+        servers::wait_count(&receiver_url, n, Duration::from_secs(300)).await?;
+        relay_rates.push(n as f64 / started.elapsed().as_secs_f64());
+        rss.push(relay.peak_rss_mb().unwrap_or(f64::NAN));
+        drop(relay);
+        servers::reset_count(&receiver_url).await?;
+        bare_rates.push(servers::reqwest_loop(&format!("{receiver_url}/hook"), n, 64).await?);
+    }
+    let (relay_rate, bare_rate) = (median(relay_rates), median(bare_rates));
+    report["delivery"] = json!({
+        "events": n,
+        "relay_per_s": relay_rate,
+        "bare_reqwest_per_s": bare_rate,
+        "ratio": relay_rate / bare_rate,
+        "relay_peak_rss_mb": median(rss),
+    });
+    drop(receiver);
+
+    let md = render(&report);
+    std::fs::write(
+        out.join("latest.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(out.join("latest.md"), &md)?;
+    println!("{md}");
+    Ok(())
+}
+
+fn tempdir(out: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let dir = out.join("work").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+/// The report as a Markdown table, each figure with its budget.
+fn render(r: &Value) -> String {
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let mut md = format!(
+        "Measured {} on {}.\n\n| figure | measured | budget | |\n| --- | --- | --- | --- |\n",
+        r["date"].as_str().unwrap_or("?"),
+        r["machine"].as_str().unwrap_or("?")
+    );
+    let s = &r["size"];
+    let gz = f(&s["total_gzip"]) / 1024.0;
+    md += &format!(
+        "| snippet transfer (JS + wasm, gzip) | {gz:.1} KB | ≤ 20 KB (goal ≤ 12 KB) | {} |\n",
+        met(gz <= 20.0)
+    );
+    md += &format!(
+        "| snippet, brotli / raw | {:.1} KB / {:.1} KB | | |\n",
+        f(&s["total_brotli"]) / 1024.0,
+        f(&s["total_raw"]) / 1024.0
+    );
+    if let Some(rows) = r["eval_browser"]["by_triggers"].as_array() {
+        for row in rows {
+            let n = row["triggers"].as_u64().unwrap_or(0);
+            let ms = f(&row["eval_ms"]);
+            let budget = if n == 100 { "≤ 1 ms" } else { "" };
+            let verdict = if n == 100 { met(ms <= 1.0) } else { "" };
+            md += &format!(
+                "| page view, {n} triggers, full history (Chromium) | {ms:.3} ms | {budget} | {verdict} |\n"
+            );
+        }
+        md += &format!(
+            "| script start → first evaluation done (Chromium, 100 triggers) | {:.1} ms | | |\n",
+            f(&r["eval_browser"]["start_to_first_eval_ms"])
+        );
+    } else {
+        md += &format!(
+            "| evaluation in Chromium | not measured: {} | ≤ 1 ms | |\n",
+            r["eval_browser"]["error"]
+        );
+    }
+    for row in r["eval_native"].as_array().into_iter().flatten() {
+        md += &format!(
+            "| page view natively (sitehook-core), {} triggers, {} visits | {:.3} ms | | |\n",
+            row["triggers"],
+            row["history"],
+            f(&row["ms"])
+        );
+    }
+    let i = &r["ingest"];
+    md += &format!(
+        "| ingest, relay vs bare axum 202 | {:.0}/s vs {:.0}/s = {:.2} | ≥ 0.25 | {} |\n",
+        f(&i["relay_rps"]),
+        f(&i["bare_rps"]),
+        f(&i["ratio"]),
+        met(f(&i["ratio"]) >= 0.25)
+    );
+    md += &format!(
+        "| ingest latency at half peak ({:.0}/s) | p50 {:.2} ms, p99 {:.2} ms | p99 ≤ 10 ms | {} |\n",
+        f(&i["half_load_rps"]),
+        f(&i["half_load_p50_ms"]),
+        f(&i["half_load_p99_ms"]),
+        met(f(&i["half_load_p99_ms"]) <= 10.0)
+    );
+    for b in i["by_batch"].as_array().into_iter().flatten() {
+        md += &format!(
+            "| ingest, {} event(s) per request | {:.0} events/s (p99 {:.1} ms) | | |\n",
+            b["batch"],
+            f(&b["events_per_s"]),
+            f(&b["p99_ms"])
+        );
+    }
+    let d = &r["delivery"];
+    md += &format!(
+        "| delivery, relay vs bare reqwest → axum | {:.0}/s vs {:.0}/s = {:.2} | ≥ 0.2 | {} |\n",
+        f(&d["relay_per_s"]),
+        f(&d["bare_reqwest_per_s"]),
+        f(&d["ratio"]),
+        met(f(&d["ratio"]) >= 0.2)
+    );
+    let rss = f(&d["relay_peak_rss_mb"]);
+    md += &format!(
+        "| relay peak RSS while delivering | {rss:.1} MB | ≤ 50 MB | {} |\n",
+        met(rss <= 50.0)
+    );
+    md
+}
