@@ -262,7 +262,7 @@ impl Worker {
             let jobs = if room == 0 {
                 Vec::new()
             } else {
-                this.blocking(move |s| s.claim(room))
+                this.pending(this.store.claim(room))
                     .await
                     .unwrap_or_default()
             };
@@ -319,6 +319,17 @@ impl Worker {
             }
             Err(e) => {
                 tracing::error!(error = %e, "store call panicked");
+                None
+            }
+        }
+    }
+
+    /// Awaits a store answer, logging failures.
+    async fn pending<T>(&self, answer: crate::store::Pending<T>) -> Option<T> {
+        match answer.await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!(error = %e, "store call failed");
                 None
             }
         }
@@ -412,7 +423,7 @@ impl Worker {
         let id = event.id.clone();
         // If recording fails, the event stays claimed and is attempted again after a
         // restart, which receivers de-duplicate by `webhook-id`.
-        self.blocking(move |s| s.record(&id, &attempt)).await;
+        self.pending(self.store.record(&id, &attempt)).await;
     }
 
     /// Sends one request: the status (if any answer), an error text, and Retry-After.

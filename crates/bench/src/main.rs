@@ -65,6 +65,21 @@ enum Cmd {
         #[arg(long)]
         listen: String,
     },
+    /// Load `POST /v1/events` at BASE (unique event ids) and print rate and latency.
+    Load {
+        /// The server's base URL, e.g. http://127.0.0.1:8080.
+        base: String,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Requests per second in total (default: as fast as it goes).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Events per request.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -74,6 +89,29 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::BareIngest { listen } => rt.block_on(servers::bare_ingest(&listen)),
         Cmd::Receiver { listen } => rt.block_on(servers::receiver(&listen)),
+        Cmd::Load {
+            base,
+            seconds,
+            concurrency,
+            rate,
+            batch,
+        } => rt.block_on(async {
+            let prefix = format!("load{}", std::process::id());
+            let l = load::run(
+                &base,
+                concurrency,
+                Duration::from_secs(seconds),
+                rate,
+                batch,
+                &prefix,
+            )
+            .await?;
+            println!(
+                "{:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
+                l.rps, l.p50_ms, l.p99_ms
+            );
+            Ok(())
+        }),
         Cmd::All {
             relay,
             dist,
@@ -265,7 +303,7 @@ async fn all(
         let work = tempdir(out, &format!("delivery{r}"))?;
         let relay_port = free_port();
         let config = relay_config(&work, relay_port, &receiver_url)?;
-        servers::fill(&work.join("data"), n)?;
+        servers::fill(&work.join("data"), n).await?;
         servers::reset_count(&receiver_url).await?;
         let started = Instant::now();
         let relay = spawn(

@@ -124,7 +124,7 @@ pub async fn reqwest_loop(url: &str, n: u64, concurrency: u64) -> anyhow::Result
 }
 
 /// Puts `n` events for webhook `hook` straight into a relay's store.
-pub fn fill(data_dir: &Path, n: u64) -> anyhow::Result<()> {
+pub async fn fill(data_dir: &Path, n: u64) -> anyhow::Result<()> {
     let store = SqliteStore::open(data_dir, Arc::new(SystemClock))?;
     let mut i = 0;
     while i < n {
@@ -151,7 +151,7 @@ pub fn fill(data_dir: &Path, n: u64) -> anyhow::Result<()> {
                 restart_after: None,
             })
             .collect();
-        store.accept(batch)?;
+        store.accept(batch).await?;
         i += 1000;
     }
     Ok(())

@@ -108,14 +108,9 @@ async fn ingest_checked(
                 }
             })
             .collect();
-        let outcomes = tokio::task::spawn_blocking(move || store.accept(incoming))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "storing events panicked");
-                Error::Unavailable(
-                    "the relay could not store the events; nothing was accepted, retry later",
-                )
-            })??;
+        // Awaited, not blocked on: the store's writer thread answers when the group
+        // this request joined is committed.
+        let outcomes = store.accept(incoming).await?;
         for (id, outcome) in ids.into_iter().zip(outcomes) {
             let counter = match outcome {
                 Outcome::Queued => {
