@@ -84,6 +84,11 @@ pub struct FileConfig {
     /// The folder of the embedded store.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// When set, events for a known profile must prove it: their `identity` must be
+    /// the hex HMAC-SHA256 of the `profileid` under this secret, made by the site's
+    /// backend. A secret source: `{ env = "NAME" }` or `{ file = "PATH" }`.
+    #[serde(default)]
+    pub identity_secret: Option<SecretSource>,
     /// How long delivered and suppressed events are kept for listings, e.g. `"7d"`.
     /// Failed events are kept until replayed.
     #[serde(default)]
@@ -157,6 +162,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The webhooks, by id.
     pub webhooks: BTreeMap<String, Webhook>,
+    /// The key that proves known profiles, if required.
+    pub identity_secret: Option<SigningKey>,
     /// How long delivered and suppressed events are kept.
     pub retention: Duration,
     /// How long a stopping relay waits for deliveries under way.
@@ -338,6 +345,12 @@ impl FileConfig {
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             webhooks,
+            identity_secret: match &self.identity_secret {
+                None => None,
+                Some(source) => Some(SigningKey(
+                    source.resolve("identity_secret", env)?.into_bytes(),
+                )),
+            },
             retention: duration(self.retention.as_deref(), "retention", DEFAULT_RETENTION)?,
             shutdown_grace: duration(
                 self.shutdown_grace.as_deref(),
@@ -564,6 +577,12 @@ pub fn summary(config: &Config) -> String {
     let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
     let _ = writeln!(out, "allowed_origins  {origins}");
     let _ = writeln!(out, "retention        {}", show(config.retention));
+    let identity = if config.identity_secret.is_some() {
+        "required (secret masked)"
+    } else {
+        "not required"
+    };
+    let _ = writeln!(out, "identity proof   {identity}");
     let _ = writeln!(out, "shutdown_grace   {}", show(config.shutdown_grace));
     for (id, w) in &config.webhooks {
         let method = match w.method {

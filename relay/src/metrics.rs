@@ -20,14 +20,17 @@ pub enum Rejection {
     InvalidEvent,
     /// An event names a webhook the relay does not have.
     UnknownWebhook,
+    /// A known profile without a valid identity proof.
+    Identity,
 }
 
-const REJECTIONS: [(Rejection, &str); 5] = [
+const REJECTIONS: [(Rejection, &str); 6] = [
     (Rejection::BadRequest, "bad_request"),
     (Rejection::TooLarge, "too_large"),
     (Rejection::Origin, "origin"),
     (Rejection::InvalidEvent, "invalid_event"),
     (Rejection::UnknownWebhook, "unknown_webhook"),
+    (Rejection::Identity, "identity"),
 ];
 
 /// Upper bounds (seconds) of the delivery latency histogram's buckets.
@@ -44,7 +47,7 @@ pub struct Metrics {
     pub duplicates: AtomicU64,
     /// Events stored but held back by a webhook's Stop.
     pub suppressed: AtomicU64,
-    rejected: [AtomicU64; 5],
+    rejected: [AtomicU64; 6],
     /// Successful deliveries.
     pub delivered: AtomicU64,
     /// Failed attempts that will be retried.

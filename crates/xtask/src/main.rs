@@ -132,15 +132,40 @@ fn bench() -> anyhow::Result<()> {
 }
 
 fn test(args: &[String]) -> anyhow::Result<()> {
+    use std::io::{BufRead as _, Write as _};
     let root = root();
     let browser = tools::browser()?;
     dist::build(&root)?;
-    tools::run(
-        Command::new(tools::cargo())
-            .current_dir(&root)
-            .args(["test", "--workspace"])
-            .args(args)
-            .env("SITEHOOK_CHROME", &browser.chrome)
-            .env("SITEHOOK_CHROMEDRIVER", &browser.chromedriver),
-    )
+    let mut child = Command::new(tools::cargo())
+        .current_dir(&root)
+        .args(["test", "--workspace"])
+        .args(args)
+        .env("SITEHOOK_CHROME", &browser.chrome)
+        .env("SITEHOOK_CHROMEDRIVER", &browser.chromedriver)
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    // Pass the output through, adding up cargo's per-binary "test result" lines, so
+    // the run ends with one total (the last binary is often a doc-test run of 0).
+    let (mut passed, mut failed) = (0u64, 0u64);
+    let stdout = child.stdout.take().expect("piped");
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| {
+                rest.split(';').find_map(|part| {
+                    part.trim()
+                        .strip_suffix(word)
+                        .and_then(|n| n.trim().rsplit(' ').next()?.parse::<u64>().ok())
+                })
+            };
+            passed += count(" passed").unwrap_or(0);
+            failed += count(" failed").unwrap_or(0);
+        }
+    }
+    let _ = std::io::stdout().flush();
+    let status = child.wait()?;
+    println!("tests: {passed} passed, {failed} failed");
+    anyhow::ensure!(status.success(), "cargo test failed ({status})");
+    Ok(())
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
+use sitehook_core::event::PROFILE_ID;
 use sitehook_core::{Event, IngestResponse, Rejected};
 
 use super::AppState;
@@ -191,5 +192,74 @@ fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, (Rejection, 
             ),
         ));
     }
+    if let (Some(key), true) = (&state.config.identity_secret, event.is_known()) {
+        let profileid = event.profile.get(PROFILE_ID).map_or("", String::as_str);
+        if !identity_matches(&key.0, profileid, event.identity.as_deref().unwrap_or("")) {
+            return Err((
+                Rejection::Identity,
+                "identity: missing or wrong; this relay requires identity = hex HMAC-SHA256(identity_secret, profileid), \
+                 made by the site's backend"
+                    .to_owned(),
+            ));
+        }
+    }
     Ok(event)
+}
+
+/// Whether `identity` is the hex HMAC-SHA256 of `profileid` under `key`, compared in
+/// constant time (so a forger learns nothing from how fast a wrong guess fails).
+pub fn identity_matches(key: &[u8], profileid: &str, identity: &str) -> bool {
+    use hmac::Mac as _;
+    let Some(given) = decode_hex(identity.trim()) else {
+        return false;
+    };
+    // HMAC takes keys of any length.
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(profileid.as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_is_the_hex_hmac_of_the_profile_id() {
+        // The same value as `echo -n p-123 | openssl dgst -sha256 -hmac s3cret` and
+        // Python's `hmac.new(b"s3cret", b"p-123", hashlib.sha256).hexdigest()`.
+        let computed = "ec7f79b79b6bc9058ccf11464defe3d0bc854203ffad81879db6efad00cd7683";
+        assert!(identity_matches(b"s3cret", "p-123", computed));
+        assert!(
+            identity_matches(b"s3cret", "p-123", &computed.to_uppercase()),
+            "hex case does not matter"
+        );
+        assert!(
+            !identity_matches(b"s3cret", "p-124", computed),
+            "another profile's proof"
+        );
+        assert!(
+            !identity_matches(b"other", "p-123", computed),
+            "another secret"
+        );
+        assert!(
+            !identity_matches(b"s3cret", "p-123", &"0".repeat(64)),
+            "a made-up value"
+        );
+        assert!(!identity_matches(b"s3cret", "p-123", ""));
+        assert!(!identity_matches(b"s3cret", "p-123", &computed[..63]));
+    }
 }

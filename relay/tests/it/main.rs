@@ -232,6 +232,52 @@ async fn events_from_other_origins_are_refused_unless_allowed() {
 }
 
 #[tokio::test]
+async fn with_identity_secret_known_profiles_must_prove_their_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "data_dir = {:?}\nidentity_secret = {{ env = \"IDENTITY_SECRET\" }}\n[webhooks.crm-lead]\nurl = \"http://127.0.0.1:9/hook\"\n",
+        dir.path()
+    );
+    let config = Config::from_toml(&text, &|name| {
+        (name == "IDENTITY_SECRET").then(|| "s3cret".to_owned())
+    })
+    .unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(Arc::new(config), store, Arc::new(Notify::new()));
+    // hex HMAC-SHA256("s3cret", "p-123"), as the site's backend computes it.
+    let proof = "ec7f79b79b6bc9058ccf11464defe3d0bc854203ffad81879db6efad00cd7683";
+    let mut proven = event("id-ok", "crm-lead");
+    proven["identity"] = json!(proof);
+    let mut forged = event("id-forged", "crm-lead");
+    forged["profile"]["profileid"] = json!("p-999");
+    forged["identity"] = json!(proof);
+    let missing = event("id-missing", "crm-lead");
+    let mut anonymous = event("id-anon", "crm-lead");
+    anonymous["profile"] = json!({});
+    let (status, answer) = call(
+        &state,
+        json!({"events": [proven, forged, missing, anonymous]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["accepted"], json!(["id-ok", "id-anon"]), "{answer}");
+    let rejected: Vec<(u64, &str)> = answer["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["index"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rejected.len(), 2, "{answer}");
+    for (index, reason) in rejected {
+        assert!(
+            [1, 2].contains(&index) && reason.starts_with("identity: missing or wrong"),
+            "{answer}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_snippet_files_are_served_with_their_types() {
     let dir = tempfile::tempdir().unwrap();
     let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));
