@@ -84,6 +84,14 @@ pub struct FileConfig {
     /// The folder of the embedded store.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// Non-public addresses (loopback, private networks, link-local) that webhooks may
+    /// nevertheless be delivered to: `"IP"` or `"IP/prefix"`. Empty by default, so a
+    /// webhook URL cannot reach cloud metadata or internal services by mistake.
+    #[serde(default)]
+    pub dangerously_allow_targets: Vec<String>,
+    /// Refuse webhook URLs that are not `https://`.
+    #[serde(default)]
+    pub require_https: bool,
     /// When set, events for a known profile must prove it: their `identity` must be
     /// the hex HMAC-SHA256 of the `profileid` under this secret, made by the site's
     /// backend. A secret source: `{ env = "NAME" }` or `{ file = "PATH" }`.
@@ -164,6 +172,8 @@ pub struct Config {
     pub webhooks: BTreeMap<String, Webhook>,
     /// The key that proves known profiles, if required.
     pub identity_secret: Option<SigningKey>,
+    /// Non-public addresses webhooks may be delivered to.
+    pub allow_targets: crate::egress::Allowlist,
     /// How long delivered and suppressed events are kept.
     pub retention: Duration,
     /// How long a stopping relay waits for deliveries under way.
@@ -330,11 +340,30 @@ impl FileConfig {
                 parse_origin(origin).map_err(|m| invalid(format!("allowed_origins[{i}]"), m))
             })
             .collect::<Result<_, _>>()?;
+        let allow_targets = crate::egress::Allowlist::parse(&self.dangerously_allow_targets)
+            .map_err(|m| invalid("dangerously_allow_targets", m))?;
         let webhooks = self
             .webhooks
             .into_iter()
             .map(|(id, w)| {
                 let webhook = w.validate(&id, env)?;
+                let key = format!("webhooks.{id}.url");
+                if self.require_https && webhook.url.scheme() != "https" {
+                    return Err(invalid(
+                        key,
+                        "must be an https:// URL (require_https is set)",
+                    ));
+                }
+                // A literal IP is checked here; names are checked when resolved.
+                let literal = webhook.url.host_str().and_then(|h| {
+                    h.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .parse::<std::net::IpAddr>()
+                        .ok()
+                });
+                if let Some(ip) = literal.filter(|ip| !allow_targets.permits(*ip)) {
+                    return Err(invalid(key, crate::egress::refusal(ip)));
+                }
                 Ok((id, webhook))
             })
             .collect::<Result<_, ConfigError>>()?;
@@ -345,6 +374,7 @@ impl FileConfig {
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             webhooks,
+            allow_targets,
             identity_secret: match &self.identity_secret {
                 None => None,
                 Some(source) => Some(SigningKey(
@@ -722,6 +752,31 @@ restart_after = "30d"
                 GOOD.replace("[webhooks.crm-lead]", "[webhooks.\"crm lead\"]"),
                 "webhooks.crm lead: a webhook id is",
             ),
+            (
+                GOOD.replace(
+                    "https://crm.example.com/api/automation",
+                    "http://169.254.169.254/latest/meta-data",
+                ),
+                "webhooks.crm-lead.url: refusing to connect to 169.254.169.254: not a public address",
+            ),
+            (
+                GOOD.replace(
+                    "https://crm.example.com/api/automation",
+                    "http://[::ffff:127.0.0.1]:8080/hook",
+                ),
+                "webhooks.crm-lead.url: refusing to connect to ::ffff:127.0.0.1",
+            ),
+            (
+                format!(
+                    "require_https = true\n{}",
+                    GOOD.replace("https://crm", "http://crm")
+                ),
+                "webhooks.crm-lead.url: must be an https:// URL (require_https is set)",
+            ),
+            (
+                format!("dangerously_allow_targets = [\"localhost\"]\n{GOOD}"),
+                "dangerously_allow_targets: \"localhost\" is not an IP address",
+            ),
         ];
         for (text, want) in cases {
             let got = Config::from_toml(&text, &env)
@@ -733,6 +788,18 @@ restart_after = "30d"
                 "expected an error containing {want:?}, got:\n{got}"
             );
         }
+    }
+
+    #[test]
+    fn allowed_targets_admit_private_addresses() {
+        let text = format!(
+            "dangerously_allow_targets = [\"127.0.0.0/8\"]\n{}",
+            GOOD.replace(
+                "https://crm.example.com/api/automation",
+                "http://127.0.0.1:9/hook"
+            )
+        );
+        assert!(Config::from_toml(&text, &env).is_ok());
     }
 
     #[test]

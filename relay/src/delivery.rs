@@ -224,6 +224,10 @@ impl Worker {
             // a 3xx is a failed attempt.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
+            // Resolved addresses are checked where they are connected to.
+            .dns_resolver(Arc::new(crate::egress::GuardedResolver::new(
+                config.allow_targets.clone(),
+            )))
             .build()?;
         let limits = config
             .webhooks

@@ -12,6 +12,7 @@
 //! - [`delivery`]: building the outbound request (pure) and the worker that delivers
 //!   from the store, separate from the HTTP handlers.
 //! - [`metrics`]: the counters behind `GET /metrics`.
+//! - [`egress`]: which addresses deliveries may connect to (SSRF protection).
 //! - [`clock`]: time as a dependency, so tests control it.
 //! - [`demo`]: the demo shop, its config, and a local webhook receiver.
 //! - [`error`]: the one HTTP error type.
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod egress;
 pub mod error;
 pub mod http;
 pub mod metrics;

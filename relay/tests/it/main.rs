@@ -22,6 +22,7 @@ fn config(url: &str, data_dir: &std::path::Path) -> Config {
     let text = format!(
         r#"
 data_dir = {data_dir:?}
+dangerously_allow_targets = ["127.0.0.1"]
 [webhooks.crm-lead]
 url = "{url}"
 fields = ["profileid", "email"]
@@ -235,7 +236,7 @@ async fn events_from_other_origins_are_refused_unless_allowed() {
 async fn with_identity_secret_known_profiles_must_prove_their_id() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "data_dir = {:?}\nidentity_secret = {{ env = \"IDENTITY_SECRET\" }}\n[webhooks.crm-lead]\nurl = \"http://127.0.0.1:9/hook\"\n",
+        "data_dir = {:?}\ndangerously_allow_targets = [\"127.0.0.1\"]\nidentity_secret = {{ env = \"IDENTITY_SECRET\" }}\n[webhooks.crm-lead]\nurl = \"http://127.0.0.1:9/hook\"\n",
         dir.path()
     );
     let config = Config::from_toml(&text, &|name| {

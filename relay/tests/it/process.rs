@@ -67,7 +67,7 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:{relay_port}\"\ndata_dir = {:?}\nshutdown_grace = \"5s\"\n\n\
+            "listen = \"127.0.0.1:{relay_port}\"\ndata_dir = {:?}\ndangerously_allow_targets = [\"127.0.0.1\"]\nshutdown_grace = \"5s\"\n\n\
              [webhooks.hook]\nurl = \"http://127.0.0.1:{receiver_port}/hook\"\nfields = [\"profileid\"]\n\
              timeout = \"2s\"\nretry_schedule = {schedule:?}\n",
             dir.path().join("data")

@@ -25,7 +25,7 @@ impl Relay {
         sitehook_relay::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
-            "data_dir = {:?}\n[webhooks.hook]\nurl = \"{url}\"\nfields = [\"profileid\"]\n{extra}\n",
+            "data_dir = {:?}\ndangerously_allow_targets = [\"127.0.0.1\"]\n[webhooks.hook]\nurl = \"{url}\"\nfields = [\"profileid\"]\n{extra}\n",
             dir.path()
         );
         let config = Config::from_toml(&text, &|_| None).unwrap();
