@@ -104,9 +104,43 @@ pub struct FileConfig {
     /// How long a stopping relay waits for deliveries under way, e.g. `"30s"`.
     #[serde(default)]
     pub shutdown_grace: Option<String>,
+    /// Rate limits and the queue bound: `[limits]`.
+    #[serde(default)]
+    pub limits: Limits,
     /// The webhooks, by id: `[webhooks.crm-lead]`.
     #[serde(default)]
     pub webhooks: BTreeMap<String, FileWebhook>,
+}
+
+/// `[limits]`: how much one client or profile may send, and how many undelivered
+/// events the relay holds before it asks senders to come back later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Requests a minute from one client IP (0: no limit).
+    pub per_ip_per_minute: u32,
+    /// Requests one client IP may send at once before the rate applies.
+    pub per_ip_burst: u32,
+    /// Events a minute for one `profileid` (0: no limit).
+    pub per_profile_per_minute: u32,
+    /// Events for one profile at once before the rate applies.
+    pub per_profile_burst: u32,
+    /// Undelivered events held; beyond it `POST /v1/events` answers 503.
+    pub max_queue_depth: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // A page view sends one request with a handful of events; these leave room
+        // for busy offices behind one NAT address while stopping floods.
+        Limits {
+            per_ip_per_minute: 600,
+            per_ip_burst: 60,
+            per_profile_per_minute: 60,
+            per_profile_burst: 20,
+            max_queue_depth: 1_000_000,
+        }
+    }
 }
 
 /// One `[webhooks.ID]` table as written.
@@ -174,6 +208,8 @@ pub struct Config {
     pub identity_secret: Option<SigningKey>,
     /// Non-public addresses webhooks may be delivered to.
     pub allow_targets: crate::egress::Allowlist,
+    /// Rate limits and the queue bound.
+    pub limits: Limits,
     /// How long delivered and suppressed events are kept.
     pub retention: Duration,
     /// How long a stopping relay waits for deliveries under way.
@@ -375,6 +411,7 @@ impl FileConfig {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             webhooks,
             allow_targets,
+            limits: self.limits,
             identity_secret: match &self.identity_secret {
                 None => None,
                 Some(source) => Some(SigningKey(
@@ -613,6 +650,16 @@ pub fn summary(config: &Config) -> String {
         "not required"
     };
     let _ = writeln!(out, "identity proof   {identity}");
+    let l = &config.limits;
+    let _ = writeln!(
+        out,
+        "limits           {}/min per IP (burst {}), {}/min per profile (burst {}), queue {}",
+        l.per_ip_per_minute,
+        l.per_ip_burst,
+        l.per_profile_per_minute,
+        l.per_profile_burst,
+        l.max_queue_depth
+    );
     let _ = writeln!(out, "shutdown_grace   {}", show(config.shutdown_grace));
     for (id, w) in &config.webhooks {
         let method = match w.method {

@@ -2,7 +2,7 @@
 //! `{"error": "..."}` that says what to fix. Internal details are logged, not returned.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -23,6 +23,12 @@ pub enum Error {
     /// The store failed: nothing was acknowledged, the client should retry.
     #[error("storage failed")]
     Store(#[from] StoreError),
+    /// The client sent too much; it may retry after the duration.
+    #[error("{0}")]
+    TooMany(String, std::time::Duration),
+    /// The relay's queue is full; retry later.
+    #[error("the relay holds too many undelivered events; retry later")]
+    Busy,
     /// Something is not available in this build or mode.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -43,6 +49,23 @@ impl IntoResponse for Error {
                 )
             }
             Error::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, (*m).to_owned()),
+            Error::TooMany(m, after) => {
+                let after = after.as_secs().max(1).to_string();
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, after)],
+                    Json(json!({ "error": m })),
+                )
+                    .into_response();
+            }
+            Error::Busy => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "30")],
+                    Json(json!({ "error": self.to_string() })),
+                )
+                    .into_response();
+            }
         };
         (status, Json(json!({ "error": message }))).into_response()
     }

@@ -12,6 +12,7 @@
 //! - [`delivery`]: building the outbound request (pure) and the worker that delivers
 //!   from the store, separate from the HTTP handlers.
 //! - [`metrics`]: the counters behind `GET /metrics`.
+//! - [`limit`]: rate limits per client IP and per profile.
 //! - [`egress`]: which addresses deliveries may connect to (SSRF protection).
 //! - [`clock`]: time as a dependency, so tests control it.
 //! - [`demo`]: the demo shop, its config, and a local webhook receiver.
@@ -29,6 +30,7 @@ pub mod demo;
 pub mod egress;
 pub mod error;
 pub mod http;
+pub mod limit;
 pub mod metrics;
 pub mod store;
 
@@ -79,15 +81,29 @@ pub async fn run_with_clock(
     let wake = worker.waker();
     let worker = tokio::spawn(worker.run(stop_rx));
 
-    let mut state = http::AppState::new(config.clone(), store, wake);
+    let mut state = http::AppState::new(config.clone(), store.clone(), wake);
     state.metrics = metrics;
+    // The queue bound is checked against a depth refreshed every second, not counted
+    // on every request.
+    let depth = state.queue_depth.clone();
+    let depth_task = tokio::spawn(async move {
+        loop {
+            let store = store.clone();
+            if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || store.pending()).await {
+                depth.store(n, std::sync::atomic::Ordering::Relaxed);
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
     let addr = listener.local_addr()?;
     tracing::info!(%addr, webhooks = config.webhooks.len(), "relay listening");
-    axum::serve(listener, http::app(state))
+    let app = http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
 
+    depth_task.abort();
     tracing::info!("shutting down: finishing in-flight deliveries");
     let _ = stop_tx.send(true);
     worker.await.context("the delivery worker panicked")?;

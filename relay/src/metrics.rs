@@ -22,15 +22,18 @@ pub enum Rejection {
     UnknownWebhook,
     /// A known profile without a valid identity proof.
     Identity,
+    /// Over a rate limit, or the queue is full.
+    RateLimited,
 }
 
-const REJECTIONS: [(Rejection, &str); 6] = [
+const REJECTIONS: [(Rejection, &str); 7] = [
     (Rejection::BadRequest, "bad_request"),
     (Rejection::TooLarge, "too_large"),
     (Rejection::Origin, "origin"),
     (Rejection::InvalidEvent, "invalid_event"),
     (Rejection::UnknownWebhook, "unknown_webhook"),
     (Rejection::Identity, "identity"),
+    (Rejection::RateLimited, "rate_limited"),
 ];
 
 /// Upper bounds (seconds) of the delivery latency histogram's buckets.
@@ -47,7 +50,7 @@ pub struct Metrics {
     pub duplicates: AtomicU64,
     /// Events stored but held back by a webhook's Stop.
     pub suppressed: AtomicU64,
-    rejected: [AtomicU64; 6],
+    rejected: [AtomicU64; 7],
     /// Successful deliveries.
     pub delivered: AtomicU64,
     /// Failed attempts that will be retried.

@@ -190,7 +190,7 @@ fn relay_config(dir: &Path, port: u16, receiver: &str) -> anyhow::Result<PathBuf
     std::fs::write(
         &path,
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = {:?}\ndangerously_allow_targets = [\"127.0.0.1\"]\n\n[webhooks.hook]\nurl = \"{receiver}/hook\"\n\
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = {:?}\ndangerously_allow_targets = [\"127.0.0.1\"]\n\n# One load generator on one IP: no per-IP limit.\n[limits]\nper_ip_per_minute = 0\n\n[webhooks.hook]\nurl = \"{receiver}/hook\"\n\
              fields = [\"profileid\", \"email\"]\ndata = {{ automationid = \"A-17\" }}\nmax_in_flight = 64\n",
             dir.join("data")
         ),

@@ -7,6 +7,12 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::Extension;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -43,13 +49,16 @@ async fn ingest(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    let result = ingest_checked(&state, &headers, &uri, body).await;
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let result = ingest_checked(&state, &headers, &uri, peer, body).await;
     if let Err(e) = &result {
         let why = match e {
             Error::Forbidden(_) => Rejection::Origin,
             Error::TooLarge(_) => Rejection::TooLarge,
+            Error::TooMany(..) | Error::Busy => Rejection::RateLimited,
             _ => Rejection::BadRequest,
         };
         state.metrics.reject(why, 1);
@@ -61,9 +70,21 @@ async fn ingest_checked(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
+    peer: Option<IpAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     check_origin(state, headers, uri.authority().map(|a| a.as_str()))?;
+    let now = Instant::now();
+    // The connection's address: behind a reverse proxy that is the proxy's (see
+    // docs/security.md), so raise the per-IP limit or turn it off there.
+    if let Some(ip) = peer {
+        state.ip_limiter.take(&ip, 1, now).map_err(|after| {
+            Error::TooMany(format!("too many requests from {ip}; retry later"), after)
+        })?;
+    }
+    if state.queue_depth.load(Ordering::Relaxed) >= state.config.limits.max_queue_depth {
+        return Err(Error::Busy);
+    }
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(MAX_BODY),
         _ => Error::BadRequest(e.body_text()),
@@ -82,9 +103,28 @@ async fn ingest_checked(
 
     let mut response = IngestResponse::default();
     let mut good: Vec<Event> = Vec::new();
+    let mut limited: Option<std::time::Duration> = None;
     for (index, raw) in batch.events.into_iter().enumerate() {
         let id = raw.get("id").and_then(|v| v.as_str()).map(str::to_owned);
-        match check(state, raw) {
+        let checked = check(state, raw).and_then(|event| {
+            let Some(profileid) = event.profile.get(PROFILE_ID).filter(|_| event.is_known()) else {
+                return Ok(event);
+            };
+            match state.profile_limiter.take(profileid, 1, now) {
+                Ok(()) => Ok(event),
+                Err(after) => {
+                    limited = Some(limited.map_or(after, |l| l.max(after)));
+                    Err((
+                        Rejection::RateLimited,
+                        format!(
+                            "rate limit: too many events for profile {profileid:?}; retry in {}s",
+                            after.as_secs().max(1)
+                        ),
+                    ))
+                }
+            }
+        });
+        match checked {
             Ok(event) => good.push(event),
             Err((why, reason)) => {
                 state.metrics.reject(why, 1);
@@ -133,6 +173,15 @@ async fn ingest_checked(
         state.wake.notify_one();
     }
 
+    if let (true, Some(after)) = (response.accepted.is_empty(), limited) {
+        let why = response
+            .rejected
+            .iter()
+            .map(|r| r.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::TooMany(why, after));
+    }
     let status = if response.accepted.is_empty() {
         StatusCode::BAD_REQUEST
     } else {

@@ -13,8 +13,11 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::Config;
 use crate::demo;
+use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -29,12 +32,25 @@ pub struct AppState {
     pub receiver: demo::Receiver,
     /// The counters behind `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Requests per client IP.
+    pub ip_limiter: Arc<RateLimiter<IpAddr>>,
+    /// Events per profile.
+    pub profile_limiter: Arc<RateLimiter<String>>,
+    /// Undelivered events, refreshed every second by `run` (0 until then).
+    pub queue_depth: Arc<AtomicU64>,
 }
 
 impl AppState {
     /// State over a config, a store, and the worker's wake-up handle.
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>, wake: Arc<Notify>) -> Self {
+        let l = config.limits;
         AppState {
+            ip_limiter: Arc::new(RateLimiter::new(l.per_ip_per_minute, l.per_ip_burst)),
+            profile_limiter: Arc::new(RateLimiter::new(
+                l.per_profile_per_minute,
+                l.per_profile_burst,
+            )),
+            queue_depth: Arc::default(),
             config,
             store,
             wake,

@@ -279,6 +279,104 @@ async fn with_identity_secret_known_profiles_must_prove_their_id() {
 }
 
 #[tokio::test]
+async fn limits_answer_429_with_retry_after_and_503_when_the_queue_is_full() {
+    use axum::extract::ConnectInfo;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config("http://127.0.0.1:9/hook", dir.path());
+    config.limits.per_ip_burst = 2;
+    config.limits.per_profile_burst = 1;
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(
+        Arc::new(config.clone()),
+        store.clone(),
+        Arc::new(Notify::new()),
+    );
+    let send = |state: AppState, ip: [u8; 4], body: Value| async move {
+        let mut request = Request::post("/v1/events")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+        let response = app(state).oneshot(request).await.unwrap();
+        let status = response.status();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, retry, String::from_utf8_lossy(&bytes).into_owned())
+    };
+    // Per profile: the second event for p-123 within the burst is held back.
+    let (status, _, body) = send(
+        state.clone(),
+        [10, 0, 0, 1],
+        json!({"events": [event("l-1", "crm-lead"), event("l-2", "crm-lead")]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert!(
+        body.contains("rate limit: too many events for profile") && body.contains("p-123"),
+        "{body}"
+    );
+    // Per IP: the burst of 2 is used up; the third request from the same address waits.
+    let (status, retry, body) = send(
+        state.clone(),
+        [10, 0, 0, 1],
+        json!({"events": [event("l-3", "crm-lead")]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the profile is over its limit: {body}"
+    );
+    assert!(retry.is_some_and(|r| r.parse::<u64>().unwrap() >= 1));
+    let (status, retry, body) = send(
+        state.clone(),
+        [10, 0, 0, 1],
+        json!({"events": [event("l-4", "lookup")]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body.contains("too many requests from 10.0.0.1") && retry.is_some(),
+        "{body}"
+    );
+    // Another address is not affected.
+    let mut other = event("l-5", "crm-lead");
+    other["profile"]["profileid"] = json!("p-5");
+    let (status, _, body) = send(state.clone(), [10, 0, 0, 2], json!({"events": [other]})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    // A full queue: 503 with Retry-After, and nothing stored.
+    config.limits.max_queue_depth = 0;
+    let full = AppState::new(Arc::new(config), store.clone(), Arc::new(Notify::new()));
+    let (status, retry, body) = send(
+        full,
+        [10, 0, 0, 3],
+        json!({"events": [event("l-6", "lookup")]}),
+    )
+    .await;
+    assert_eq!(
+        (status, retry.as_deref()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("30")),
+        "{body}"
+    );
+    assert!(
+        !store
+            .list(&sitehook_relay::store::Filter::default())
+            .unwrap()
+            .iter()
+            .any(|r| r.id == "l-6")
+    );
+}
+
+#[tokio::test]
 async fn the_snippet_files_are_served_with_their_types() {
     let dir = tempfile::tempdir().unwrap();
     let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));

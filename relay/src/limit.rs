@@ -1,0 +1,98 @@
+//! Rate limits: token buckets per client IP and per profile, in memory.
+//!
+//! In memory on purpose: limits protect this process from floods, and a restart that
+//! forgets them costs one burst. Buckets are keyed by values from requests, so the map
+//! is bounded: past [`MAX_KEYS`] the full (idle) buckets are dropped first.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The most keys tracked at once.
+pub const MAX_KEYS: usize = 100_000;
+
+/// A token bucket per key: `per_minute` tokens a minute, up to `burst` at once.
+#[derive(Debug)]
+pub struct RateLimiter<K> {
+    per_second: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<K, (f64, Instant)>>,
+}
+
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
+    /// A limiter allowing `per_minute` a minute with bursts of `burst`. Zero turns
+    /// the limit off.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        RateLimiter {
+            per_second: per_minute as f64 / 60.0,
+            burst: burst.max(1) as f64,
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Takes `n` tokens for `key` at `now`; when there are not enough, says how long
+    /// until there will be.
+    pub fn take(&self, key: &K, n: u32, now: Instant) -> Result<(), Duration> {
+        if self.per_second == 0.0 {
+            return Ok(());
+        }
+        let mut buckets = match self.buckets.lock() {
+            Ok(b) => b,
+            // A panic elsewhere must not turn the limiter into an outage.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if buckets.len() >= MAX_KEYS && !buckets.contains_key(key) {
+            let (rate, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.saturating_duration_since(*at).as_secs_f64() * rate < burst
+            });
+            if buckets.len() >= MAX_KEYS {
+                // Every tracked key is busy: refuse newcomers briefly rather than grow.
+                return Err(Duration::from_secs(1));
+            }
+        }
+        let entry = buckets.entry(key.clone()).or_insert((self.burst, now));
+        let refilled = (entry.0
+            + now.saturating_duration_since(entry.1).as_secs_f64() * self.per_second)
+            .min(self.burst);
+        let need = n as f64;
+        if refilled >= need {
+            *entry = (refilled - need, now);
+            Ok(())
+        } else {
+            *entry = (refilled, now);
+            Err(Duration::from_secs_f64((need - refilled) / self.per_second)
+                .max(Duration::from_secs(1)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_its_rate() {
+        let limiter = RateLimiter::new(60, 3); // one a second, three at once
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.take(&"a", 1, t0), Ok(()));
+        }
+        assert_eq!(limiter.take(&"a", 1, t0), Err(Duration::from_secs(1)));
+        assert_eq!(
+            limiter.take(&"b", 1, t0),
+            Ok(()),
+            "another key has its own bucket"
+        );
+        assert_eq!(limiter.take(&"a", 1, t0 + Duration::from_secs(1)), Ok(()));
+        assert!(
+            limiter.take(&"a", 5, t0 + Duration::from_secs(1)).is_err(),
+            "more than the burst never fits"
+        );
+        let off = RateLimiter::new(0, 0);
+        for _ in 0..1000 {
+            assert_eq!(off.take(&"a", 1, t0), Ok(()));
+        }
+    }
+}
