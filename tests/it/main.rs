@@ -5,7 +5,7 @@ mod util;
 
 use serde_json::{Value, json};
 use util::webdriver::Browser;
-use util::{TestRelay, header};
+use util::{Site, TestRelay, header};
 
 /// `[(trigger id, result)]` from a snippet trace.
 fn results(trace: &Value) -> Vec<(String, String)> {
@@ -217,9 +217,8 @@ async fn demo_shop_fires_each_webhook_once_with_the_secret_header_and_allowliste
 /// through the relay named by the script's own URL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
-    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_origin = format!("http://{}", site.local_addr().unwrap());
-    let origin = site_origin.clone();
+    let site = Site::bind().await;
+    let origin = site.origin.clone();
     let relay = TestRelay::demo("k", move |c| {
         c.allowed_origins.push(origin.parse().unwrap())
     })
@@ -245,14 +244,9 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
 </head><body><p id="ok">page script ran</p></body></html>"#,
         relay = relay.addr
     );
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || async move { axum::response::Html(page) }),
-    );
-    tokio::spawn(async move { axum::serve(site, app).await });
-
+    let url = site.serve(page);
     let browser = Browser::start().await;
-    browser.goto(&format!("{site_origin}/")).await;
+    browser.goto(&url).await;
     let trace = browser.trace().await;
     assert_eq!(
         results(&trace),
@@ -297,4 +291,75 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
         "{:#}",
         got[0]
     );
+}
+
+/// Hostile data in the config and in storage cannot throw into the page, hang it, or
+/// stop the good trigger: 5,000 triggers, a condition nested 300 deep, a 1 MB id, a
+/// profile getter that throws, and garbage under the snippet's storage keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_config_and_storage_do_not_break_the_page() {
+    let site = Site::bind().await;
+    let origin = site.origin.clone();
+    let relay = TestRelay::demo("k", move |c| {
+        c.allowed_origins.push(origin.parse().unwrap())
+    })
+    .await;
+    let page = format!(
+        r#"<!doctype html><html><head><title>Hostile</title>
+<script>
+  window.warnings = [];
+  var warn = console.warn.bind(console);
+  console.warn = function (m) {{ window.warnings.push(String(m)); warn(m); }};
+  localStorage.setItem("sitehook:v1:history:p-h", "{{not json");
+  localStorage.setItem("sitehook:v1:stops:p-h", JSON.stringify({{ good: "yesterday", x: [1, 2] }}));
+  var deep = {{ path: {{ startsWith: "/" }} }};
+  for (var i = 0; i < 300; i++) deep = {{ not: deep }};
+  var profile = {{ profileid: "p-h" }};
+  Object.defineProperty(profile, "email", {{ enumerable: true, get: function () {{ throw new Error("hostile getter"); }} }});
+  var triggers = [
+    {{ id: "deep", if: deep, webhook: "product-view" }},
+    {{ id: "x".repeat(1 << 20), webhook: "product-view" }},
+    {{ id: "good", audience: "anyone", if: {{ path: {{ startsWith: "/" }} }}, webhook: "product-view" }}
+  ];
+  for (var j = 0; j < 5000; j++) triggers.push({{ id: "t" + j, webhook: "product-view", if: {{ path: {{ equals: "/never" }} }} }});
+  window.sitehookConfig = {{ profile: profile, triggers: triggers, extra: {{ a: [[[[[[]]]]]] }} }};
+</script>
+<script async src="http://{relay}/sitehook.js"></script>
+<script>window.pageScript = "ran";</script>
+</head><body></body></html>"#,
+        relay = relay.addr
+    );
+    let url = site.serve(page);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "good"), "fired", "{trace}");
+    assert_eq!(sent(&trace).len(), 1, "{trace}");
+    assert_eq!(
+        browser.eval("return window.pageScript", json!([])).await,
+        "ran"
+    );
+    let warnings: Vec<String> =
+        serde_json::from_value(browser.eval("return window.warnings", json!([])).await).unwrap();
+    for want in [
+        "sitehook: trigger \"deep\": ",
+        "sitehook: trigger \"#1\": id: is required",
+        "sitehook: more than 1000 triggers: the rest are ignored",
+        "sitehook: window.sitehookConfig: unknown key \"extra\"",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.starts_with(want)),
+            "no warning starting {want:?} in {warnings:#?}"
+        );
+    }
+    // Storage was repaired, not trusted: the garbage is replaced by a real history.
+    let stored = browser
+        .eval(
+            "return localStorage.getItem('sitehook:v1:history:p-h')",
+            json!([]),
+        )
+        .await;
+    let history: Value =
+        serde_json::from_str(stored.as_str().unwrap_or("")).expect("valid JSON now");
+    assert_eq!(history.as_array().map(Vec::len), Some(1), "{history}");
 }

@@ -102,3 +102,28 @@ pub fn header<'a>(request: &'a serde_json::Value, name: &str) -> Option<&'a str>
         .find(|h| h[0].as_str() == Some(name))
         .and_then(|h| h[1].as_str())
 }
+
+/// A web site on its own origin, serving one page: bound first, because the relay
+/// must be told the origin before the page (which names the relay) exists.
+pub struct Site {
+    pub origin: String,
+    listener: TcpListener,
+}
+
+impl Site {
+    pub async fn bind() -> Site {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        Site { origin, listener }
+    }
+
+    /// Serves `html` at `/` until the test ends; returns the page's URL.
+    pub fn serve(self, html: String) -> String {
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || async move { axum::response::Html(html) }),
+        );
+        tokio::spawn(async move { axum::serve(self.listener, app).await });
+        format!("{}/", self.origin)
+    }
+}
