@@ -1,0 +1,35 @@
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sitehook_core::condition::Scope;
+use sitehook_core::{Duration, History, Trigger, Value, Visit};
+
+fn to_value(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::Array(a) => Value::Arr(a.iter().map(to_value).collect()),
+        serde_json::Value::Object(o) => Value::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = Duration::parse(text);
+    }
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let Ok(trigger) = Trigger::from_value(&to_value(&json)) else {
+        return;
+    };
+    let now = 1_700_000_000_000u64;
+    let history = History::from_visits((0..50).map(|k| Visit { at: now - k * 3_600_000, path: format!("/p{}", k % 7) }).collect());
+    let visit = Visit { at: now, path: "/p1".into() };
+    let _ = trigger.lookback();
+    for last in [None, Some(now - 1), Some(0)] {
+        let _ = trigger.decide("page_view", Scope { now, visit: &visit, history: &history }, true, last);
+    }
+});
