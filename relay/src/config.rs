@@ -174,6 +174,9 @@ pub struct FileWebhook {
     /// At most this many requests to this webhook at once.
     #[serde(default)]
     pub max_in_flight: Option<usize>,
+    /// The trigger ids that may use this webhook; any trigger when absent.
+    #[serde(default)]
+    pub triggers: Option<Vec<String>>,
     /// Standard Webhooks signing secrets (`whsec_...`), each from a secret source.
     /// Every request is signed with each (several while rotating).
     #[serde(default)]
@@ -191,6 +194,14 @@ pub struct SecretSource {
     /// credential.
     #[serde(default)]
     pub file: Option<PathBuf>,
+    /// The value itself, written in the config. Refused unless `plain_text = true`
+    /// marks it as intended (for values that are not secret, or for local testing):
+    /// config files end up in repositories and backups.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Marks `value` as knowingly written in plain text.
+    #[serde(default)]
+    pub plain_text: bool,
 }
 
 /// The validated config.
@@ -252,6 +263,8 @@ pub struct Webhook {
     pub max_in_flight: usize,
     /// Decoded signing keys (the bytes after `whsec_`).
     pub signing_keys: Vec<SigningKey>,
+    /// The trigger ids that may use this webhook (`None`: any).
+    pub triggers: Option<Vec<String>>,
 }
 
 /// A Standard Webhooks signing key; `Debug` masks it.
@@ -573,6 +586,7 @@ impl FileWebhook {
             retry_schedule,
             max_in_flight,
             signing_keys,
+            triggers: self.triggers,
         })
     }
 }
@@ -584,13 +598,23 @@ impl SecretSource {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<String, ConfigError> {
         match (&self.env, &self.file) {
-            (Some(name), None) => env(name).filter(|v| !v.is_empty()).ok_or_else(|| {
-                invalid(
+            (None, None) if self.value.is_some() => match (&self.value, self.plain_text) {
+                (Some(v), true) if !v.is_empty() => Ok(v.clone()),
+                (Some(_), true) => Err(invalid(key, "value is empty")),
+                _ => Err(invalid(
                     key,
-                    format!("environment variable {name} is not set (or empty)"),
-                )
-            }),
-            (None, Some(path)) => std::fs::read_to_string(path)
+                    "a secret written in the config needs plain_text = true to say so; better, use { env = \"NAME\" } or { file = \"/path\" }",
+                )),
+            },
+            (Some(name), None) if self.value.is_none() => {
+                env(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+                    invalid(
+                        key,
+                        format!("environment variable {name} is not set (or empty)"),
+                    )
+                })
+            }
+            (None, Some(path)) if self.value.is_none() => std::fs::read_to_string(path)
                 .map(|s| s.trim_end_matches(['\r', '\n']).to_owned())
                 .map_err(|e| {
                     invalid(
@@ -610,7 +634,7 @@ impl SecretSource {
                 }),
             _ => Err(invalid(
                 key,
-                "give exactly one of { env = \"NAME\" } or { file = \"/path\" }",
+                "give exactly one of { env = \"NAME\" }, { file = \"/path\" } or { value = \"...\", plain_text = true }",
             )),
         }
     }
@@ -696,6 +720,9 @@ pub fn summary(config: &Config) -> String {
             schedule.join(", ")
         );
         let _ = writeln!(out, "  max_in_flight  {}", w.max_in_flight);
+        if let Some(triggers) = &w.triggers {
+            let _ = writeln!(out, "  triggers       {}", triggers.join(", "));
+        }
         match w.restart_after {
             None => {}
             Some(Restart::Never) => {
@@ -855,6 +882,34 @@ restart_after = "30d"
             .unwrap_err()
             .to_string();
         assert!(got.contains("line 8"), "no line number in:\n{got}");
+    }
+
+    #[test]
+    fn plain_text_secrets_must_say_so() {
+        let marked = GOOD.replace(
+            "{ env = \"CRM_API_KEY\" }",
+            "{ value = \"not-secret\", plain_text = true }",
+        );
+        assert_eq!(
+            Config::from_toml(&marked, &env).unwrap().webhooks["crm-lead"].headers[0]
+                .1
+                .expose(),
+            "not-secret"
+        );
+        let unmarked = GOOD.replace("{ env = \"CRM_API_KEY\" }", "{ value = \"s3cret\" }");
+        let err = Config::from_toml(&unmarked, &env).unwrap_err().to_string();
+        assert!(err.starts_with("webhooks.crm-lead.headers.X-Api-Key: a secret written in the config needs plain_text = true"), "{err}");
+        assert!(!err.contains("s3cret"), "the value is not repeated: {err}");
+        let both = GOOD.replace(
+            "{ env = \"CRM_API_KEY\" }",
+            "{ env = \"CRM_API_KEY\", value = \"x\", plain_text = true }",
+        );
+        assert!(
+            Config::from_toml(&both, &env)
+                .unwrap_err()
+                .to_string()
+                .contains("give exactly one of")
+        );
     }
 
     #[test]

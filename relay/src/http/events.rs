@@ -74,6 +74,7 @@ async fn ingest_checked(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     check_origin(state, headers, uri.authority().map(|a| a.as_str()))?;
+    check_content_type(headers)?;
     let now = Instant::now();
     // The connection's address: behind a reverse proxy that is the proxy's (see
     // docs/security.md), so raise the per-IP limit or turn it off there.
@@ -194,6 +195,28 @@ async fn ingest_checked(
     Ok((status, Json(body)).into_response())
 }
 
+/// The body is JSON; browsers send it as `text/plain` (no CORS preflight), other
+/// clients as `application/json`. A form or a file upload is a mistake worth naming.
+fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if matches!(essence.as_str(), "" | "text/plain" | "application/json") {
+        return Ok(());
+    }
+    Err(Error::BadRequest(format!(
+        "content-type {essence:?} is not accepted: send the JSON batch as text/plain or application/json"
+    )))
+}
+
 /// Browsers name the page's origin on every POST; events are taken only from the
 /// relay's own origin and from `allowed_origins`. Requests without an `Origin` (curl, a
 /// server) are not from a browser page and pass: CORS protects visitors, not the
@@ -238,6 +261,21 @@ fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, (Rejection, 
             format!(
                 "webhook: {:?} is not configured on this relay",
                 event.webhook
+            ),
+        ));
+    }
+    // `check` above made sure the webhook exists.
+    let webhook = &state.config.webhooks[&event.webhook];
+    if webhook
+        .triggers
+        .as_ref()
+        .is_some_and(|t| !t.contains(&event.trigger))
+    {
+        return Err((
+            Rejection::UnknownWebhook,
+            format!(
+                "trigger: {:?} may not use webhook {:?} (see its `triggers` in the relay's config)",
+                event.trigger, event.webhook
             ),
         ));
     }

@@ -33,6 +33,7 @@ headers = {{ "X-Api-Key" = {{ env = "CRM_API_KEY" }} }}
 url = "{url}"
 method = "GET"
 fields = ["profileid"]
+triggers = ["pricing-interest"]
 "#
     );
     Config::from_toml(&text, &|name| {
@@ -373,6 +374,42 @@ async fn limits_answer_429_with_retry_after_and_503_when_the_queue_is_full() {
             .unwrap()
             .iter()
             .any(|r| r.id == "l-6")
+    );
+}
+
+#[tokio::test]
+async fn webhooks_take_only_their_triggers_and_bodies_only_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(config, store, Arc::new(Notify::new()));
+    let mut other = event("tr-2", "lookup");
+    other["trigger"] = json!("newsletter");
+    let (status, answer) = call(
+        &state,
+        json!({"events": [event("tr-1", "lookup"), other]}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["accepted"], json!(["tr-1"]));
+    assert_eq!(
+        answer["rejected"][0]["reason"],
+        "trigger: \"newsletter\" may not use webhook \"lookup\" (see its `triggers` in the relay's config)"
+    );
+
+    let form = Request::post("/v1/events")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("events=1"))
+        .unwrap();
+    let response = app(state.clone()).oneshot(form).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&bytes)
+            .contains("send the JSON batch as text/plain or application/json")
     );
 }
 
