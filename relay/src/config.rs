@@ -107,6 +107,11 @@ pub struct FileConfig {
     /// Rate limits and the queue bound: `[limits]`.
     #[serde(default)]
     pub limits: Limits,
+    /// A token for the admin endpoints (`/metrics`): with it, they need
+    /// `Authorization: Bearer <token>` from anywhere; without it, they answer only
+    /// requests from loopback addresses.
+    #[serde(default)]
+    pub admin_token: Option<SecretSource>,
     /// The webhooks, by id: `[webhooks.crm-lead]`.
     #[serde(default)]
     pub webhooks: BTreeMap<String, FileWebhook>,
@@ -221,6 +226,8 @@ pub struct Config {
     pub allow_targets: crate::egress::Allowlist,
     /// Rate limits and the queue bound.
     pub limits: Limits,
+    /// The admin endpoints' token, if any.
+    pub admin_token: Option<Secret>,
     /// How long delivered and suppressed events are kept.
     pub retention: Duration,
     /// How long a stopping relay waits for deliveries under way.
@@ -425,6 +432,15 @@ impl FileConfig {
             webhooks,
             allow_targets,
             limits: self.limits,
+            admin_token: match &self.admin_token {
+                None => None,
+                Some(source) => {
+                    let value = source.resolve("admin_token", env)?;
+                    Some(Secret(HeaderValue::from_str(&value).map_err(|_| {
+                        invalid("admin_token", "contains characters a header cannot carry")
+                    })?))
+                }
+            },
             identity_secret: match &self.identity_secret {
                 None => None,
                 Some(source) => Some(SigningKey(

@@ -230,6 +230,12 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
   window.warnings = [];
   var warn = console.warn.bind(console);
   console.warn = function (m) {{ window.warnings.push(String(m)); warn(m); }};
+  window.bodies = [];
+  var realFetch = window.fetch;
+  window.fetch = function (r) {{
+    if (r && r.clone) r.clone().text().then(function (t) {{ window.bodies.push(t); }});
+    return realFetch.apply(this, arguments);
+  }};
   window.sitehookConfig = {{
     profile: {{ profileid: "p-9", email: "bob@example.com", age: 41 }},
     triggers: [
@@ -266,6 +272,15 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
         .await;
     assert_eq!(ok, "page script ran");
 
+    // Only the fields the webhook takes (product-view: profileid) left the browser.
+    let bodies = browser.eval("return window.bodies", json!([])).await;
+    let sent_body: Value =
+        serde_json::from_str(bodies[0].as_str().unwrap_or("")).expect("the events request body");
+    assert_eq!(
+        sent_body["events"][0]["profile"],
+        json!({"profileid": "p-9"}),
+        "{sent_body}"
+    );
     let warnings: Vec<String> =
         serde_json::from_value(browser.eval("return window.warnings", json!([])).await).unwrap();
     let expect = [

@@ -40,6 +40,9 @@ pub struct Config {
     pub debug: bool,
     /// The valid triggers, in config order.
     pub triggers: Vec<Trigger>,
+    /// Which profile fields each webhook takes, as the relay that served the script
+    /// said (`self.__sitehookFields`); `None` when the script came from elsewhere.
+    pub webhook_fields: Option<Value>,
     /// Whether any trigger was disabled for an error. The history is then not pruned:
     /// the broken trigger's window is unknown, and fixing it should not start its
     /// counting over.
@@ -51,6 +54,23 @@ impl Config {
     pub fn profile_id(&self) -> &str {
         // The same test as `is_known`: a blank id is anonymous, in storage too.
         self.profile.get(PROFILE_ID).map_or("", |id| id.trim())
+    }
+
+    /// The profile fields to send for `webhook`: those it takes, and `profileid` (the
+    /// relay's Stop and identity check need it). All of them when the relay did not
+    /// say (it drops the rest anyway).
+    pub fn profile_for(&self, webhook: &str) -> Fields {
+        let Some(Value::Arr(allowed)) = self.webhook_fields.as_ref().and_then(|f| f.get(webhook))
+        else {
+            return self.profile.clone();
+        };
+        self.profile
+            .iter()
+            .filter(|(k, _)| {
+                k.as_str() == PROFILE_ID || allowed.iter().any(|a| a.as_str() == Some(k.as_str()))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// Whether the visitor is a known profile.
@@ -130,6 +150,8 @@ pub fn read(window: &web_sys::Window) -> Option<Config> {
         ..Config::default()
     };
     (config.triggers, config.had_errors) = triggers(value.get("triggers"));
+    let fields = js_sys::Reflect::get(window, &"__sitehookFields".into()).unwrap_or_default();
+    config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
     Some(config)
 }
 

@@ -102,7 +102,7 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
                 id: send::event_id(window),
                 trigger: trigger.id.clone(),
                 webhook: trigger.webhook.clone(),
-                profile: config.profile.clone(),
+                profile: config.profile_for(&trigger.webhook),
                 identity: config.identity.clone(),
                 data: trigger.data.clone(),
                 page: page.clone(),

@@ -1,8 +1,12 @@
 //! The snippet, served first-party: `GET /sitehook.js` and `GET /sitehook_bg.wasm`.
 //!
-//! Both are embedded in the binary at build time (see `build.rs`).
+//! Both are embedded in the binary at build time (see `build.rs`). The script is
+//! prefixed with which profile fields each webhook takes, so the snippet sends only
+//! those (and `profileid`): profile data a webhook does not need never leaves the
+//! browser, although the relay would drop it anyway.
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,8 +33,28 @@ pub fn is_built() -> bool {
     embedded::JS.is_some() && embedded::WASM.is_some()
 }
 
-async fn js() -> Result<Response, Error> {
-    serve(embedded::JS, "text/javascript; charset=utf-8")
+async fn js(State(state): State<AppState>) -> Result<Response, Error> {
+    let js = embedded::JS.ok_or(Error::Unavailable(NOT_BUILT))?;
+    let fields: serde_json::Map<String, serde_json::Value> = state
+        .config
+        .webhooks
+        .iter()
+        .map(|(id, w)| (id.clone(), serde_json::json!(w.fields)))
+        .collect();
+    let mut body = format!(
+        "self.__sitehookFields={};\n",
+        serde_json::Value::Object(fields)
+    )
+    .into_bytes();
+    body.extend_from_slice(js);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn wasm() -> Result<Response, Error> {

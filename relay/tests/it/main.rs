@@ -414,6 +414,62 @@ async fn webhooks_take_only_their_triggers_and_bodies_only_as_json() {
 }
 
 #[tokio::test]
+async fn metrics_are_for_loopback_or_the_admin_token() {
+    use axum::extract::ConnectInfo;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config("http://127.0.0.1:9/hook", dir.path());
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let get = |state: AppState, ip: [u8; 4], token: Option<&'static str>| async move {
+        let mut request = Request::get("/metrics");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let mut request = request.body(Body::empty()).unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+        app(state).oneshot(request).await.unwrap().status()
+    };
+    let open = AppState::new(
+        Arc::new(config.clone()),
+        store.clone(),
+        Arc::new(Notify::new()),
+    );
+    assert_eq!(
+        get(open.clone(), [127, 0, 0, 1], None).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(open, [203, 0, 113, 7], None).await,
+        StatusCode::FORBIDDEN
+    );
+    let with_token = Config::from_toml(
+        &format!(
+            "data_dir = {:?}\nadmin_token = {{ env = \"ADMIN\" }}\n",
+            dir.path()
+        ),
+        &|n| (n == "ADMIN").then(|| "t0ken".to_owned()),
+    )
+    .unwrap();
+    config.admin_token = with_token.admin_token;
+    let guarded = AppState::new(Arc::new(config), store, Arc::new(Notify::new()));
+    assert_eq!(
+        get(guarded.clone(), [127, 0, 0, 1], None).await,
+        StatusCode::FORBIDDEN,
+        "a token, once set, is always needed"
+    );
+    assert_eq!(
+        get(guarded.clone(), [203, 0, 113, 7], Some("wrong")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(guarded, [203, 0, 113, 7], Some("t0ken")).await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn the_snippet_files_are_served_with_their_types() {
     let dir = tempfile::tempdir().unwrap();
     let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));
