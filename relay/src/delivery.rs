@@ -219,16 +219,7 @@ impl Worker {
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            // A redirect would send the secret headers to a URL nobody configured;
-            // a 3xx is a failed attempt.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            // Resolved addresses are checked where they are connected to.
-            .dns_resolver(Arc::new(crate::egress::GuardedResolver::new(
-                config.allow_targets.clone(),
-            )))
-            .build()?;
+        let client = client(&config)?;
         let limits = config
             .webhooks
             .iter()
@@ -438,17 +429,7 @@ impl Worker {
         now_ms: u64,
     ) -> (Option<u16>, Option<String>, Option<String>) {
         let out = build(webhook, event, now_ms);
-        let mut request = match out.method {
-            Method::Post => self.client.post(out.url),
-            Method::Get => self.client.get(out.url),
-        };
-        for (name, value, _) in out.headers {
-            request = request.header(name, value);
-        }
-        if let Some(body) = out.body {
-            request = request.body(body);
-        }
-        match request.timeout(webhook.timeout).send().await {
+        match request(&self.client, out, webhook.timeout).send().await {
             Ok(response) => {
                 let status = response.status();
                 let retry = response
@@ -466,8 +447,66 @@ impl Worker {
     }
 }
 
+/// The HTTP client deliveries use (and `sitehook-relay test`, so a test sends exactly
+/// what a delivery would).
+pub fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        // A redirect would send the secret headers to a URL nobody configured; a 3xx
+        // is a failed attempt.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        // Resolved addresses are checked where they are connected to.
+        .dns_resolver(Arc::new(crate::egress::GuardedResolver::new(
+            config.allow_targets.clone(),
+        )))
+        .build()?)
+}
+
+/// The request for `out`, ready to send.
+pub fn request(
+    client: &reqwest::Client,
+    out: Outbound,
+    timeout: Duration,
+) -> reqwest::RequestBuilder {
+    let mut request = match out.method {
+        Method::Post => client.post(out.url),
+        Method::Get => client.get(out.url),
+    };
+    for (name, value, _) in out.headers {
+        request = request.header(name, value);
+    }
+    if let Some(body) = out.body {
+        request = request.body(body);
+    }
+    request.timeout(timeout)
+}
+
+/// The request as text, as `sitehook-relay test` prints it: secret header values
+/// masked.
+pub fn show(out: &Outbound) -> String {
+    let method = match out.method {
+        Method::Post => "POST",
+        Method::Get => "GET",
+    };
+    let mut text = format!("{method} {}\n", out.url);
+    for (name, value, secret) in &out.headers {
+        let shown = if *secret {
+            format!("*** ({} bytes, masked)", value.len())
+        } else {
+            value.to_str().unwrap_or("(not text)").to_owned()
+        };
+        text.push_str(&format!("{name}: {shown}\n"));
+    }
+    if let Some(body) = &out.body {
+        text.push('\n');
+        text.push_str(body);
+        text.push('\n');
+    }
+    text
+}
+
 /// An error with its causes, e.g. "error sending request: connection refused".
-fn describe(e: &dyn std::error::Error) -> String {
+pub fn describe(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -14,6 +14,7 @@
 //! - [`metrics`]: the counters behind `GET /metrics`.
 //! - [`limit`]: rate limits per client IP and per profile.
 //! - [`egress`]: which addresses deliveries may connect to (SSRF protection).
+//! - [`trial`]: `sitehook-relay test`, one sample delivery shown in full.
 //! - [`clock`]: time as a dependency, so tests control it.
 //! - [`demo`]: the demo shop, its config, and a local webhook receiver.
 //! - [`error`]: the one HTTP error type.
@@ -33,6 +34,7 @@ pub mod http;
 pub mod limit;
 pub mod metrics;
 pub mod store;
+pub mod trial;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -37,6 +37,27 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Send one sample event to a webhook and show the request (secrets masked), the
+    /// response and a verdict; exits non-zero when the webhook does not answer 2xx.
+    Test {
+        /// The webhook id (or use --all).
+        webhook: Option<String>,
+        /// The TOML config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Test every webhook in the config.
+        #[arg(long)]
+        all: bool,
+        /// The profile to send, as JSON or @file [default: a sample with the webhook's fields].
+        #[arg(long, value_name = "JSON|@FILE")]
+        profile: Option<String>,
+        /// Trigger data to send along, as JSON or @file.
+        #[arg(long, value_name = "JSON|@FILE")]
+        data: Option<String>,
+        /// Print the request without sending it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List recent events and their deliveries (newest first), or one event's attempts.
     Deliveries {
         /// The TOML config file (for `data_dir`).
@@ -128,6 +149,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("invalid config {}", path.display()))?;
             print!("{}", sitehook_relay::config::summary(&config));
             println!("{}: OK", path.display());
+            Ok(())
+        }
+        Command::Test {
+            webhook,
+            config: path,
+            all,
+            profile,
+            data,
+            dry_run,
+        } => {
+            sitehook_relay::install_crypto_provider();
+            let config = Config::load(&path)
+                .with_context(|| format!("invalid config {}", path.display()))?;
+            let trial = sitehook_relay::trial::Trial {
+                profile: profile
+                    .as_deref()
+                    .map(|p| sitehook_relay::trial::parse_fields(p, "--profile"))
+                    .transpose()?,
+                data: data
+                    .as_deref()
+                    .map(|d| sitehook_relay::trial::parse_fields(d, "--data"))
+                    .transpose()?
+                    .unwrap_or_default(),
+                dry_run,
+            };
+            let ids: Vec<String> = match (webhook, all) {
+                (Some(id), false) => vec![id],
+                (None, true) => config.webhooks.keys().cloned().collect(),
+                _ => anyhow::bail!("name one webhook, or use --all"),
+            };
+            let mut failed = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                if !sitehook_relay::trial::run(&config, id, &trial).await? {
+                    failed.push(id.as_str());
+                }
+            }
+            anyhow::ensure!(
+                failed.is_empty(),
+                "the test failed for: {}",
+                failed.join(", ")
+            );
             Ok(())
         }
         Command::Deliveries {

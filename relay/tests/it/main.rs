@@ -3,6 +3,7 @@
 
 mod process;
 mod retries;
+mod trial;
 mod util;
 
 use std::sync::Arc;
