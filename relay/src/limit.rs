@@ -2,7 +2,9 @@
 //!
 //! In memory on purpose: limits protect this process from floods, and a restart that
 //! forgets them costs one burst. Buckets are keyed by values from requests, so the map
-//! is bounded: past [`MAX_KEYS`] the full (idle) buckets are dropped first.
+//! is bounded: when it reaches its size, idle buckets are forgotten, then the least
+//! recently used, down to half. Forgetting a bucket only lets that key burst again;
+//! refusing new keys instead would let a flood of made-up keys lock everyone out.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -17,6 +19,7 @@ pub const MAX_KEYS: usize = 100_000;
 pub struct RateLimiter<K> {
     per_second: f64,
     burst: f64,
+    max_keys: usize,
     buckets: Mutex<HashMap<K, (f64, Instant)>>,
 }
 
@@ -24,9 +27,15 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// A limiter allowing `per_minute` a minute with bursts of `burst`. Zero turns
     /// the limit off.
     pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self::with_max_keys(per_minute, burst, MAX_KEYS)
+    }
+
+    /// [`RateLimiter::new`] tracking at most `max_keys` keys.
+    pub fn with_max_keys(per_minute: u32, burst: u32, max_keys: usize) -> Self {
         RateLimiter {
             per_second: per_minute as f64 / 60.0,
             burst: burst.max(1) as f64,
+            max_keys: max_keys.max(2),
             buckets: Mutex::default(),
         }
     }
@@ -42,14 +51,18 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
             // A panic elsewhere must not turn the limiter into an outage.
             Err(poisoned) => poisoned.into_inner(),
         };
-        if buckets.len() >= MAX_KEYS && !buckets.contains_key(key) {
+        if buckets.len() >= self.max_keys && !buckets.contains_key(key) {
             let (rate, burst) = (self.per_second, self.burst);
             buckets.retain(|_, (tokens, at)| {
                 *tokens + now.saturating_duration_since(*at).as_secs_f64() * rate < burst
             });
-            if buckets.len() >= MAX_KEYS {
-                // Every tracked key is busy: refuse newcomers briefly rather than grow.
-                return Err(Duration::from_secs(1));
+            let keep = self.max_keys / 2;
+            if buckets.len() > keep {
+                // Rare (once per max_keys / 2 new keys), so a sort is affordable.
+                let mut ages: Vec<Instant> = buckets.values().map(|(_, at)| *at).collect();
+                ages.sort_unstable();
+                let cutoff = ages[ages.len() - keep];
+                buckets.retain(|_, (_, at)| *at >= cutoff);
             }
         }
         let entry = buckets.entry(key.clone()).or_insert((self.burst, now));
@@ -90,6 +103,16 @@ mod tests {
             limiter.take(&"a", 5, t0 + Duration::from_secs(1)).is_err(),
             "more than the burst never fits"
         );
+        // A flood of new keys evicts old buckets instead of locking new keys out.
+        let small = RateLimiter::with_max_keys(60, 1, 4);
+        for i in 0..100u64 {
+            assert_eq!(
+                small.take(&i, 1, t0 + Duration::from_millis(i)),
+                Ok(()),
+                "key {i}"
+            );
+        }
+        assert!(small.buckets.lock().unwrap().len() <= 4);
         let off = RateLimiter::new(0, 0);
         for _ in 0..1000 {
             assert_eq!(off.take(&"a", 1, t0), Ok(()));

@@ -41,6 +41,25 @@ fn sent(trace: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Clicks the demo shop's sign-in/out button and waits until the header reads `who`.
+async fn switch_sign_in(browser: &Browser, who: &str) {
+    browser.click("#toggle-sign-in").await;
+    let switched = util::poll(std::time::Duration::from_secs(10), || async {
+        let shown = browser
+            .eval(
+                "return document.getElementById('who').textContent",
+                json!([]),
+            )
+            .await;
+        (shown.as_str() == Some(who)).then_some(())
+    })
+    .await;
+    assert!(
+        switched.is_some(),
+        "the demo's sign-in button did not switch to {who:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_shop_fires_each_webhook_once_with_the_secret_header_and_allowlisted_fields() {
     let key = format!("e2e-secret-{}", std::process::id());
@@ -50,21 +69,7 @@ async fn demo_shop_fires_each_webhook_once_with_the_secret_header_and_allowliste
     // An anonymous visitor: every page, even the matching ones, sends nothing.
     browser.goto(&relay.url("/")).await;
     browser.trace().await;
-    browser.click("#toggle-sign-in").await; // "Sign out"; the page reloads.
-    let signed_out = util::poll(std::time::Duration::from_secs(10), || async {
-        let who = browser
-            .eval(
-                "return document.getElementById('who').textContent",
-                json!([]),
-            )
-            .await;
-        (who.as_str() == Some("Browsing anonymously")).then_some(())
-    })
-    .await;
-    assert!(
-        signed_out.is_some(),
-        "the demo's sign-out button did not sign out"
-    );
+    switch_sign_in(&browser, "Browsing anonymously").await; // "Sign out"; the page reloads.
     for path in ["/pricing", "/pricing", "/pricing", "/products/red-shoes"] {
         browser.goto(&relay.url(path)).await;
         let trace = browser.trace().await;
@@ -81,21 +86,7 @@ async fn demo_shop_fires_each_webhook_once_with_the_secret_header_and_allowliste
     // Ann signs in on the home page (the page reloads), which matches no trigger.
     browser.goto(&relay.url("/")).await;
     browser.trace().await;
-    browser.click("#toggle-sign-in").await;
-    let signed_in = util::poll(std::time::Duration::from_secs(10), || async {
-        let who = browser
-            .eval(
-                "return document.getElementById('who').textContent",
-                json!([]),
-            )
-            .await;
-        (who.as_str() == Some("Signed in as ann@example.com (p-123)")).then_some(())
-    })
-    .await;
-    assert!(
-        signed_in.is_some(),
-        "the demo's sign-in button did not sign in"
-    );
+    switch_sign_in(&browser, "Signed in as ann@example.com (p-123)").await;
     let trace = browser.trace().await;
     assert_eq!(
         results(&trace),
