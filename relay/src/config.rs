@@ -182,6 +182,9 @@ pub struct FileWebhook {
     /// The trigger ids that may use this webhook; any trigger when absent.
     #[serde(default)]
     pub triggers: Option<Vec<String>>,
+    /// Dry run: do everything (checks, Stop, storage, listings) but call the webhook.
+    #[serde(default)]
+    pub dry_run: bool,
     /// Standard Webhooks signing secrets (`whsec_...`), each from a secret source.
     /// Every request is signed with each (several while rotating).
     #[serde(default)]
@@ -272,6 +275,8 @@ pub struct Webhook {
     pub signing_keys: Vec<SigningKey>,
     /// The trigger ids that may use this webhook (`None`: any).
     pub triggers: Option<Vec<String>>,
+    /// Dry run: the webhook is never called.
+    pub dry_run: bool,
 }
 
 /// A Standard Webhooks signing key; `Debug` masks it.
@@ -603,6 +608,7 @@ impl FileWebhook {
             max_in_flight,
             signing_keys,
             triggers: self.triggers,
+            dry_run: self.dry_run,
         })
     }
 }
@@ -711,7 +717,15 @@ pub fn summary(config: &Config) -> String {
         } else {
             w.fields.join(", ")
         };
-        let _ = writeln!(out, "webhook {id}");
+        let _ = writeln!(
+            out,
+            "webhook {id}{}",
+            if w.dry_run {
+                "  (dry run: never called)"
+            } else {
+                ""
+            }
+        );
         let _ = writeln!(out, "  {method} {}", w.url);
         let _ = writeln!(out, "  fields         {fields}");
         for (k, v) in &w.data {

@@ -349,6 +349,7 @@ impl Worker {
                 Some("the webhook is no longer in the relay's config".to_owned()),
                 None,
             ),
+            Some(webhook) if webhook.dry_run => (None, None, None),
             Some(webhook) => {
                 let limit = self.limits.get(&event.webhook).cloned();
                 let _permit = match &limit {
@@ -361,6 +362,7 @@ impl Worker {
         let duration = timer.elapsed();
         let now = self.clock.now_ms();
         let next = match self.config.webhooks.get(&event.webhook) {
+            Some(webhook) if webhook.dry_run => Next::DryRun,
             Some(webhook) => {
                 let asked = retry_after_value
                     .as_deref()
@@ -400,6 +402,12 @@ impl Worker {
                     .dead_letters
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::error!(event = %event.id, webhook = %event.webhook, ?status, error = ?error, "delivery failed for good: kept as a dead letter");
+            }
+            Next::DryRun => {
+                self.metrics
+                    .dry_runs
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(event = %event.id, webhook = %event.webhook, trigger = %event.trigger, "dry run: the webhook was not called");
             }
             Next::WebhookGone => {
                 self.metrics

@@ -30,6 +30,9 @@ enum Command {
         /// Listen here instead of the config's `listen`.
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Do everything but call the webhooks (as if every webhook had `dry_run = true`).
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Validate a config file and print what it sets up (secrets masked).
     Check {
@@ -63,7 +66,7 @@ enum Command {
         /// The TOML config file (for `data_dir`).
         #[arg(long, short)]
         config: PathBuf,
-        /// Only this status: pending, delivered, failed (dead letters) or suppressed.
+        /// Only this status: pending, delivered, failed (dead letters), suppressed or dry-run.
         #[arg(long)]
         status: Option<String>,
         /// Only this webhook.
@@ -132,12 +135,19 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { config, listen } => {
+        Command::Serve {
+            config,
+            listen,
+            dry_run,
+        } => {
             init_logs();
             let mut config = Config::load(&config)
                 .with_context(|| format!("invalid config {}", config.display()))?;
             if let Some(listen) = listen {
                 config.listen = listen;
+            }
+            if dry_run {
+                config.webhooks.values_mut().for_each(|w| w.dry_run = true);
             }
             let listener = TcpListener::bind(config.listen)
                 .await
@@ -218,6 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         Next::Delivered => "delivered".to_owned(),
                         Next::RetryAt(_) => "retry".to_owned(),
                         Next::DeadLetter => "dead letter".to_owned(),
+                        Next::DryRun => "dry run".to_owned(),
                         Next::WebhookGone => "webhook gone".to_owned(),
                     };
                     let status = a.status.map_or("-".to_owned(), |s| s.to_string());
@@ -234,7 +245,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let status = match status.as_deref() {
                 None => None,
                 Some(s) => Some(Status::parse(s).with_context(|| {
-                    format!("--status {s:?}: use pending, delivered, failed or suppressed")
+                    format!("--status {s:?}: use pending, delivered, failed, suppressed or dry-run")
                 })?),
             };
             let filter = Filter {

@@ -59,6 +59,8 @@ pub struct Metrics {
     pub dead_letters: AtomicU64,
     /// Webhooks disabled by a 410 Gone.
     pub gone: AtomicU64,
+    /// Events handled in dry-run mode (not sent).
+    pub dry_runs: AtomicU64,
     latency_buckets: [AtomicU64; 11],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
@@ -127,6 +129,11 @@ impl Metrics {
             "sitehook_webhooks_gone_total",
             "Webhooks disabled by a 410 Gone answer.",
             get(&self.gone),
+        );
+        counter(
+            "sitehook_dry_runs_total",
+            "Events handled in dry-run mode, without calling the webhook.",
+            get(&self.dry_runs),
         );
         let _ = writeln!(
             out,

@@ -77,6 +77,8 @@ pub enum Status {
     Failed,
     /// Not delivered because of the webhook's Stop.
     Suppressed,
+    /// Handled in dry-run mode: everything but the outbound call.
+    DryRun,
 }
 
 impl Status {
@@ -87,6 +89,7 @@ impl Status {
             Status::Delivered => "delivered",
             Status::Failed => "failed",
             Status::Suppressed => "suppressed",
+            Status::DryRun => "dry-run",
         }
     }
 
@@ -97,6 +100,7 @@ impl Status {
             "delivered" => Status::Delivered,
             "failed" => Status::Failed,
             "suppressed" => Status::Suppressed,
+            "dry-run" => Status::DryRun,
             _ => return None,
         })
     }
@@ -149,6 +153,8 @@ pub enum Next {
     RetryAt(u64),
     /// No attempts left: keep it as a dead letter.
     DeadLetter,
+    /// Dry run: the webhook was not called.
+    DryRun,
     /// The webhook answered `410 Gone`: keep the event pending and stop delivering to
     /// the webhook until it is re-enabled.
     WebhookGone,
@@ -515,6 +521,7 @@ fn next_word(next: Next) -> &'static str {
         Next::Delivered => "delivered",
         Next::RetryAt(_) => "retry",
         Next::DeadLetter => "dead-letter",
+        Next::DryRun => "dry-run",
         Next::WebhookGone => "webhook-gone",
     }
 }
@@ -570,7 +577,8 @@ impl Store for SqliteStore {
             let (status, next_at, done_at) = match attempt.next {
                 Next::Delivered => ("delivered", None, Some(now)),
                 Next::RetryAt(at) => ("pending", Some(at), None),
-                Next::DeadLetter => ("failed", None, Some(now)),
+                                Next::DeadLetter => ("failed", None, Some(now)),
+                Next::DryRun => ("dry-run", None, Some(now)),
                 Next::WebhookGone => ("pending", None, None),
             };
             conn.prepare_cached(
@@ -656,6 +664,7 @@ impl Store for SqliteStore {
                 next: match next.as_str() {
                     "delivered" => Next::Delivered,
                     "dead-letter" => Next::DeadLetter,
+                    "dry-run" => Next::DryRun,
                     "webhook-gone" => Next::WebhookGone,
                     _ => Next::RetryAt(0),
                 },

@@ -212,3 +212,28 @@ async fn refused_connections_become_a_dead_letter_that_can_be_replayed() {
         .await;
     assert_eq!(r.attempts, 1, "a replay starts a fresh count");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_webhook_records_everything_and_calls_nothing() {
+    let receiver = Receiver::start(&[]).await;
+    let relay = Relay::start(&receiver.url("/hook"), "dry_run = true").await;
+    relay.send("ev-dry").await;
+    let r = relay
+        .wait_record("ev-dry", |r| r.status == Status::DryRun)
+        .await;
+    assert_eq!((r.attempts, r.last_status, r.last_error), (1, None, None));
+    assert_eq!(
+        relay.store.attempts("ev-dry").unwrap()[0].next,
+        sitehook_relay::store::Next::DryRun
+    );
+    // A second event for the same profile and trigger is stored too, and not sent.
+    relay.send("ev-dry-2").await;
+    relay
+        .wait_record("ev-dry-2", |r| r.status == Status::DryRun)
+        .await;
+    assert!(
+        receiver.got().is_empty(),
+        "a dry run calls nothing: {:?}",
+        receiver.got()
+    );
+}
