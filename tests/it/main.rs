@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 use util::webdriver::Browser;
 use util::{Site, TestRelay, header};
 
+/// Page script that keeps the console's warnings in `window.warnings` for the test.
+const CAPTURE_WARNINGS: &str = "window.warnings = []; var warn = console.warn.bind(console); \
+     console.warn = function (m) { window.warnings.push(String(m)); warn(m); };";
+
 /// `[(trigger id, result)]` from a snippet trace.
 fn results(trace: &Value) -> Vec<(String, String)> {
     trace["triggers"]
@@ -209,18 +213,12 @@ async fn demo_shop_fires_each_webhook_once_with_the_secret_header_and_allowliste
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
     let site = Site::bind().await;
-    let origin = site.origin.clone();
-    let relay = TestRelay::demo("k", move |c| {
-        c.allowed_origins.push(origin.parse().unwrap())
-    })
-    .await;
+    let relay = TestRelay::demo_for(&site).await;
 
     let page = format!(
         r#"<!doctype html><html><head><title>Other site</title>
 <script>
-  window.warnings = [];
-  var warn = console.warn.bind(console);
-  console.warn = function (m) {{ window.warnings.push(String(m)); warn(m); }};
+  {capture}
   window.bodies = [];
   var realFetch = window.fetch;
   window.fetch = function (r) {{
@@ -239,7 +237,8 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
 </script>
 <script async src="http://{relay}/sitehook.js"></script>
 </head><body><p id="ok">page script ran</p></body></html>"#,
-        relay = relay.addr
+        relay = relay.addr,
+        capture = CAPTURE_WARNINGS
     );
     let url = site.serve(page);
     let browser = Browser::start().await;
@@ -305,17 +304,11 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_config_and_storage_do_not_break_the_page() {
     let site = Site::bind().await;
-    let origin = site.origin.clone();
-    let relay = TestRelay::demo("k", move |c| {
-        c.allowed_origins.push(origin.parse().unwrap())
-    })
-    .await;
+    let relay = TestRelay::demo_for(&site).await;
     let page = format!(
         r#"<!doctype html><html><head><title>Hostile</title>
 <script>
-  window.warnings = [];
-  var warn = console.warn.bind(console);
-  console.warn = function (m) {{ window.warnings.push(String(m)); warn(m); }};
+  {capture}
   localStorage.setItem("sitehook:v1:history:p-h", "{{not json");
   localStorage.setItem("sitehook:v1:stops:p-h", JSON.stringify({{ good: "yesterday", x: [1, 2] }}));
   var deep = {{ path: {{ startsWith: "/" }} }};
@@ -333,7 +326,8 @@ async fn hostile_config_and_storage_do_not_break_the_page() {
 <script async src="http://{relay}/sitehook.js"></script>
 <script>window.pageScript = "ran";</script>
 </head><body></body></html>"#,
-        relay = relay.addr
+        relay = relay.addr,
+        capture = CAPTURE_WARNINGS
     );
     let url = site.serve(page);
     let browser = Browser::start().await;

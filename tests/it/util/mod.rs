@@ -45,6 +45,15 @@ impl TestRelay {
         }
     }
 
+    /// The demo relay, taking events from `site`'s pages.
+    pub async fn demo_for(site: &Site) -> TestRelay {
+        let origin = site.origin.clone();
+        TestRelay::demo("k", move |c| {
+            c.allowed_origins.push(origin.parse().expect("an origin"))
+        })
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
