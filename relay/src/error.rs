@@ -17,6 +17,12 @@ pub enum Error {
     /// The request comes from a page the relay does not serve.
     #[error("{0}")]
     Forbidden(String),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the current state; the message says why.
+    #[error("{0}")]
+    Conflict(String),
     /// The body is larger than the relay accepts.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -39,6 +45,8 @@ impl IntoResponse for Error {
         let (status, message) = match &self {
             Error::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             Error::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+            Error::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            Error::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failure");

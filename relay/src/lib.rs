@@ -6,7 +6,7 @@
 //! - [`config`]: the TOML config, validated once at start, secrets resolved from the
 //!   environment or files and masked wherever they are shown.
 //! - [`http`]: the `app()` router factory and one router per area: events, the snippet
-//!   files, health.
+//!   files, health and metrics, the admin inspector.
 //! - [`store`]: the storage trait (the outbox, delivery attempts, de-duplication and
 //!   server-side Stop timers) and its embedded SQLite backend.
 //! - [`delivery`]: building the outbound request (pure) and the worker that delivers
@@ -16,7 +16,9 @@
 //! - [`egress`]: which addresses deliveries may connect to (SSRF protection).
 //! - [`trial`]: `sitehook-relay test`, one sample delivery shown in full.
 //! - [`clock`]: time as a dependency, so tests control it.
-//! - [`demo`]: the demo shop, its config, and a local webhook receiver.
+//! - [`demo`]: the demo shop and its config.
+//! - [`receiver`]: a local webhook receiver that records and shows what arrives (the
+//!   `receiver` command, the demo's, the tests').
 //! - [`error`]: the one HTTP error type.
 //!
 //! [`run`] is the entry point shared by `main` and the tests.
@@ -33,6 +35,7 @@ pub mod error;
 pub mod http;
 pub mod limit;
 pub mod metrics;
+pub mod receiver;
 pub mod store;
 pub mod trial;
 

@@ -102,6 +102,16 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Run a local webhook receiver that records and shows every request it gets: point
+    /// a webhook at http://ADDR/hook/<anything> while setting up.
+    Receiver {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: SocketAddr,
+        /// The HTTP status to answer every webhook with (e.g. 503 to watch the relay retry).
+        #[arg(long, default_value_t = 200)]
+        status: u16,
+    },
     /// Run the demo shop, the relay and a local webhook receiver in one process.
     Demo {
         /// Where to listen.
@@ -307,6 +317,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Receiver { listen, status } => {
+            init_logs();
+            let answer = axum::http::StatusCode::from_u16(status)
+                .ok()
+                .filter(|s| (200..600).contains(&s.as_u16()))
+                .with_context(|| {
+                    format!("--status {status}: give an HTTP status from 200 to 599")
+                })?;
+            let listener = TcpListener::bind(listen).await.with_context(|| {
+                format!("cannot listen on {listen}: is the port taken? Try --listen 127.0.0.1:9001")
+            })?;
+            let addr = listener.local_addr()?;
+            let app: axum::Router = sitehook_relay::receiver::Receiver::new(answer).router("");
+            println!(
+                "\n  sitehook webhook receiver\n\n  \
+                 Point a webhook at  http://{addr}/hook/<anything>\n  \
+                 (a relay needs dangerously_allow_targets = [\"{ip}\"] to deliver to this machine)\n  \
+                 See what arrives at http://{addr}/  (JSON: /requests). Every request is answered {answer}.\n  \
+                 Stop with Ctrl-C.\n",
+                ip = addr.ip(),
+            );
+            axum::serve(listener, app)
+                .with_graceful_shutdown(sitehook_relay::shutdown_signal())
+                .await
+                .context("serving HTTP")
+        }
         Command::Demo { listen, data_dir } => {
             init_logs();
             let api_key = std::env::var(demo::API_KEY_ENV)
@@ -333,7 +369,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "\n  sitehook demo running\n\n  1. Open  http://{addr}/  (the demo shop; you are signed in as Ann, p-123)\n  \
                  2. Open  http://{addr}/pricing  three times (reload it): the pricing-interest trigger fires\n  \
                  3. Watch http://{addr}/demo/receiver : the webhook arrives with the X-Api-Key header,\n     \
-                 only profileid + email, and automationid = A-17. Product pages fire a GET webhook too.\n\n  \
+                 only profileid + email, and automationid = A-17. Product pages fire a GET webhook too.\n  \
+                 4. Inspect http://{addr}/admin : every event, its attempts and the request as sent.\n\n  \
                  The secret header comes from ${} (now {}). Stop with Ctrl-C.\n",
                 demo::API_KEY_ENV,
                 if std::env::var(demo::API_KEY_ENV).is_ok() {

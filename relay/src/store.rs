@@ -241,6 +241,8 @@ pub trait Store: Send + Sync + 'static {
     fn pending(&self) -> Result<u64, StoreError>;
     /// Stored events, newest first.
     fn list(&self, filter: &Filter) -> Result<Vec<Record>, StoreError>;
+    /// One stored event and its record, if the store holds it.
+    fn event(&self, id: &str) -> Result<Option<(Record, Event)>, StoreError>;
     /// The attempts made at event `id`, oldest first.
     fn attempts(&self, id: &str) -> Result<Vec<Attempt>, StoreError>;
     /// Puts failed events back in the queue, due now, with a fresh set of attempts:
@@ -526,6 +528,25 @@ fn next_word(next: Next) -> &'static str {
     }
 }
 
+/// The columns [`record_of`] reads, in its order.
+const RECORD_COLUMNS: &str = "id, webhook, trigger, profileid, status, attempts, last_status, last_error, received_at, next_at";
+
+/// A [`Record`] from a row that starts with [`RECORD_COLUMNS`].
+fn record_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record {
+        id: r.get(0)?,
+        webhook: r.get(1)?,
+        trigger: r.get(2)?,
+        profileid: r.get(3)?,
+        status: Status::parse(&r.get::<_, String>(4)?).unwrap_or(Status::Pending),
+        attempts: r.get(5)?,
+        last_status: r.get(6)?,
+        last_error: r.get(7)?,
+        received_at: r.get(8)?,
+        next_at: r.get(9)?,
+    })
+}
+
 impl Store for SqliteStore {
     fn accept(&self, events: Vec<Incoming>) -> Pending<Vec<Outcome>> {
         let now = self.clock.now_ms();
@@ -618,10 +639,10 @@ impl Store for SqliteStore {
     fn list(&self, filter: &Filter) -> Result<Vec<Record>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, webhook, trigger, profileid, status, attempts, last_status, last_error, received_at, next_at
+            &format!("SELECT {RECORD_COLUMNS}
              FROM outbox
              WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR webhook = ?2) AND (?3 IS NULL OR profileid = ?3)
-             ORDER BY received_at DESC, rowid DESC LIMIT ?4",
+             ORDER BY received_at DESC, rowid DESC LIMIT ?4"),
         )?;
         let limit = if filter.limit == 0 { 50 } else { filter.limit } as i64;
         let rows = stmt.query_map(
@@ -631,22 +652,27 @@ impl Store for SqliteStore {
                 filter.profileid,
                 limit
             ],
-            |r| {
-                Ok(Record {
-                    id: r.get(0)?,
-                    webhook: r.get(1)?,
-                    trigger: r.get(2)?,
-                    profileid: r.get(3)?,
-                    status: Status::parse(&r.get::<_, String>(4)?).unwrap_or(Status::Pending),
-                    attempts: r.get(5)?,
-                    last_status: r.get(6)?,
-                    last_error: r.get(7)?,
-                    received_at: r.get(8)?,
-                    next_at: r.get(9)?,
-                })
-            },
+            record_of,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn event(&self, id: &str) -> Result<Option<(Record, Event)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS}, event FROM outbox WHERE id = ?1"
+        ))?;
+        let row = stmt
+            .query_row([id], |r| Ok((record_of(r)?, r.get::<_, String>(10)?)))
+            .optional()?;
+        let Some((record, json)) = row else {
+            return Ok(None);
+        };
+        let event = serde_json::from_str(&json).map_err(|source| StoreError::Corrupt {
+            id: id.to_owned(),
+            source,
+        })?;
+        Ok(Some((record, event)))
     }
 
     fn attempts(&self, id: &str) -> Result<Vec<Attempt>, StoreError> {

@@ -109,6 +109,7 @@ impl Browser {
             "--disable-sync",
             "--disable-quic",
             "--no-first-run",
+            "--window-size=1280,1000",
             &format!("--user-data-dir={}", browser._profile.path().display()),
         ];
         let caps = json!({"capabilities": {"alwaysMatch": {
@@ -177,6 +178,15 @@ impl Browser {
             .to_owned();
         self.call("POST", &format!("/element/{id}/click"), json!({}))
             .await;
+    }
+
+    /// A PNG of the viewport, as the user would see it.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        let png = self.call("GET", "/screenshot", Value::Null).await;
+        base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .expect("WebDriver sends the screenshot as base64")
     }
 
     /// Waits for the snippet's trace of this page (`window.sitehook.last`).

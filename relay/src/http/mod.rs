@@ -1,5 +1,6 @@
 //! The HTTP surface: one router per area, assembled by [`app`].
 
+pub mod admin;
 pub mod events;
 pub mod health;
 pub mod snippet;
@@ -15,6 +16,7 @@ use crate::config::Config;
 use crate::demo;
 use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
+use crate::receiver::Receiver;
 use crate::store::Store;
 use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
@@ -29,7 +31,7 @@ pub struct AppState {
     /// Wakes the delivery worker after events are stored.
     pub wake: Arc<Notify>,
     /// The demo's webhook receiver (only routed in demo mode).
-    pub receiver: demo::Receiver,
+    pub receiver: Receiver,
     /// The counters behind `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Requests per client IP.
@@ -54,7 +56,7 @@ impl AppState {
             config,
             store,
             wake,
-            receiver: demo::Receiver::default(),
+            receiver: Receiver::default(),
             metrics: Arc::default(),
         }
     }
@@ -72,9 +74,10 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(events::router())
         .merge(snippet::router())
-        .merge(health::router());
+        .merge(health::router())
+        .merge(admin::router(&state));
     if state.config.demo {
-        router = router.merge(demo::router());
+        router = router.merge(demo::router(&state.receiver));
     }
     router.layer(cors).with_state(state)
 }

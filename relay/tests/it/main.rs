@@ -1,6 +1,7 @@
 //! The relay's integration tests: the `app()` router driven without a socket, and the
 //! whole path API → store → worker → HTTP → a local receiver.
 
+mod admin;
 mod process;
 mod retries;
 mod trial;
