@@ -14,6 +14,17 @@
     if (c) c.info("sitehook: WebAssembly is unavailable in this browser; triggers are off on this page");
     return;
   }
+  // The trace panel is a separate script, fetched only when the config (or an allowed
+  // ?sitehook_debug=1) turns debugging on: visitors never download it.
+  w.addEventListener("sitehook:evaluated", function (e) {
+    if (e.detail && e.detail.debug && !w.__sitehookDebug) {
+      w.__sitehookDebug = 1;
+      var d = document.createElement("script");
+      d.src = base + "sitehook-debug.js";
+      d.async = true;
+      (document.head || document.documentElement).appendChild(d);
+    }
+  });
 /*@GLUE@*/
     wasm_bindgen({ module_or_path: base + "sitehook_bg.wasm" }).then(function () {
     try {

@@ -1,6 +1,7 @@
 //! End-to-end tests: the demo shop in real headless Chromium, the real relay, and the
 //! demo's real webhook receiver on loopback.
 
+mod debug;
 mod inspector;
 mod util;
 

@@ -149,6 +149,56 @@ impl Condition {
         }
     }
 
+    /// Why the condition does not hold in `scope`: the first failing part, in words,
+    /// e.g. `path "/home" does not start with "/pricing"`; `None` when it holds. For
+    /// the trigger trace, so it is only worked out when someone is looking.
+    pub fn why_not(&self, scope: Scope<'_>) -> Option<String> {
+        match self {
+            Condition::All(all) => all.iter().find_map(|c| c.why_not(scope)),
+            Condition::Any(any) => {
+                let first = any.first()?.why_not(scope)?;
+                if any.iter().any(|c| c.eval(scope)) {
+                    return None;
+                }
+                let mut out = String::from("none of the \"any\" conditions held; the first: ");
+                out.push_str(&first);
+                Some(out)
+            }
+            Condition::Not(c) => (c.eval(scope)).then(|| String::from("a \"not\" condition held")),
+            Condition::Path(test) => {
+                if test.matches(&scope.visit.path) {
+                    return None;
+                }
+                let (verb, want) = match test {
+                    TextTest::Equals(w) => (" is not ", w),
+                    TextTest::StartsWith(w) => (" does not start with ", w),
+                    TextTest::Contains(w) => (" does not contain ", w),
+                };
+                let mut out = String::from("path ");
+                crate::json::push_str(&mut out, &scope.visit.path);
+                out.push_str(verb);
+                crate::json::push_str(&mut out, want);
+                Some(out)
+            }
+            Condition::Count(count) => {
+                let seen = count.seen(scope);
+                if seen >= count.at_least {
+                    return None;
+                }
+                let mut out = String::from("count: ");
+                crate::json::push_num(&mut out, seen.into());
+                out.push_str(" matching view(s)");
+                if let Some(within) = count.within {
+                    out.push_str(" within ");
+                    out.push_str(&within.text());
+                }
+                out.push_str(", needs ");
+                crate::json::push_num(&mut out, count.at_least.into());
+                Some(out)
+            }
+        }
+    }
+
     /// The longest time window this condition looks back over, so the history can be
     /// pruned to what the triggers need. `None` means "the whole history".
     pub fn lookback(&self) -> Option<u64> {
@@ -206,6 +256,11 @@ impl Count {
     }
 
     fn eval(&self, scope: Scope<'_>) -> bool {
+        self.seen(scope) >= self.at_least
+    }
+
+    /// How many views match, counting no further than `at_least`.
+    fn seen(&self, scope: Scope<'_>) -> u32 {
         let since = self
             .within
             .map_or(0, |w| scope.now.saturating_sub(w.as_millis()));
@@ -225,11 +280,11 @@ impl Count {
             if matches {
                 seen += 1;
                 if seen >= self.at_least {
-                    return true;
+                    break;
                 }
             }
         }
-        false
+        seen
     }
 }
 
@@ -309,6 +364,58 @@ mod tests {
                 history: &history,
             });
             assert_eq!(got, want, "{json} on {path}");
+        }
+    }
+
+    #[test]
+    fn why_not_names_the_first_failing_part() {
+        let now = 10 * DAY;
+        let h = history(&[(now - DAY, "/pricing"), (now, "/home")]);
+        let cases = [
+            (r#"{"path":{"equals":"/home"}}"#, None),
+            (
+                r#"{"path":{"startsWith":"/pricing"}}"#,
+                Some(r#"path "/home" does not start with "/pricing""#),
+            ),
+            (
+                r#"{"all":[{"path":{"contains":"om"}},{"path":{"equals":"/x"}},{"path":{"equals":"/y"}}]}"#,
+                Some(r#"path "/home" is not "/x""#),
+            ),
+            (
+                r#"{"any":[{"path":{"contains":"shoe"}},{"path":{"equals":"/x"}}]}"#,
+                Some(
+                    r#"none of the "any" conditions held; the first: path "/home" does not contain "shoe""#,
+                ),
+            ),
+            (
+                r#"{"any":[{"path":{"contains":"shoe"}},{"path":{"equals":"/home"}}]}"#,
+                None,
+            ),
+            (
+                r#"{"not":{"path":{"equals":"/home"}}}"#,
+                Some(r#"a "not" condition held"#),
+            ),
+            (
+                r#"{"count":{"of":{"path":{"equals":"/pricing"}},"atLeast":3,"within":"7d"}}"#,
+                Some("count: 1 matching view(s) within 1w, needs 3"),
+            ),
+            (r#"{"count":{"atLeast":2}}"#, None),
+        ];
+        let visit = &h.visits()[1];
+        for (json, want) in cases {
+            let c = cond(json);
+            let scope = Scope {
+                now,
+                visit,
+                history: &h,
+            };
+            let got = c.why_not(scope);
+            assert_eq!(got.as_deref(), want, "{json}");
+            assert_eq!(
+                got.is_none(),
+                c.eval(scope),
+                "why_not agrees with eval: {json}"
+            );
         }
     }
 

@@ -194,6 +194,12 @@ impl Trigger {
         }
     }
 
+    /// Why this trigger's condition does not hold in `scope` (see
+    /// [`Condition::why_not`]); `None` when it holds or there is none.
+    pub fn why_not(&self, scope: Scope<'_>) -> Option<String> {
+        self.condition.as_ref()?.why_not(scope)
+    }
+
     /// How far back this trigger looks into the history (`None`: all of it).
     pub fn lookback(&self) -> Option<u64> {
         self.condition.as_ref().map_or(Some(0), Condition::lookback)

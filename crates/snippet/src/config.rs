@@ -22,8 +22,19 @@ pub const MAX_TRIGGERS: usize = 1000;
 pub const MIN_KEEP_MS: u64 = 30 * 86_400_000;
 
 const KEYS: &[&str] = &[
-    "relay", "profile", "identity", "consent", "debug", "triggers",
+    "relay",
+    "profile",
+    "identity",
+    "consent",
+    "debug",
+    "allowDebugParam",
+    "triggers",
 ];
+
+/// The query parameter that turns the trace on (`1`) or off (`0`) for the rest of
+/// the browser session, where the config allows it.
+pub const DEBUG_PARAM: &str = "sitehook_debug";
+const DEBUG_KEY: &str = "sitehook:debug";
 
 /// The snippet's view of `window.sitehookConfig`.
 #[derive(Debug, Default)]
@@ -145,7 +156,8 @@ pub fn read(window: &web_sys::Window) -> Option<Config> {
             ok
         }),
         consent: boolean(&value, "consent", true),
-        debug: boolean(&value, "debug", false),
+        debug: boolean(&value, "debug", false)
+            | (boolean(&value, "allowDebugParam", false) && debug_param(window)),
         profile: profile(value.get("profile")),
         ..Config::default()
     };
@@ -153,6 +165,37 @@ pub fn read(window: &web_sys::Window) -> Option<Config> {
     let fields = js_sys::Reflect::get(window, &"__sitehookFields".into()).unwrap_or_default();
     config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
     Some(config)
+}
+
+/// Whether `?sitehook_debug=1` asked for the trace, now or earlier in this browser
+/// session (kept in `sessionStorage`, so it follows the visitor through a funnel;
+/// `?sitehook_debug=0` ends it).
+fn debug_param(window: &web_sys::Window) -> bool {
+    let search = window.location().search().unwrap_or_default();
+    let session = window.session_storage().ok().flatten();
+    // On bytes: `str`'s pattern searchers would pull formatting code into the wasm.
+    let asked = search
+        .as_bytes()
+        .split(|b| *b == b'?' || *b == b'&')
+        .find_map(|pair| {
+            pair.strip_prefix(DEBUG_PARAM.as_bytes())?
+                .strip_prefix(b"=")
+        })
+        .map(|value| value == b"1");
+    match (asked, &session) {
+        (Some(true), Some(s)) => {
+            let _ = s.set_item(DEBUG_KEY, "1");
+        }
+        (Some(false), Some(s)) => {
+            let _ = s.remove_item(DEBUG_KEY);
+        }
+        _ => {}
+    }
+    asked.unwrap_or_else(|| {
+        session
+            .and_then(|s| s.get_item(DEBUG_KEY).ok().flatten())
+            .is_some_and(|v| v == "1")
+    })
 }
 
 fn triggers(raw: Option<&Value>) -> (Vec<Trigger>, bool) {

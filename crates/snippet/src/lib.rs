@@ -95,7 +95,12 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
             history: &history,
         };
         let decision = trigger.decide(PAGE_VIEW, scope, known, stops.get(&trigger.id));
-        trace.record(&trigger.id, decision);
+        let why = if trace.debug() {
+            why_not(trigger, decision, scope)
+        } else {
+            None
+        };
+        trace.record(&trigger.id, decision, why);
         if decision == Decision::Fire {
             stops.set(&trigger.id, now);
             events.push(Event {
@@ -139,9 +144,55 @@ fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str
             }
             store.save_stops(&stops);
         }
+        if trace.debug() {
+            for e in events.iter().filter(|e| accepted.contains(&e.id)) {
+                js::log(&[
+                    "sent trigger \"",
+                    &e.trigger,
+                    "\" to webhook \"",
+                    &e.webhook,
+                    "\" (event ",
+                    &e.id,
+                    ")",
+                ]);
+            }
+        }
         trace.sent = accepted;
         trace::publish(&window, &trace);
     });
+}
+
+/// Why `trigger` did not fire, in words, for the trace.
+fn why_not(
+    trigger: &sitehook_core::Trigger,
+    decision: Decision,
+    scope: Scope<'_>,
+) -> Option<String> {
+    match decision {
+        Decision::NoMatch => trigger.why_not(scope),
+        Decision::Anonymous => Some(String::from(
+            "the visitor has no known profile; the audience is \"known\"",
+        )),
+        Decision::Stopped(until) => {
+            let mut why = String::from("its Stop holds it ");
+            match until {
+                Some(at) => {
+                    // In whole units, rounded down: "for another 29d".
+                    let left = at.saturating_sub(scope.now);
+                    let (n, unit) = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m")]
+                        .into_iter()
+                        .find(|(per, _)| left >= *per)
+                        .map_or((left / 1000, "s"), |(per, u)| (left / per, u));
+                    why.push_str("for another ");
+                    sitehook_core::json::push_num(&mut why, n);
+                    why.push_str(unit);
+                }
+                None => why.push_str("for good (restartAfter: \"never\")"),
+            }
+            Some(why)
+        }
+        Decision::OtherEvent | Decision::Fire => None,
+    }
 }
 
 /// The page, cut to the relay's limits so a long tracking URL cannot get the event

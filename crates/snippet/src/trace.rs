@@ -19,8 +19,9 @@ pub struct Trace {
     pub path: String,
     /// `false` when consent was withheld and nothing was evaluated.
     pub consent: bool,
-    /// Each trigger and its result (`fired`, `no-match`, `anonymous`, `stopped`, ...).
-    pub triggers: Vec<(String, &'static str)>,
+    /// Each trigger, its result (`fired`, `no-match`, `anonymous`, `stopped`, ...),
+    /// and, when debugging, why it did not fire.
+    pub triggers: Vec<(String, &'static str, Option<String>)>,
     /// Ids of the events the relay accepted.
     pub sent: Vec<String>,
     /// Why sending failed, when it did.
@@ -48,9 +49,17 @@ impl Trace {
         Trace::default()
     }
 
-    /// Records one trigger's decision, and prints it when debugging.
-    pub fn record(&mut self, id: &str, decision: Decision) {
+    /// Whether the trace is shown (`debug: true` or the debug parameter).
+    pub fn debug(&self) -> bool {
+        self.debug
+    }
+
+    /// Records one trigger's decision, and prints it when debugging; `why` says why it
+    /// did not fire (worked out only when debugging).
+    pub fn record(&mut self, id: &str, decision: Decision, why: Option<String>) {
         if self.debug {
+            let why_text = why.as_deref().unwrap_or("");
+            let (open, close) = if why.is_some() { (" (", ")") } else { ("", "") };
             js::log(&[
                 "trigger \"",
                 id,
@@ -58,13 +67,17 @@ impl Trace {
                 &self.path,
                 ": ",
                 decision.as_str(),
+                open,
+                why_text,
+                close,
             ]);
         }
-        self.triggers.push((String::from(id), decision.as_str()));
+        self.triggers
+            .push((String::from(id), decision.as_str(), why));
     }
 
-    /// The trace as JSON: `{"path", "consent", "triggers": [{"id", "result"}], "sent",
-    /// "evalUs", "totalUs", "error"?}`.
+    /// The trace as JSON: `{"path", "consent", "triggers": [{"id", "result", "why"?}],
+    /// "sent", "evalUs", "totalUs", "debug"?, "error"?}`.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{");
         json::push_key(&mut out, "path", true);
@@ -73,7 +86,7 @@ impl Trace {
         out.push_str(if self.consent { "true" } else { "false" });
         json::push_key(&mut out, "triggers", false);
         out.push('[');
-        for (i, (id, result)) in self.triggers.iter().enumerate() {
+        for (i, (id, result, why)) in self.triggers.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -82,6 +95,10 @@ impl Trace {
             json::push_str(&mut out, id);
             json::push_key(&mut out, "result", false);
             json::push_str(&mut out, result);
+            if let Some(why) = why {
+                json::push_key(&mut out, "why", false);
+                json::push_str(&mut out, why);
+            }
             out.push('}');
         }
         out.push(']');
@@ -98,6 +115,10 @@ impl Trace {
         json::push_num(&mut out, self.eval_us);
         json::push_key(&mut out, "totalUs", false);
         json::push_num(&mut out, self.total_us);
+        if self.debug {
+            json::push_key(&mut out, "debug", false);
+            out.push_str("true");
+        }
         if let Some(error) = &self.error {
             json::push_key(&mut out, "error", false);
             json::push_str(&mut out, error);

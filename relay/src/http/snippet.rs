@@ -1,4 +1,5 @@
-//! The snippet, served first-party: `GET /sitehook.js` and `GET /sitehook_bg.wasm`.
+//! The snippet, served first-party: `GET /sitehook.js`, `GET /sitehook_bg.wasm`, and the
+//! trace panel `GET /sitehook-debug.js`.
 //!
 //! Both are embedded in the binary at build time (see `build.rs`). The script is
 //! prefixed with which profile fields each webhook takes, so the snippet sends only
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sitehook.js", get(js))
         .route("/sitehook_bg.wasm", get(wasm))
+        .route("/sitehook-debug.js", get(debug))
 }
 
 /// Whether this build carries the snippet.
@@ -55,6 +57,14 @@ async fn js(State(state): State<AppState>) -> Result<Response, Error> {
         body,
     )
         .into_response())
+}
+
+/// The trace panel, fetched by the snippet only when debugging is on.
+async fn debug() -> Result<Response, Error> {
+    serve(
+        Some(include_bytes!("../../../web/debug.js")),
+        "text/javascript; charset=utf-8",
+    )
 }
 
 async fn wasm() -> Result<Response, Error> {

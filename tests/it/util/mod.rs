@@ -126,6 +126,28 @@ impl Site {
         Site { origin, listener }
     }
 
+    /// Serves `files` (path, content type, body) with a `Content-Security-Policy`
+    /// header on every answer, until the test ends.
+    pub fn serve_files(self, files: Vec<(&'static str, &'static str, String)>, csp: String) {
+        let mut app = axum::Router::new();
+        for (path, content_type, body) in files {
+            let csp = csp.clone();
+            app = app.route(
+                path,
+                axum::routing::get(move || async move {
+                    (
+                        [
+                            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+                            (axum::http::header::CONTENT_SECURITY_POLICY, csp),
+                        ],
+                        body,
+                    )
+                }),
+            );
+        }
+        tokio::spawn(async move { axum::serve(self.listener, app).await });
+    }
+
     /// Serves `html` at `/` until the test ends; returns the page's URL.
     pub fn serve(self, html: String) -> String {
         let app = axum::Router::new().route(

@@ -1,0 +1,161 @@
+//! The trigger trace in the browser: `?sitehook_debug=1`, where the config allows it,
+//! shows every trigger with its result and the first failing condition, and what was
+//! sent, on a page with a strict Content-Security-Policy that nothing violates.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::util::webdriver::Browser;
+use crate::util::{Site, TestRelay, poll};
+
+/// The panel's rows: (trigger, result, why).
+async fn panel(browser: &Browser) -> Option<Vec<(String, String, String)>> {
+    let rows = browser
+        .eval(
+            "var h = document.getElementById('sitehook-debug'); if (!h) return null; \
+             var r = h.shadowRoot || h; \
+             return Array.prototype.map.call(r.querySelectorAll('li[data-trigger]'), function (li) { \
+               var why = li.querySelector('div'); \
+               return [li.dataset.trigger, li.dataset.result, why ? why.textContent : '']; });",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(rows).ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_debug_parameter_shows_the_trace_under_a_strict_csp() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let origin = site.origin.clone();
+    let relay_origin = format!("http://{}", relay.addr);
+    // No 'unsafe-inline' anywhere: the page, the snippet and its panel must do without.
+    let csp = format!(
+        "default-src 'none'; script-src 'self' {relay_origin} 'wasm-unsafe-eval'; \
+         connect-src {relay_origin}; style-src 'none'; img-src 'none'"
+    );
+    let config = r#"
+window.violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.violations.push(e.violatedDirective + " " + e.blockedURI);
+});
+window.sitehookConfig = {
+  allowDebugParam: true,
+  profile: { profileid: "p-77", email: "cy@example.com" },
+  triggers: [
+    { id: "home", if: { path: { equals: "/" } }, webhook: "product-view" },
+    { id: "pricing-3", if: { count: { of: { path: { startsWith: "/pricing" } }, atLeast: 3, within: "7d" } },
+      webhook: "crm-lead" }
+  ]
+};"#;
+    let page = format!(
+        "<!doctype html><html><head><title>Strict site</title>\
+         <script src=\"/config.js\"></script>\
+         <script async src=\"{relay_origin}/sitehook.js\"></script></head>\
+         <body><p>A site with a strict CSP.</p></body></html>"
+    );
+    site.serve_files(
+        vec![
+            ("/", "text/html; charset=utf-8", page.clone()),
+            ("/other", "text/html; charset=utf-8", page),
+            ("/config.js", "text/javascript", config.to_owned()),
+        ],
+        csp,
+    );
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{origin}/?sitehook_debug=1")).await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["debug"], true, "{trace}");
+    let rows = poll(Duration::from_secs(15), || async {
+        panel(&browser)
+            .await
+            .filter(|r| r.len() == 2)
+            .filter(|_| true)
+    })
+    .await
+    .expect("the trace panel shows both triggers");
+    assert_eq!(rows[0].0, "home");
+    assert_eq!(rows[0].1, "fired");
+    assert_eq!(
+        rows[1],
+        (
+            "pricing-3".to_owned(),
+            "no-match".to_owned(),
+            "count: 0 matching view(s) within 1w, needs 3".to_owned()
+        )
+    );
+    // What was sent: the home trigger's event, accepted by the relay.
+    let sent = poll(Duration::from_secs(15), || async {
+        let text = browser
+            .eval(
+                "var h = document.getElementById('sitehook-debug'); \
+                 return h && h.shadowRoot.querySelector('.sent').textContent;",
+                json!([]),
+            )
+            .await;
+        text.as_str()
+            .filter(|t| t.starts_with("sent 1 event(s)"))
+            .map(str::to_owned)
+    })
+    .await;
+    assert!(sent.is_some(), "the panel says what was sent");
+    relay.wait_received(1).await;
+
+    // The trace follows the visitor for the session: no parameter on the next page.
+    browser.goto(&format!("{origin}/other")).await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["debug"], true, "{trace}");
+    let rows = poll(Duration::from_secs(15), || async {
+        panel(&browser).await.filter(|r| r.len() == 2)
+    })
+    .await
+    .expect("the panel on the next page");
+    assert_eq!(rows[0].1, "no-match");
+    assert_eq!(rows[0].2, r#"path "/other" is not "/""#);
+
+    let violations: Value = browser.eval("return window.violations", json!([])).await;
+    assert_eq!(violations, json!([]), "nothing broke the page's CSP");
+
+    // ?sitehook_debug=0 ends it: no panel, no trace lines.
+    browser
+        .goto(&format!("{origin}/other?sitehook_debug=0"))
+        .await;
+    let trace = browser.trace().await;
+    assert!(trace.get("debug").is_none(), "{trace}");
+    assert!(trace["triggers"][0].get("why").is_none(), "{trace}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        panel(&browser).await.is_none(),
+        "no panel once tracing is off"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_debug_parameter_does_nothing_unless_the_config_allows_it() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let origin = site.origin.clone();
+    let page = format!(
+        "<!doctype html><html><head><script src=\"/config.js\"></script>\
+         <script async src=\"http://{}/sitehook.js\"></script></head><body></body></html>",
+        relay.addr
+    );
+    let config = r#"window.sitehookConfig = { profile: { profileid: "p-1" },
+      triggers: [{ id: "never", if: { path: { equals: "/nowhere" } }, webhook: "crm-lead" }] };"#;
+    site.serve_files(
+        vec![
+            ("/", "text/html", page),
+            ("/config.js", "text/javascript", config.to_owned()),
+        ],
+        "default-src * 'unsafe-inline' 'wasm-unsafe-eval'".to_owned(),
+    );
+    let browser = Browser::start().await;
+    browser.goto(&format!("{origin}/?sitehook_debug=1")).await;
+    let trace = browser.trace().await;
+    assert!(trace.get("debug").is_none(), "{trace}");
+    assert_eq!(trace["triggers"][0]["result"], "no-match");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(panel(&browser).await.is_none());
+}
