@@ -81,6 +81,14 @@ pub struct FileConfig {
     /// origin. The relay's own origin never needs listing.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// A path prefix every route is served under, e.g. `"/sitehook"`, for a relay
+    /// mounted first-party in the site's own origin by a reverse proxy.
+    #[serde(default)]
+    pub base_path: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: `"IP"` or `"IP/prefix"`.
+    /// Requests from them are rate-limited by the client address they forward.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// The folder of the embedded store.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
@@ -107,7 +115,7 @@ pub struct FileConfig {
     /// Rate limits and the queue bound: `[limits]`.
     #[serde(default)]
     pub limits: Limits,
-    /// A token for the admin endpoints (`/metrics`): with it, they need
+    /// A token for the admin endpoints (the inspector, `/metrics`): with it, they need
     /// `Authorization: Bearer <token>` from anywhere; without it, they answer only
     /// requests from loopback addresses.
     #[serde(default)]
@@ -219,6 +227,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Origins allowed to send events cross-origin.
     pub allowed_origins: Vec<HeaderValue>,
+    /// The path prefix of every route (`""`, or e.g. `"/sitehook"`, no trailing slash).
+    pub base_path: String,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::egress::Allowlist,
     /// The folder of the embedded store.
     pub data_dir: PathBuf,
     /// The webhooks, by id.
@@ -403,6 +415,29 @@ impl FileConfig {
             .collect::<Result<_, _>>()?;
         let allow_targets = crate::egress::Allowlist::parse(&self.dangerously_allow_targets)
             .map_err(|m| invalid("dangerously_allow_targets", m))?;
+        let trusted_proxies = crate::egress::Allowlist::parse(&self.trusted_proxies)
+            .map_err(|m| invalid("trusted_proxies", m))?;
+        let base_path = match self.base_path.as_deref() {
+            None | Some("" | "/") => String::new(),
+            Some(p) => {
+                let ok = p.starts_with('/')
+                    && !p.ends_with('/')
+                    && !p.contains("//")
+                    && p.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~')
+                    })
+                    && !p.split('/').any(|seg| seg == "." || seg == "..");
+                if !ok {
+                    return Err(invalid(
+                        "base_path",
+                        format!(
+                            "{p:?} is not a path prefix such as \"/sitehook\" (a leading slash, no trailing slash,                              letters, digits, - _ . ~ and /)"
+                        ),
+                    ));
+                }
+                p.to_owned()
+            }
+        };
         let webhooks = self
             .webhooks
             .into_iter()
@@ -431,6 +466,8 @@ impl FileConfig {
         Ok(Config {
             listen,
             allowed_origins,
+            base_path,
+            trusted_proxies,
             data_dir: self
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
@@ -689,6 +726,9 @@ pub fn summary(config: &Config) -> String {
     let _ = writeln!(out, "listen           {}", config.listen);
     let _ = writeln!(out, "data_dir         {}", config.data_dir.display());
     let _ = writeln!(out, "allowed_origins  {origins}");
+    if !config.base_path.is_empty() {
+        let _ = writeln!(out, "base_path        {}", config.base_path);
+    }
     let _ = writeln!(out, "retention        {}", show(config.retention));
     let identity = if config.identity_secret.is_some() {
         "required (secret masked)"

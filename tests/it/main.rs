@@ -3,6 +3,7 @@
 
 mod debug;
 mod inspector;
+mod nginx;
 mod util;
 
 use serde_json::{Value, json};

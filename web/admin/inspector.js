@@ -85,7 +85,7 @@
       b.type = "button";
       b.dataset.webhook = p.webhook;
       b.addEventListener("click", function () {
-        api("POST", "/admin/api/webhooks/" + encodeURIComponent(p.webhook) + "/enable").then(function () {
+        api("POST", "api/webhooks/" + encodeURIComponent(p.webhook) + "/enable").then(function () {
           say("Deliveries to " + p.webhook + " resume.");
           load();
         }, function (e) { say(e.message, true); });
@@ -118,7 +118,7 @@
   }
 
   function load() {
-    return api("GET", "/admin/api/events?" + filters()).then(function (body) {
+    return api("GET", "api/events?" + filters()).then(function (body) {
       $("token").hidden = true;
       renderList(body);
       document.body.dataset.loaded = "true";
@@ -131,7 +131,7 @@
     Array.prototype.forEach.call($("events").tBodies[0].rows, function (tr) {
       tr.className = tr.dataset.id === id ? "selected" : "";
     });
-    return api("GET", "/admin/api/events/" + encodeURIComponent(id)).then(function (d) {
+    return api("GET", "api/events/" + encodeURIComponent(id)).then(function (d) {
       var e = d.event;
       $("detail").hidden = false;
       $("detail-id").textContent = e.id;
@@ -171,7 +171,7 @@
 
   $("replay").addEventListener("click", function () {
     var id = this.dataset.id;
-    api("POST", "/admin/api/events/" + encodeURIComponent(id) + "/replay").then(function () {
+    api("POST", "api/events/" + encodeURIComponent(id) + "/replay").then(function () {
       say("Event " + id + " is queued again with a fresh set of attempts.");
       return load().then(function () { return show(id); });
     }, function (e) { say(e.message, true); });

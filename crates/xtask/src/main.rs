@@ -20,16 +20,16 @@ cargo xtask <command>
 Commands:
   demo [ARGS]   build the snippet and the relay, then run the demo shop on
                 http://127.0.0.1:8080 (ARGS go to `sitehook-relay demo`, e.g. --listen)
-  test [ARGS]   run every test: unit, relay and end-to-end in headless Chromium
-                (ARGS go to `cargo test`, e.g. a test name filter)
-    dist          build the optimised snippet into web/dist/ and print its sizes
+  test [ARGS]   run every test: unit, relay, end-to-end in headless Chromium, and
+                through nginx (ARGS go to `cargo test`, e.g. a test name filter)
+  dist           build the optimised snippet into web/dist/ and print its sizes
   bench         measure the snippet's size, evaluation cost (native and in headless
                 Chromium), relay ingest and delivery against bare baselines; prints
                 a table and writes target/bench/latest.{json,md}
   help          this text
 
 Each command installs what it needs when it can (rustup target, wasm-bindgen-cli,
-binaryen from npm, and, as root, chromium / chromium-driver with apt-get), or says the
+binaryen from npm, and, as root, chromium / chromium-driver / nginx with apt-get), or says the
 exact command to run.
 ";
 
@@ -135,6 +135,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     use std::io::{BufRead as _, Write as _};
     let root = root();
     let browser = tools::browser()?;
+    let nginx = tools::nginx()?;
     dist::build(&root)?;
     let mut child = Command::new(tools::cargo())
         .current_dir(&root)
@@ -142,6 +143,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         .args(args)
         .env("SITEHOOK_CHROME", &browser.chrome)
         .env("SITEHOOK_CHROMEDRIVER", &browser.chromedriver)
+        .env("SITEHOOK_NGINX", &nginx)
         .stdout(std::process::Stdio::piped())
         .spawn()?;
     // Pass the output through, adding up cargo's per-binary "test result" lines, so

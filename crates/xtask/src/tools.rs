@@ -249,3 +249,19 @@ pub fn browser() -> anyhow::Result<Browser> {
         chromedriver: find("chromedriver").context("chromedriver is still not on PATH")?,
     })
 }
+
+/// Finds nginx for the reverse-proxy test (Debian puts it in /usr/sbin, often not on a
+/// user's PATH), installing Debian's when we can. `SITEHOOK_NGINX` points at another.
+pub fn nginx() -> anyhow::Result<PathBuf> {
+    let found = || {
+        std::env::var_os("SITEHOOK_NGINX")
+            .map(PathBuf::from)
+            .or_else(|| find("nginx"))
+            .or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()))
+    };
+    if let Some(nginx) = found() {
+        return Ok(nginx);
+    }
+    apt_install(&["nginx"], "nginx (for the reverse-proxy test)")?;
+    found().context("nginx is still not found after installing it")
+}

@@ -121,8 +121,12 @@ async fn guard(
     request: axum::extract::Request,
     next: Next,
 ) -> Response {
-    let peer = peer.map(|Extension(ConnectInfo(a))| a.ip());
     let headers = request.headers();
+    let peer = super::client_ip(
+        &state.config,
+        headers,
+        peer.map(|Extension(ConnectInfo(a))| a.ip()),
+    );
     // The page, its script and style hold no data: with a token configured they are
     // served to anyone, so a browser can load them and then send the token.
     let shell = request.method() == axum::http::Method::GET
@@ -170,8 +174,10 @@ async fn guard(
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route(
+            // The page refers to its script, style and API relatively, so that it
+            // works under a base_path too: it is read from `.../admin/`.
             "/admin",
-            get(|| async { file("text/html; charset=utf-8", PAGE) }),
+            get(|| async { axum::response::Redirect::permanent("admin/") }),
         )
         .route(
             "/admin/",

@@ -52,7 +52,11 @@ async fn ingest(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let peer = super::client_ip(
+        &state.config,
+        &headers,
+        peer.map(|Extension(ConnectInfo(addr))| addr.ip()),
+    );
     let result = ingest_checked(&state, &headers, &uri, peer, body).await;
     if let Err(e) = &result {
         let why = match e {
@@ -76,8 +80,8 @@ async fn ingest_checked(
     check_origin(state, headers, uri.authority().map(|a| a.as_str()))?;
     check_content_type(headers)?;
     let now = Instant::now();
-    // The connection's address: behind a reverse proxy that is the proxy's (see
-    // docs/security.md), so raise the per-IP limit or turn it off there.
+    // The client's address: behind a reverse proxy listed in `trusted_proxies`, the
+    // one it forwards; otherwise the connection's.
     if let Some(ip) = peer {
         state.ip_limiter.take(&ip, 1, now).map_err(|after| {
             Error::TooMany(format!("too many requests from {ip}; retry later"), after)

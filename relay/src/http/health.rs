@@ -47,11 +47,12 @@ async fn metrics(
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
-    if let Err(why) = super::admin::allowed(
-        &state,
+    let peer = super::client_ip(
+        &state.config,
         &headers,
         peer.map(|Extension(ConnectInfo(a))| a.ip()),
-    ) {
+    );
+    if let Err(why) = super::admin::allowed(&state, &headers, peer) {
         return (StatusCode::FORBIDDEN, Json(json!({ "error": why }))).into_response();
     }
     let store = state.store.clone();

@@ -8,7 +8,7 @@ pub mod snippet;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, Method, header};
 use tokio::sync::Notify;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -79,5 +79,101 @@ pub fn app(state: AppState) -> Router {
     if state.config.demo {
         router = router.merge(demo::router(&state.receiver));
     }
+    // Mounted under the site's own origin by a proxy, e.g. /sitehook/sitehook.js.
+    if !state.config.base_path.is_empty() {
+        router = Router::new().nest(&state.config.base_path, router);
+    }
     router.layer(cors).with_state(state)
+}
+
+/// The client's address: the socket's peer, or, when the peer is a trusted proxy, the
+/// address it forwards in `X-Forwarded-For`. The header is read from the right (each
+/// proxy appends the address it got the request from), skipping trusted proxies, so
+/// a client cannot choose its own address by sending the header itself.
+pub fn client_ip(config: &Config, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
+    let peer = peer?;
+    if !config.trusted_proxies.contains(peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for item in forwarded.iter().rev() {
+        let Ok(ip) = item.trim().parse::<IpAddr>() else {
+            break; // garbage: trust nothing further left
+        };
+        client = ip;
+        if !config.trusted_proxies.contains(ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_the_first_untrusted_address_from_the_right() {
+        let config =
+            Config::from_toml("trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]", &|_| {
+                None
+            })
+            .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let cases: &[(&str, &[&str], &str)] = &[
+            // Not from a proxy: the header is the client's own claim, ignored.
+            ("203.0.113.9", &["198.51.100.1"], "203.0.113.9"),
+            // From the proxy: the address it forwards.
+            ("127.0.0.1", &["198.51.100.1"], "198.51.100.1"),
+            // A client's forged entry sits left of what the proxy appended.
+            ("127.0.0.1", &["6.6.6.6, 198.51.100.1"], "198.51.100.1"),
+            // Two trusted hops, two header lines.
+            ("127.0.0.1", &["198.51.100.1", "10.1.2.3"], "198.51.100.1"),
+            // The proxy forwarded nothing: the proxy is the client.
+            ("127.0.0.1", &[], "127.0.0.1"),
+            // Garbage stops the walk at the last good address.
+            (
+                "127.0.0.1",
+                &["198.51.100.1, not-an-ip, 10.0.0.2"],
+                "10.0.0.2",
+            ),
+            ("::ffff:127.0.0.1", &["2001:db8::7"], "2001:db8::7"),
+        ];
+        for (peer, forwarded, want) in cases {
+            let mut headers = HeaderMap::new();
+            for f in *forwarded {
+                headers.append("x-forwarded-for", f.parse().unwrap());
+            }
+            assert_eq!(
+                client_ip(&config, &headers, Some(ip(peer))),
+                Some(ip(want)),
+                "{peer} {forwarded:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn base_path_is_a_clean_prefix() {
+        for (text, want) in [
+            ("\"/sitehook\"", Ok("/sitehook")),
+            ("\"/\"", Ok("")),
+            ("\"/a/b-c\"", Ok("/a/b-c")),
+        ] {
+            let c = Config::from_toml(&format!("base_path = {text}"), &|_| None);
+            assert_eq!(
+                c.map(|c| c.base_path).map_err(|_| ()),
+                want.map(str::to_owned)
+            );
+        }
+        for bad in ["sitehook", "/sitehook/", "/a//b", "/a/../b", "/a?b"] {
+            let e = Config::from_toml(&format!("base_path = {bad:?}"), &|_| None).unwrap_err();
+            assert!(e.to_string().contains("base_path"), "{bad}: {e}");
+        }
+    }
 }

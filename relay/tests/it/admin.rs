@@ -160,7 +160,7 @@ async fn the_admin_surface_refuses_strangers_other_names_and_other_sites() {
 
     let (status, _) = admin(
         &state,
-        from(get("/admin"), [127, 0, 0, 1], "127.0.0.1:8080"),
+        from(get("/admin/"), [127, 0, 0, 1], "127.0.0.1:8080"),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
