@@ -7,8 +7,9 @@
 //! browser, although the relay would drop it anyway.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -35,7 +36,7 @@ pub fn is_built() -> bool {
     embedded::JS.is_some() && embedded::WASM.is_some()
 }
 
-async fn js(State(state): State<AppState>) -> Result<Response, Error> {
+async fn js(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
     let js = embedded::JS.ok_or(Error::Unavailable(NOT_BUILT))?;
     let fields: serde_json::Map<String, serde_json::Value> = state
         .config
@@ -49,38 +50,62 @@ async fn js(State(state): State<AppState>) -> Result<Response, Error> {
     )
     .into_bytes();
     body.extend_from_slice(js);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(cached(
+        &headers,
+        body.into(),
+        "text/javascript; charset=utf-8",
+    ))
 }
 
 /// The trace panel, fetched by the snippet only when debugging is on.
-async fn debug() -> Result<Response, Error> {
-    serve(
-        Some(include_bytes!("../../../web/debug.js")),
+async fn debug(headers: HeaderMap) -> Result<Response, Error> {
+    Ok(cached(
+        &headers,
+        Bytes::from_static(include_bytes!("../../../web/debug.js")),
         "text/javascript; charset=utf-8",
-    )
+    ))
 }
 
-async fn wasm() -> Result<Response, Error> {
-    serve(embedded::WASM, "application/wasm")
+async fn wasm(headers: HeaderMap) -> Result<Response, Error> {
+    let wasm = embedded::WASM.ok_or(Error::Unavailable(NOT_BUILT))?;
+    Ok(cached(
+        &headers,
+        Bytes::from_static(wasm),
+        "application/wasm",
+    ))
 }
 
-fn serve(bytes: Option<&'static [u8]>, content_type: &'static str) -> Result<Response, Error> {
-    let bytes = bytes.ok_or(Error::Unavailable(NOT_BUILT))?;
-    // The names are not content-hashed yet, so caches must revalidate soon after a
-    // new relay version is deployed.
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        bytes,
-    )
-        .into_response())
+/// The file with an `ETag` (a hash of its bytes), or `304 Not Modified` when the
+/// browser already holds it. The names are not content-hashed, so caches keep a file
+/// for 5 minutes and then revalidate: a new relay version reaches visitors soon after
+/// a deploy, and an unchanged file costs a 304, not a download.
+fn cached(request: &HeaderMap, body: Bytes, content_type: &'static str) -> Response {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(&body);
+    let etag = format!(
+        "\"{}\"",
+        digest[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let fresh = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        });
+    let headers = [
+        (header::CONTENT_TYPE, content_type.to_owned()),
+        (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
+        (header::ETAG, etag),
+    ];
+    if fresh {
+        (StatusCode::NOT_MODIFIED, headers).into_response()
+    } else {
+        (headers, body).into_response()
+    }
 }

@@ -481,14 +481,32 @@ async fn the_snippet_files_are_served_with_their_types() {
     for (path, want) in [
         ("/sitehook.js", "text/javascript; charset=utf-8"),
         ("/sitehook_bg.wasm", "application/wasm"),
+        ("/sitehook-debug.js", "text/javascript; charset=utf-8"),
     ] {
         let response = app(state.clone())
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
             .unwrap();
-        if sitehook_relay::http::snippet::is_built() {
+        if sitehook_relay::http::snippet::is_built() || path == "/sitehook-debug.js" {
             assert_eq!(response.status(), StatusCode::OK, "{path}");
             assert_eq!(response.headers()["content-type"], want, "{path}");
+            // Revalidation: the ETag comes back as a 304 without a body.
+            let etag = response.headers()["etag"].clone();
+            let again = app(state.clone())
+                .oneshot(
+                    Request::get(path)
+                        .header("if-none-match", etag.clone())
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+            assert_eq!(again.headers()["etag"], etag, "{path}");
+            let body = axum::body::to_bytes(again.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert!(body.is_empty(), "{path}");
         } else {
             // Built without `cargo xtask dist`: the answer says how to fix it.
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
