@@ -39,6 +39,13 @@ async fn the_test_command_shows_request_response_and_verdict() {
         ],
     )
     .await;
+    // A second receiver, answering every request 404, for the 4xx verdict and, over
+    // https, for a TLS failure (it speaks plain HTTP).
+    let not_found = sitehook_relay::receiver::Receiver::new(axum::http::StatusCode::NOT_FOUND);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain = listener.local_addr().unwrap();
+    let app: axum::Router = not_found.router("");
+    tokio::spawn(async move { axum::serve(listener, app).await });
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("relay.toml");
     std::fs::write(
@@ -48,7 +55,9 @@ async fn the_test_command_shows_request_response_and_verdict() {
              [webhooks.crm]\nurl = \"{}\"\nfields = [\"profileid\", \"email\", \"gender\"]\ndata = {{ automationid = \"A-17\" }}\n\
              headers = {{ \"X-Api-Key\" = {{ env = \"TEST_KEY\" }} }}\n\
              [webhooks.slow]\nurl = \"{}\"\ntimeout = \"300ms\"\n\
-             [webhooks.down]\nurl = \"http://127.0.0.1:{}/hook\"\n",
+             [webhooks.down]\nurl = \"http://127.0.0.1:{}/hook\"\n\
+             [webhooks.missing]\nurl = \"http://{plain}/hook/missing\"\n\
+             [webhooks.tls]\nurl = \"https://{plain}/hook/tls\"\n",
             receiver.url("/hook"),
             receiver.url("/slow"),
             free_port()
@@ -139,11 +148,39 @@ async fn the_test_command_shows_request_response_and_verdict() {
         "{out}"
     );
 
+    let (ok, out) = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || test_cmd(&config, &["missing"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        !ok && out.contains("FAILED: missing answered 404 Not Found"),
+        "{out}"
+    );
+
+    let (ok, out) = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || test_cmd(&config, &["tls"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        !ok && out.contains("FAILED: error sending request"),
+        "a TLS handshake with a plain-HTTP server fails:\n{out}"
+    );
+    assert_eq!(
+        not_found.requests().len(),
+        1,
+        "only the plain request arrived"
+    );
+
     let (ok, out) = tokio::task::spawn_blocking(move || test_cmd(&config, &["nope"]))
         .await
         .unwrap();
     assert!(
-        !ok && out.contains("no webhook \"nope\" in the config (it has: crm, down, slow)"),
+        !ok && out
+            .contains("no webhook \"nope\" in the config (it has: crm, down, missing, slow, tls)"),
         "{out}"
     );
 }
