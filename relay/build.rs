@@ -17,7 +17,13 @@ fn main() {
     println!("cargo:rerun-if-changed={}", demo.display());
 
     let mut out = String::new();
-    for (name, file) in [("JS", "sitehook.js"), ("WASM", "sitehook_bg.wasm")] {
+    for (name, file) in [
+        ("JS", "sitehook.js"),
+        ("WASM", "sitehook_bg.wasm"),
+        // Precompressed by `cargo xtask dist`; the relay compresses what is missing.
+        ("WASM_GZ", "sitehook_bg.wasm.gz"),
+        ("WASM_BR", "sitehook_bg.wasm.br"),
+    ] {
         let path = dist.join(file);
         println!("cargo:rerun-if-changed={}", path.display());
         if path.is_file() {

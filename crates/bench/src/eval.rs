@@ -1,7 +1,6 @@
 //! The snippet's size, and the cost of evaluating a page view: natively with
 //! `sitehook-core`, and in headless Chromium with the real snippet.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -23,20 +22,8 @@ pub fn sizes(dist: &Path) -> anyhow::Result<Value> {
     let (mut raw, mut gz, mut br) = (0, 0, 0);
     for name in ["sitehook.js", "sitehook_bg.wasm"] {
         let bytes = std::fs::read(dist.join(name))?;
-        let g = {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            e.write_all(&bytes)?;
-            e.finish()?.len()
-        };
-        let b = {
-            let mut out = Vec::new();
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 11,
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-            out.len()
-        };
+        let g = sitehook_relay::http::encoding::gzip(&bytes).len();
+        let b = sitehook_relay::http::encoding::brotli(&bytes).len();
         raw += bytes.len();
         gz += g;
         br += b;

@@ -1,11 +1,12 @@
 //! The HTTP surface: one router per area, assembled by [`app`].
 
 pub mod admin;
+pub mod encoding;
 pub mod events;
 pub mod health;
 pub mod snippet;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::http::{HeaderMap, Method, header};
@@ -18,6 +19,7 @@ use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
 use crate::receiver::Receiver;
 use crate::store::Store;
+use encoding::Encoded;
 use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
 
@@ -40,6 +42,8 @@ pub struct AppState {
     pub profile_limiter: Arc<RateLimiter<String>>,
     /// Undelivered events, refreshed every second by `run` (0 until then).
     pub queue_depth: Arc<AtomicU64>,
+    /// `/sitehook.js` for this config, compressed on its first request.
+    pub snippet_js: Arc<OnceLock<Encoded>>,
 }
 
 impl AppState {
@@ -53,6 +57,7 @@ impl AppState {
                 l.per_profile_burst,
             )),
             queue_depth: Arc::default(),
+            snippet_js: Arc::default(),
             config,
             store,
             wake,

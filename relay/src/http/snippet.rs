@@ -1,19 +1,24 @@
 //! The snippet, served first-party: `GET /sitehook.js`, `GET /sitehook_bg.wasm`, and the
 //! trace panel `GET /sitehook-debug.js`.
 //!
-//! Both are embedded in the binary at build time (see `build.rs`). The script is
+//! Both are embedded in the binary at build time (see `build.rs`), the wasm with its
+//! gzip and brotli forms made by `cargo xtask dist`, and served compressed as the
+//! browser accepts (see [`super::encoding`]). The script is
 //! prefixed with which profile fields each webhook takes, so the snippet sends only
 //! those (and `profileid`): profile data a webhook does not need never leaves the
 //! browser, although the relay would drop it anyway.
 
+use std::sync::OnceLock;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
+use super::encoding::Encoded;
 use crate::error::Error;
 
 mod embedded {
@@ -38,57 +43,55 @@ pub fn is_built() -> bool {
 
 async fn js(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
     let js = embedded::JS.ok_or(Error::Unavailable(NOT_BUILT))?;
-    let fields: serde_json::Map<String, serde_json::Value> = state
-        .config
-        .webhooks
-        .iter()
-        .map(|(id, w)| (id.clone(), serde_json::json!(w.fields)))
-        .collect();
-    let mut body = format!(
-        "self.__sitehookFields={};\n",
-        serde_json::Value::Object(fields)
-    )
-    .into_bytes();
-    body.extend_from_slice(js);
-    Ok(cached(
-        &headers,
-        body.into(),
-        "text/javascript; charset=utf-8",
-    ))
+    let encoded = state.snippet_js.get_or_init(|| {
+        let fields: serde_json::Map<String, serde_json::Value> = state
+            .config
+            .webhooks
+            .iter()
+            .map(|(id, w)| (id.clone(), serde_json::json!(w.fields)))
+            .collect();
+        let mut body = format!(
+            "self.__sitehookFields={};\n",
+            serde_json::Value::Object(fields)
+        )
+        .into_bytes();
+        body.extend_from_slice(js);
+        Encoded::compress(body.into())
+    });
+    Ok(cached(&headers, encoded, "text/javascript; charset=utf-8"))
 }
 
 /// The trace panel, fetched by the snippet only when debugging is on.
 async fn debug(headers: HeaderMap) -> Result<Response, Error> {
-    Ok(cached(
-        &headers,
-        Bytes::from_static(include_bytes!("../../../web/debug.js")),
-        "text/javascript; charset=utf-8",
-    ))
+    static DEBUG: OnceLock<Encoded> = OnceLock::new();
+    let encoded = DEBUG.get_or_init(|| {
+        Encoded::compress(Bytes::from_static(include_bytes!("../../../web/debug.js")))
+    });
+    Ok(cached(&headers, encoded, "text/javascript; charset=utf-8"))
 }
 
 async fn wasm(headers: HeaderMap) -> Result<Response, Error> {
-    let wasm = embedded::WASM.ok_or(Error::Unavailable(NOT_BUILT))?;
-    Ok(cached(
-        &headers,
-        Bytes::from_static(wasm),
-        "application/wasm",
-    ))
+    static WASM: OnceLock<Option<Encoded>> = OnceLock::new();
+    let encoded = WASM
+        .get_or_init(|| {
+            let identity = Bytes::from_static(embedded::WASM?);
+            Some(Encoded::precompressed(
+                identity,
+                embedded::WASM_GZ.map(Bytes::from_static),
+                embedded::WASM_BR.map(Bytes::from_static),
+            ))
+        })
+        .as_ref()
+        .ok_or(Error::Unavailable(NOT_BUILT))?;
+    Ok(cached(&headers, encoded, "application/wasm"))
 }
 
-/// The file with an `ETag` (a hash of its bytes), or `304 Not Modified` when the
-/// browser already holds it. The names are not content-hashed, so caches keep a file
-/// for 5 minutes and then revalidate: a new relay version reaches visitors soon after
-/// a deploy, and an unchanged file costs a 304, not a download.
-fn cached(request: &HeaderMap, body: Bytes, content_type: &'static str) -> Response {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(&body);
-    let etag = format!(
-        "\"{}\"",
-        digest[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+/// The file in the coding the browser prefers, with its `ETag`, or `304 Not Modified` when the browser already
+/// holds it. The names are not content-hashed, so caches keep a file for 5 minutes
+/// and then revalidate: a new relay version reaches visitors soon after a deploy, and
+/// an unchanged file costs a 304, not a download.
+fn cached(request: &HeaderMap, file: &Encoded, content_type: &'static str) -> Response {
+    let (coding, file) = file.for_request(request);
     let fresh = request
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -96,16 +99,23 @@ fn cached(request: &HeaderMap, body: Bytes, content_type: &'static str) -> Respo
         .flat_map(|v| v.split(','))
         .any(|tag| {
             let tag = tag.trim();
-            tag == "*" || tag.trim_start_matches("W/") == etag
+            tag == "*" || tag.trim_start_matches("W/") == file.etag
         });
-    let headers = [
-        (header::CONTENT_TYPE, content_type.to_owned()),
-        (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
-        (header::ETAG, etag),
-    ];
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    // Caches must keep one copy per coding.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Some(value) = coding.header_value() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(value));
+    }
+    headers.insert(header::ETAG, file.etag.clone());
     if fresh {
         (StatusCode::NOT_MODIFIED, headers).into_response()
     } else {
-        (headers, body).into_response()
+        (headers, file.bytes.clone()).into_response()
     }
 }

@@ -507,6 +507,54 @@ async fn the_snippet_files_are_served_with_their_types() {
                 .await
                 .unwrap();
             assert!(body.is_empty(), "{path}");
+            let plain = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert!(!plain.is_empty(), "{path}");
+
+            // Compressed as the browser accepts, each coding decoding to the same file
+            // with its own ETag, and `Vary` telling caches to keep them apart.
+            for (accept, coding) in [
+                ("gzip, deflate, br, zstd", "br"),
+                ("gzip, deflate", "gzip"),
+                ("br;q=0, gzip", "gzip"),
+            ] {
+                let response = app(state.clone())
+                    .oneshot(
+                        Request::get(path)
+                            .header("accept-encoding", accept)
+                            .body(Body::empty())
+                            .unwrap(),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{path} {accept}");
+                let h = response.headers().clone();
+                assert_eq!(h["content-encoding"], coding, "{path} {accept}");
+                assert_eq!(h["content-type"], want, "{path} {accept}");
+                assert!(
+                    h.get_all("vary")
+                        .iter()
+                        .any(|v| v.to_str().unwrap().contains("accept-encoding")),
+                    "{path} {accept}: {h:?}"
+                );
+                assert_ne!(h["etag"], etag, "{path} {accept}: one ETag per coding");
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                assert!(body.len() < plain.len(), "{path} {accept}: not smaller");
+                let mut decoded = Vec::new();
+                if coding == "br" {
+                    brotli::BrotliDecompress(&mut &body[..], &mut decoded).unwrap();
+                } else {
+                    std::io::Read::read_to_end(
+                        &mut flate2::read::GzDecoder::new(&body[..]),
+                        &mut decoded,
+                    )
+                    .unwrap();
+                }
+                assert_eq!(decoded, plain, "{path} {accept}: decodes to the file");
+            }
         } else {
             // Built without `cargo xtask dist`: the answer says how to fix it.
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
