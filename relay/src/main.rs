@@ -18,6 +18,17 @@ use tokio::net::TcpListener;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How the relay logs to stderr: `text` for people, `json` (one object a line) for
+    /// log collectors. `RUST_LOG` picks what is logged (default: info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// See [`Cli::log_format`].
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -144,6 +155,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let init_logs = || init_logs(cli.log_format);
     match cli.command {
         Command::Serve {
             config,
@@ -418,11 +430,16 @@ fn tempdir() -> anyhow::Result<TempDir> {
     Ok(TempDir(dir))
 }
 
-fn init_logs() {
+fn init_logs(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        // Fields at the top level, beside "timestamp", "level" and "message".
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }

@@ -12,7 +12,8 @@ use crate::util::{Receiver, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sitehook-relay");
 
-fn start(config: &Path, log: &Path) -> Child {
+/// Starts `serve`, logging at `level` to `log` with the given extra arguments.
+fn start(config: &Path, log: &Path, level: &str, args: &[&str]) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -21,7 +22,8 @@ fn start(config: &Path, log: &Path) -> Child {
     Command::new(BIN)
         .args(["serve", "--config"])
         .arg(config)
-        .env("RUST_LOG", "warn")
+        .args(args)
+        .env("RUST_LOG", level)
         .env_remove("RUST_BACKTRACE")
         .stdout(Stdio::null())
         .stderr(log)
@@ -79,7 +81,7 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
     let http = reqwest::Client::new();
 
     // The receiver is down: every delivery fails and is retried.
-    let mut relay = start(&config, &log);
+    let mut relay = start(&config, &log, "warn", &[]);
     wait_ready(&http, &base).await;
     let mut acked: Vec<String> = Vec::new();
     for b in 0..20 {
@@ -119,9 +121,11 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
     acked.extend(sender.await.unwrap());
     assert!(acked.len() >= 200, "{} acknowledged", acked.len());
 
-    // The receiver comes up, the relay restarts: everything acknowledged arrives once.
+    // The receiver comes up, the relay restarts (logging JSON, for the check at the
+    // end): everything acknowledged arrives once.
     let receiver = Receiver::start_on(receiver_port, &[]).await;
-    let mut relay = start(&config, &log);
+    let json_log = dir.path().join("relay.json.log");
+    let mut relay = start(&config, &json_log, "info", &["--log-format", "json"]);
     wait_ready(&http, &base).await;
     receiver
         .wait_for_within(acked.len(), Duration::from_secs(60))
@@ -202,9 +206,27 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    let json_lines = std::fs::read_to_string(&json_log).unwrap_or_default();
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}\n{json_lines}");
+
+    // `--log-format json`: one JSON object a line, with level, message and fields.
+    let logged: Vec<serde_json::Value> = json_lines
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let said = |message: &str| {
+        logged
+            .iter()
+            .find(|l| l["message"] == message && l["level"] == "INFO")
+    };
+    let listening = said("relay listening").unwrap_or_else(|| panic!("{json_lines}"));
+    assert_eq!(
+        listening["addr"],
+        format!("127.0.0.1:{relay_port}"),
+        "{listening}"
+    );
     assert!(
-        exit.success(),
-        "exit after SIGTERM: {exit:?}\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        said("shutting down: finishing in-flight deliveries").is_some(),
+        "{json_lines}"
     );
 }
