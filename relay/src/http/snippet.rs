@@ -86,10 +86,10 @@ async fn wasm(headers: HeaderMap) -> Result<Response, Error> {
     Ok(cached(&headers, encoded, "application/wasm"))
 }
 
-/// The file in the coding the browser prefers, with its `ETag`, or `304 Not Modified` when the browser already
-/// holds it. The names are not content-hashed, so caches keep a file for 5 minutes
-/// and then revalidate: a new relay version reaches visitors soon after a deploy, and
-/// an unchanged file costs a 304, not a download.
+/// The file in the coding the browser prefers, with its `ETag`, or `304 Not Modified`
+/// when the browser already holds it. The names are not content-hashed, so caches
+/// keep a file for 5 minutes and then revalidate: a new relay version reaches visitors
+/// soon after a deploy, and an unchanged file costs a 304, not a download.
 fn cached(request: &HeaderMap, file: &Encoded, content_type: &'static str) -> Response {
     let (coding, file) = file.for_request(request);
     let fresh = request
