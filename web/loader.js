@@ -1,40 +1,128 @@
 /*! sitehook snippet: evaluates the site's triggers in the browser; nothing leaves the page until one matches for a known profile. */
 (function () {
   "use strict";
-  var w = window, c = w.console;
+  var w = window, d = document, c = w.console, nav = w.navigator;
+  function say(how, text) { if (c && c[how]) c[how]("sitehook: " + text); }
   // Two script tags (a theme plus a tag manager, say) must not evaluate twice.
   if (w.__sitehookLoaded) {
-    if (c) c.warn("sitehook: the script is included twice; the second copy does nothing");
+    say("warn", "the script is included twice; the second copy does nothing");
     return;
   }
   w.__sitehookLoaded = true;
-  var s = document.currentScript;
+  var s = d.currentScript;
   var base = s && s.src ? s.src.replace(/[?#].*$/, "").replace(/[^\/]*$/, "") : location.origin + "/";
+
+  // The page API. Calls made before the wasm is ready (through the queue stub
+  // `window.sitehook = window.sitehook || []; sitehook.push([...])`, or through these
+  // methods) are kept, in order, and replayed once it is.
+  var early = w.sitehook, queue = [], snip = null, off = false;
+  function call(args) {
+    args = Array.prototype.slice.call(args || []);
+    if (off) return;
+    if (!snip) { if (queue.length < 100) queue.push(args); return; }
+    run(function () { snip.command(String(args[0]), args[1], args[2]); });
+  }
+  var api = { push: function (args) { call(args); } };
+  ["identify", "page", "track", "consent", "reset"].forEach(function (name) {
+    api[name] = function (a, b) { call([name, a, b]); };
+  });
+  if (early && typeof early.length === "number") for (var i = 0; i < early.length; i++) call(early[i]);
+  w.sitehook = api;
+
   if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
-    if (c) c.info("sitehook: WebAssembly is unavailable in this browser; triggers are off on this page");
+    off = true;
+    say("info", "WebAssembly is unavailable in this browser; triggers are off on this page");
     return;
   }
+
+  // Every call into the wasm goes through here: a bug in it traps, and then the
+  // snippet stops for this page instead of breaking it.
+  var busy = false, timer = 0;
+  function run(f) {
+    if (!snip) return;
+    try { f(); } catch (e) {
+      snip = null; off = true;
+      say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
+      return;
+    }
+    flush();
+    schedule();
+  }
+  // One request at a time; the wasm keeps what is not acknowledged in its outbox.
+  function flush() {
+    if (busy || !snip) return;
+    var body = snip.batch(false);
+    if (!body) return;
+    busy = true;
+    function done(status, text) { busy = false; run(function () { snip.answer(status, text); }); }
+    fetch(snip.url(), {
+      method: "POST", body: body, keepalive: body.length < 60000,
+      headers: { "content-type": "text/plain;charset=UTF-8" }
+    }).then(function (r) {
+      return r.text().then(function (t) { done(r.status, t); }, function () { done(r.status, ""); });
+    }, function (e) { done(0, String((e && e.message) || e)); });
+  }
+  // Timed conditions (dwell, a sequence's wait) and retries ask to be woken.
+  function schedule() {
+    clearTimeout(timer);
+    var ms = snip ? snip.next_wake() : -1;
+    if (ms >= 0) timer = setTimeout(function () { run(function () { snip.wake(); }); }, Math.min(ms + 20, 2147483647));
+  }
+  // Leaving the page: what still waits (a retry's backoff) goes by sendBeacon. It
+  // stays queued, and the relay drops the duplicate if a later page sends it again.
+  function hide() {
+    if (!snip || !nav.sendBeacon) return;
+    var body;
+    try { body = snip.batch(true); } catch (e) { return; }
+    if (body) nav.sendBeacon(snip.url(), new Blob([body], { type: "text/plain;charset=UTF-8" }));
+  }
+  w.addEventListener("pagehide", hide);
+  d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") hide(); });
+  // Single-page apps: every history change may be a new page; the wasm counts a view
+  // only when the URL really changed. Deferred a tick, so the app can set the title.
+  function navigated() { setTimeout(function () { run(function () { snip.navigate(); }); }, 0); }
+  ["pushState", "replaceState"].forEach(function (m) {
+    var original = w.history && w.history[m];
+    if (typeof original === "function") w.history[m] = function () {
+      var result = original.apply(this, arguments);
+      navigated();
+      return result;
+    };
+  });
+  w.addEventListener("popstate", navigated);
+  w.addEventListener("hashchange", navigated);
+
   // The trace panel is a separate script, fetched only when the config (or an allowed
   // ?sitehook_debug=1) turns debugging on: visitors never download it.
   w.addEventListener("sitehook:evaluated", function (e) {
     if (e.detail && e.detail.debug && !w.__sitehookDebug) {
       w.__sitehookDebug = 1;
-      var d = document.createElement("script");
-      d.src = base + "sitehook-debug.js";
-      d.async = true;
-      (document.head || document.documentElement).appendChild(d);
+      var p = d.createElement("script");
+      p.src = base + "sitehook-debug.js";
+      p.async = true;
+      (d.head || d.documentElement).appendChild(p);
     }
   });
 /*@GLUE@*/
-    wasm_bindgen({ module_or_path: base + "sitehook_bg.wasm" }).then(function () {
-    try {
-      wasm_bindgen.start(base);
-    } catch (e) {
-      // A bug in the snippet traps; the page carries on without it.
-      if (c) c.warn("sitehook: stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
+  wasm_bindgen({ module_or_path: base + "sitehook_bg.wasm" }).then(function () {
+    try { snip = wasm_bindgen.Snippet.start(base) || null; } catch (e) {
+      off = true;
+      say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
+      return;
     }
+    if (!snip) { off = true; return; }
+    // Who the visitor is and what the page is come first, then the page view, then
+    // the events the page tracked while the wasm was loading.
+    var calls = queue, later = [];
+    queue = [];
+    calls.forEach(function (args) {
+      if (args[0] === "track") later.push(args); else call(args);
+    });
+    run(function () { snip.navigate(); });
+    later.forEach(call);
   }, function (e) {
-    if (c) c.info("sitehook: could not start (" + ((e && e.message) || e) + "). A Content-Security-Policy needs " +
+    off = true;
+    say("info", "could not start (" + ((e && e.message) || e) + "). A Content-Security-Policy needs " +
       "script-src 'wasm-unsafe-eval' and connect-src for the relay; triggers are off on this page");
   });
 })();

@@ -10,9 +10,9 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use sitehook_core::condition::Scope;
+use sitehook_core::condition::{Here, Scope};
 use sitehook_core::trigger::PAGE_VIEW;
-use sitehook_core::{History, Trigger, Visit};
+use sitehook_core::{History, NoPatterns, Trigger, Visit};
 
 use crate::median;
 
@@ -60,19 +60,22 @@ pub fn native() -> Value {
     let mut rows = Vec::new();
     for (n, h) in [(10, 200), (100, 200), (1000, 200), (100, 10), (100, 100)] {
         let triggers: Vec<Trigger> = (0..n)
-            .map(|i| Trigger::from_value(&to_value(&trigger_json(i))).expect("valid"))
+            .map(|i| Trigger::from_value(&to_value(&trigger_json(i)), &NoPatterns).expect("valid"))
             .collect();
-        let history = History::from_visits(
+        let mut history = History::from_visits(
             (0..h as u64)
-                .map(|k| Visit {
-                    at: now - k * 60_000,
-                    path: format!("/p{}", k % 50),
-                })
+                .rev()
+                .map(|k| Visit::page_view(now - (k + 1) * 60_000, &format!("/p{}", k % 50)))
                 .collect(),
         );
-        let visit = Visit {
-            at: now,
-            path: "/bench".into(),
+        // The snippet stores the current view before evaluating, so it counts.
+        let current = history.push(Visit::page_view(now, "/bench"));
+        let visit = history.visits()[current].clone();
+        let here = Here {
+            url: "https://shop.example/bench".into(),
+            host: "shop.example".into(),
+            known: true,
+            ..Here::default()
         };
         let mut batches = Vec::new();
         for _ in 0..5 {
@@ -82,13 +85,14 @@ pub fn native() -> Value {
                 let scope = Scope {
                     now,
                     visit: &visit,
+                    current: &visit,
                     history: &history,
+                    here: &here,
+                    patterns: &NoPatterns,
                 };
                 let fired = triggers
                     .iter()
-                    .filter(|t| {
-                        t.decide(PAGE_VIEW, scope, true, None) == sitehook_core::Decision::Fire
-                    })
+                    .filter(|t| t.decide(PAGE_VIEW, scope, None) == sitehook_core::Decision::Fire)
                     .count();
                 std::hint::black_box(fired);
                 iterations += 1;

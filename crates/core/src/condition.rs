@@ -5,23 +5,31 @@
 //! ```js
 //! { all: [
 //!   { path: { startsWith: "/pricing" } },
+//!   { "query.utm_source": { equals: "newsletter", ignoreCase: true } },
 //!   { count: { of: { path: { startsWith: "/pricing" } }, atLeast: 3, within: "7d" } }
 //! ]}
 //! ```
+//!
+//! A value test names an [`Operand`] (`path`, `item.price`, `profile.gender`, ...)
+//! and a [`Test`] (`{ gte: 100 }`); `all`, `any` and `not` combine; `count` and
+//! `sequence` look into the stored history.
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::duration::Duration;
+use crate::fields::Fields;
 use crate::history::{History, Visit};
-use crate::value::{ConfigError, Value, boxed, index, join, object, one_of};
+use crate::matcher::{Patterns, Test};
+use crate::value::{ConfigError, Value, boxed, index, join, object, one_of, push_u64};
 
 /// How deep conditions may nest; deeper configs are rejected rather than risking the
 /// stack on a hostile or generated config.
 pub const MAX_DEPTH: usize = 16;
 
-/// A condition on the current page view and the stored history.
+/// A condition on the current event and the stored history.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// Every condition holds (an empty list holds).
@@ -30,111 +38,418 @@ pub enum Condition {
     Any(Vec<Condition>),
     /// The condition does not hold.
     Not(Box<Condition>),
-    /// The page's path passes the test.
-    Path(TextTest),
-    /// Enough past page views (the current one included) match.
+    /// A value passes a test: `{ path: { startsWith: "/pricing" } }`.
+    Test(Operand, Test),
+    /// The visitor is (`true`) or is not (`false`) a known profile.
+    Known(bool),
+    /// Enough past events (the current one included) match.
     Count(Box<Count>),
+    /// Events matched these steps in order.
+    Sequence(Box<Sequence>),
 }
 
-/// A test on a piece of text. Comparisons are exact: paths are case-sensitive on the web.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TextTest {
-    /// The text is exactly this.
-    Equals(String),
-    /// The text starts with this.
-    StartsWith(String),
-    /// The text contains this.
-    Contains(String),
+/// What a test looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    /// The page's full URL.
+    Url,
+    /// The page's path, e.g. `/pricing`.
+    Path,
+    /// The page's host name, e.g. `shop.example.com`.
+    Host,
+    /// The fragment, with its `#` (`""` when none).
+    Hash,
+    /// The referring URL: the previous page for a single-page-app navigation.
+    Referrer,
+    /// The document's title.
+    Title,
+    /// The event's name (`page_view`, `item_view`, a custom name).
+    Event,
+    /// A query parameter of the page's URL, decoded.
+    Query(String),
+    /// The item's id.
+    ItemId,
+    /// The item's name.
+    ItemName,
+    /// The item's (or category page's) category.
+    ItemCategory,
+    /// The item's price, or the value of a `cart_update` or `conversion`.
+    ItemPrice,
+    /// A property of the event, from `sitehook.track(name, props)`.
+    Prop(String),
+    /// A profile field.
+    Profile(String),
+    /// How many sessions the visitor has had, this one included.
+    Sessions,
+    /// Whole seconds since this page was viewed.
+    Dwell,
 }
 
-/// "At least N page views matching `of` within a time window."
+/// The window of history a `count` or `sequence` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// All of the stored history.
+    All,
+    /// This long before now.
+    Last(Duration),
+    /// The current session.
+    Session,
+}
+
+/// "At least N events matching `of` within a window."
 #[derive(Debug, Clone, PartialEq)]
 pub struct Count {
-    /// Which views count; every view when absent.
+    /// Which events count; every page view when absent.
     pub of: Option<Condition>,
-    /// How many views are needed (at least 1).
+    /// How many are needed (at least 1).
     pub at_least: u32,
-    /// How far back to look; the whole stored history when absent.
-    pub within: Option<Duration>,
+    /// How far back to look.
+    pub within: Window,
+}
+
+/// "Events matching these steps, in this order, within a window; then, optionally,
+/// nothing matching `absent` for a while": viewed a product, then the cart, and no
+/// conversion for 30 minutes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sequence {
+    /// The steps, each matched by a later event than the one before.
+    pub steps: Vec<Condition>,
+    /// The first step must fall within this window.
+    pub within: Window,
+    /// No event after the last step matches this.
+    pub absent: Option<Condition>,
+    /// At least this long has passed since the last step.
+    pub wait: Option<Duration>,
+}
+
+/// What is known about the current event beyond its stored [`Visit`]: the page, the
+/// event's properties and the visitor.
+#[derive(Debug, Clone, Default)]
+pub struct Here {
+    /// The page's full URL.
+    pub url: String,
+    /// The page's host name.
+    pub host: String,
+    /// The query string, with its `?` (or without; both are read).
+    pub query: String,
+    /// The fragment, with its `#`.
+    pub hash: String,
+    /// The referring URL.
+    pub referrer: String,
+    /// The document's title.
+    pub title: String,
+    /// The item's name, when the page declared an item.
+    pub item_name: String,
+    /// The event's properties, as text.
+    pub props: Fields,
+    /// The visitor's profile fields.
+    pub profile: Fields,
+    /// Whether the visitor is a known profile.
+    pub known: bool,
+    /// When the current session started (ms since the epoch).
+    pub session_started: u64,
+    /// When the current page was viewed (ms since the epoch).
+    pub page_started: u64,
 }
 
 /// What a condition is evaluated against.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Scope<'a> {
     /// The time of evaluation, in milliseconds since the Unix epoch.
     pub now: u64,
-    /// The page view being evaluated.
+    /// The event being looked at: the current one, or a stored one inside `count`
+    /// and `sequence`.
     pub visit: &'a Visit,
-    /// The stored history, which already includes `visit`.
+    /// The current event. Page-level values (URL, title, properties) exist only for it:
+    /// stored events keep their event, path, session and item fields.
+    pub current: &'a Visit,
+    /// The stored history, which already includes the current event.
     pub history: &'a History,
+    /// The page, the event's properties and the visitor.
+    pub here: &'a Here,
+    /// The regular expression engine.
+    pub patterns: &'a dyn Patterns,
 }
 
-const KINDS: &[&str] = &["all", "any", "not", "path", "count"];
-const TEXT_OPS: &[&str] = &["equals", "startsWith", "contains"];
+const KINDS: &[&str] = &[
+    "all",
+    "any",
+    "not",
+    "count",
+    "sequence",
+    "known",
+    "url",
+    "path",
+    "host",
+    "hash",
+    "referrer",
+    "title",
+    "event",
+    "query.NAME",
+    "utm.source",
+    "utm.medium",
+    "utm.campaign",
+    "utm.term",
+    "utm.content",
+    "item.id",
+    "item.name",
+    "item.category",
+    "item.price",
+    "props.NAME",
+    "profile.NAME",
+    "sessions",
+    "dwell",
+];
 
-impl TextTest {
-    /// Whether `text` passes.
-    pub fn matches(&self, text: &str) -> bool {
-        // On bytes (UTF-8 makes byte matches character matches): `str`'s searchers can
-        // panic with formatted messages, which would pull `core::fmt` into the snippet.
-        let (text, want) = match self {
-            TextTest::Equals(w) | TextTest::StartsWith(w) | TextTest::Contains(w) => {
-                (text.as_bytes(), w.as_bytes())
-            }
+impl Operand {
+    /// The operand named by a condition key, e.g. `"query.utm_source"`.
+    fn parse(key: &str) -> Option<Operand> {
+        let named = |prefix: &str| {
+            key.strip_prefix(prefix)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
         };
+        if let Some(n) = named("query.") {
+            return Some(Operand::Query(n));
+        }
+        if let Some(n) = named("props.") {
+            return Some(Operand::Prop(n));
+        }
+        if let Some(n) = named("profile.") {
+            return Some(Operand::Profile(n));
+        }
+        if let Some(n) = named("utm.") {
+            let mut q = String::from("utm_");
+            q.push_str(&n);
+            return Some(Operand::Query(q));
+        }
+        Some(match key {
+            "url" => Operand::Url,
+            "path" => Operand::Path,
+            "host" => Operand::Host,
+            "hash" => Operand::Hash,
+            "referrer" => Operand::Referrer,
+            "title" => Operand::Title,
+            "event" => Operand::Event,
+            "item.id" => Operand::ItemId,
+            "item.name" => Operand::ItemName,
+            "item.category" => Operand::ItemCategory,
+            "item.price" => Operand::ItemPrice,
+            "sessions" => Operand::Sessions,
+            "dwell" => Operand::Dwell,
+            _ => return None,
+        })
+    }
+
+    /// The operand's name as written in configs, for traces.
+    pub fn name(&self) -> Cow<'static, str> {
+        let prefixed = |p: &str, n: &str| {
+            let mut s = String::from(p);
+            s.push_str(n);
+            Cow::Owned(s)
+        };
+        Cow::Borrowed(match self {
+            Operand::Url => "url",
+            Operand::Path => "path",
+            Operand::Host => "host",
+            Operand::Hash => "hash",
+            Operand::Referrer => "referrer",
+            Operand::Title => "title",
+            Operand::Event => "event",
+            Operand::Query(n) => return prefixed("query.", n),
+            Operand::ItemId => "item.id",
+            Operand::ItemName => "item.name",
+            Operand::ItemCategory => "item.category",
+            Operand::ItemPrice => "item.price",
+            Operand::Prop(n) => return prefixed("props.", n),
+            Operand::Profile(n) => return prefixed("profile.", n),
+            Operand::Sessions => "sessions",
+            Operand::Dwell => "dwell",
+        })
+    }
+
+    /// The operand's value in `scope`; `None` when there is none (a missing query
+    /// parameter, a page-level value of a stored event).
+    pub fn read<'s>(&self, scope: &Scope<'s>) -> Option<Cow<'s, str>> {
+        let v = scope.visit;
+        let here = scope.here;
+        let current = core::ptr::eq(v, scope.current);
+        let some = |s: &'s str| Some(Cow::Borrowed(s));
+        let nonempty = |s: &'s str| (!s.is_empty()).then_some(Cow::Borrowed(s));
         match self {
-            TextTest::Equals(_) => text == want,
-            TextTest::StartsWith(_) => text.starts_with(want),
-            TextTest::Contains(_) => want.is_empty() || text.windows(want.len()).any(|w| w == want),
+            Operand::Path => some(&v.path),
+            Operand::Event => some(&v.event),
+            Operand::ItemId => nonempty(&v.item),
+            Operand::ItemCategory => nonempty(&v.category),
+            Operand::ItemPrice => nonempty(&v.value),
+            Operand::Profile(n) => here.profile.get(n).map(|s| Cow::Borrowed(s.as_str())),
+            Operand::Sessions => {
+                let mut s = String::new();
+                push_u64(&mut s, v.session.into());
+                Some(Cow::Owned(s))
+            }
+            _ if !current => None,
+            Operand::Url => some(&here.url),
+            Operand::Host => some(&here.host),
+            Operand::Hash => some(&here.hash),
+            Operand::Referrer => some(&here.referrer),
+            Operand::Title => some(&here.title),
+            Operand::ItemName => nonempty(&here.item_name),
+            Operand::Query(n) => query_param(&here.query, n).map(Cow::Owned),
+            Operand::Prop(n) => here.props.get(n).map(|s| Cow::Borrowed(s.as_str())),
+            Operand::Dwell => {
+                let mut s = String::new();
+                push_u64(&mut s, scope.now.saturating_sub(here.page_started) / 1000);
+                Some(Cow::Owned(s))
+            }
+        }
+    }
+}
+
+/// The first value of query parameter `name` in `query` (`?a=1&b=2`), decoded
+/// (`%20` and `+` as spaces); `Some("")` for a parameter without a value.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    query.as_bytes().split(|b| *b == b'&').find_map(|pair| {
+        let mut kv = pair.splitn(2, |b| *b == b'=');
+        let key = decode(kv.next()?);
+        (key == name).then(|| decode(kv.next().unwrap_or(b"")))
+    })
+}
+
+/// Percent-decoding, `+` as a space; invalid escapes and invalid UTF-8 are kept as
+/// they are rather than failing: the URL came from the address bar.
+fn decode(raw: &[u8]) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < raw.len() => match (hex(raw[i + 1]), hex(raw[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    // Escapes that do not decode to UTF-8 are compared as written.
+    String::from_utf8(out).unwrap_or_else(|_| String::from_utf8(raw.to_vec()).unwrap_or_default())
+}
+
+impl Window {
+    fn parse(value: Option<&Value>, path: &str) -> Result<Window, ConfigError> {
+        match value {
+            None | Some(Value::Null) => Ok(Window::All),
+            Some(Value::Str(s)) if s.trim() == "session" => Ok(Window::Session),
+            Some(v) => {
+                let text = crate::value::string(Some(v), path)?;
+                Duration::parse(&text).map(Window::Last).map_err(|_| {
+                    ConfigError::new(
+                        path,
+                        "expected \"session\" or a duration such as \"30m\", \"7d\"",
+                    )
+                })
+            }
         }
     }
 
-    /// Parses `{ equals | startsWith | contains: "text" }` at `path`.
-    pub fn from_value(value: &Value, path: &str) -> Result<TextTest, ConfigError> {
-        let (op, arg) = one_of(value, path, "operator", TEXT_OPS)?;
-        let arg = crate::value::string(Some(arg), &join(path, op))?;
-        Ok(match op {
-            "equals" => TextTest::Equals(arg),
-            "startsWith" => TextTest::StartsWith(arg),
-            _ => TextTest::Contains(arg),
-        })
+    /// Whether `visit` falls inside the window at `scope`.
+    fn holds(self, visit: &Visit, scope: &Scope<'_>) -> bool {
+        match self {
+            Window::All => true,
+            Window::Last(d) => visit.at >= scope.now.saturating_sub(d.as_millis()),
+            Window::Session => visit.session == scope.current.session,
+        }
+    }
+
+    fn text(self, out: &mut String) {
+        match self {
+            Window::All => {}
+            Window::Last(d) => {
+                out.push_str(" within ");
+                out.push_str(&d.text());
+            }
+            Window::Session => out.push_str(" this session"),
+        }
+    }
+
+    /// How far back the window reaches, for pruning (`None`: unbounded).
+    fn lookback(self) -> Option<u64> {
+        match self {
+            Window::Last(d) => Some(d.as_millis()),
+            Window::All | Window::Session => None,
+        }
     }
 }
 
 impl Condition {
     /// Parses a condition at `path` (e.g. `"if"`).
-    pub fn from_value(value: &Value, path: &str) -> Result<Condition, ConfigError> {
-        Condition::parse(value, path, 0)
+    pub fn from_value(
+        value: &Value,
+        path: &str,
+        patterns: &dyn Patterns,
+    ) -> Result<Condition, ConfigError> {
+        Condition::parse(value, path, 0, patterns)
     }
 
-    fn parse(value: &Value, path: &str, depth: usize) -> Result<Condition, ConfigError> {
+    fn parse(
+        value: &Value,
+        path: &str,
+        depth: usize,
+        patterns: &dyn Patterns,
+    ) -> Result<Condition, ConfigError> {
         if depth >= MAX_DEPTH {
             return Err(ConfigError::new(
                 path,
                 "conditions nest too deeply (at most 16 levels)",
             ));
         }
-        let (kind, inner) = one_of(value, path, "condition", KINDS)?;
-        let at = join(path, kind);
-        Ok(match kind {
-            "all" | "any" => {
-                let Value::Arr(items) = inner else {
-                    return Err(ConfigError::new(&at, "must be a list of conditions"));
-                };
-                let list = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| Condition::parse(c, &index(&at, i), depth + 1))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if kind == "all" {
-                    Condition::All(list)
-                } else {
-                    Condition::Any(list)
-                }
+        // Operands with a name (`query.utm_source`) are open-ended: look them up
+        // before the fixed list, which is there for suggestions.
+        let (kind, inner) = match value {
+            Value::Obj(entries)
+                if entries.len() == 1 && Operand::parse(&entries[0].0).is_some() =>
+            {
+                (entries[0].0.as_str(), &entries[0].1)
             }
-            "not" => Condition::Not(boxed(Condition::parse(inner, &at, depth + 1))?),
-            "path" => Condition::Path(TextTest::from_value(inner, &at)?),
-            _ => Condition::Count(boxed(Count::parse(inner, &at, depth))?),
+            _ => one_of(value, path, "condition", KINDS)?,
+        };
+        let at = join(path, kind);
+        let list = |inner: &Value| -> Result<Vec<Condition>, ConfigError> {
+            let Value::Arr(items) = inner else {
+                return Err(ConfigError::new(&at, "must be a list of conditions"));
+            };
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Condition::parse(c, &index(&at, i), depth + 1, patterns))
+                .collect()
+        };
+        Ok(match kind {
+            "all" => Condition::All(list(inner)?),
+            "any" => Condition::Any(list(inner)?),
+            "not" => Condition::Not(boxed(Condition::parse(inner, &at, depth + 1, patterns))?),
+            "count" => Condition::Count(boxed(Count::parse(inner, &at, depth, patterns))?),
+            "sequence" => Condition::Sequence(boxed(Sequence::parse(inner, &at, depth, patterns))?),
+            "known" => match inner {
+                Value::Bool(b) => Condition::Known(*b),
+                _ => return Err(ConfigError::new(&at, "must be true or false")),
+            },
+            _ => match Operand::parse(kind) {
+                Some(operand) => Condition::Test(operand, Test::from_value(inner, &at, patterns)?),
+                // `query.NAME` and friends, written without a name.
+                None => {
+                    return Err(ConfigError::new(
+                        &at,
+                        "needs a name after the dot, e.g. \"query.utm_source\"",
+                    ));
+                }
+            },
         })
     }
 
@@ -144,19 +459,26 @@ impl Condition {
             Condition::All(all) => all.iter().all(|c| c.eval(scope)),
             Condition::Any(any) => any.iter().any(|c| c.eval(scope)),
             Condition::Not(c) => !c.eval(scope),
-            Condition::Path(test) => test.matches(&scope.visit.path),
-            Condition::Count(count) => count.eval(scope),
+            Condition::Test(operand, test) => {
+                test.matches(operand.read(&scope).as_deref(), scope.patterns)
+            }
+            Condition::Known(want) => scope.here.known == *want,
+            Condition::Count(count) => count.seen(scope) >= count.at_least,
+            Condition::Sequence(seq) => seq.eval(scope).is_ok(),
         }
     }
 
     /// Why the condition does not hold in `scope`: the first failing part, in words,
-    /// e.g. `path "/home" does not start with "/pricing"`; `None` when it holds. For
-    /// the trigger trace, so it is only worked out when someone is looking.
+    /// e.g. `path is "/home", wanted: starting with "/pricing"`; `None` when it holds.
+    /// For the trigger trace, so it is only worked out when someone is looking.
     pub fn why_not(&self, scope: Scope<'_>) -> Option<String> {
         match self {
             Condition::All(all) => all.iter().find_map(|c| c.why_not(scope)),
             Condition::Any(any) => {
-                let first = any.first()?.why_not(scope)?;
+                let Some(first) = any.first() else {
+                    return Some(String::from("an empty \"any\" list never holds"));
+                };
+                let first = first.why_not(scope)?;
                 if any.iter().any(|c| c.eval(scope)) {
                     return None;
                 }
@@ -165,21 +487,30 @@ impl Condition {
                 Some(out)
             }
             Condition::Not(c) => (c.eval(scope)).then(|| String::from("a \"not\" condition held")),
-            Condition::Path(test) => {
-                if test.matches(&scope.visit.path) {
+            Condition::Test(operand, test) => {
+                let value = operand.read(&scope);
+                if test.matches(value.as_deref(), scope.patterns) {
                     return None;
                 }
-                let (verb, want) = match test {
-                    TextTest::Equals(w) => (" is not ", w),
-                    TextTest::StartsWith(w) => (" does not start with ", w),
-                    TextTest::Contains(w) => (" does not contain ", w),
-                };
-                let mut out = String::from("path ");
-                crate::json::push_str(&mut out, &scope.visit.path);
-                out.push_str(verb);
-                crate::json::push_str(&mut out, want);
+                let mut out = String::from(operand.name());
+                match value {
+                    Some(v) => {
+                        out.push_str(" is ");
+                        crate::json::push_str(&mut out, &v);
+                    }
+                    None => out.push_str(" is missing"),
+                }
+                out.push_str(", wanted: ");
+                out.push_str(&test.describe());
                 Some(out)
             }
+            Condition::Known(want) => (scope.here.known != *want).then(|| {
+                String::from(if *want {
+                    "the visitor is anonymous"
+                } else {
+                    "the visitor is a known profile"
+                })
+            }),
             Condition::Count(count) => {
                 let seen = count.seen(scope);
                 if seen >= count.at_least {
@@ -188,43 +519,101 @@ impl Condition {
                 let mut out = String::from("count: ");
                 crate::json::push_num(&mut out, seen.into());
                 out.push_str(" matching view(s)");
-                if let Some(within) = count.within {
-                    out.push_str(" within ");
-                    out.push_str(&within.text());
-                }
+                count.within.text(&mut out);
                 out.push_str(", needs ");
                 crate::json::push_num(&mut out, count.at_least.into());
                 Some(out)
             }
+            Condition::Sequence(seq) => seq.eval(scope).err(),
         }
     }
 
     /// The longest time window this condition looks back over, so the history can be
     /// pruned to what the triggers need. `None` means "the whole history".
     pub fn lookback(&self) -> Option<u64> {
+        let max = |cs: &[Condition]| {
+            cs.iter()
+                .try_fold(0, |max, c| c.lookback().map(|l| max.max(l)))
+        };
         match self {
-            Condition::All(cs) | Condition::Any(cs) => cs
-                .iter()
-                .try_fold(0, |max, c| c.lookback().map(|l| max.max(l))),
+            Condition::All(cs) | Condition::Any(cs) => max(cs),
             Condition::Not(c) => c.lookback(),
-            Condition::Path(_) => Some(0),
+            Condition::Test(..) | Condition::Known(_) => Some(0),
             Condition::Count(count) => {
-                let own = count.within.map(Duration::as_millis)?;
+                let own = count.within.lookback()?;
                 match &count.of {
                     Some(of) => of.lookback().map(|l| l.max(own)),
                     None => Some(own),
                 }
             }
+            Condition::Sequence(seq) => {
+                let own = seq.within.lookback()?;
+                let steps = max(&seq.steps)?;
+                let absent = seq.absent.as_ref().map_or(Some(0), Condition::lookback)?;
+                Some(own.max(steps).max(absent))
+            }
+        }
+    }
+
+    /// The earliest time after `scope.now` at which this condition may come to hold
+    /// by time passing alone (a dwell time reached, a sequence's wait over), so the
+    /// snippet can look again while the page stays open. `None`: nothing to wait for.
+    pub fn wake(&self, scope: Scope<'_>) -> Option<u64> {
+        let min = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => {
+                cs.iter().fold(None, |acc, c| min(acc, c.wake(scope)))
+            }
+            Condition::Not(c) => c.wake(scope),
+            Condition::Test(Operand::Dwell, test) if !test.not => {
+                use crate::matcher::{Cmp, Op};
+                let Op::Num(cmp, n) = test.op else {
+                    return None;
+                };
+                if !(0.0..86_400.0).contains(&n) {
+                    return None;
+                }
+                // The first whole second at which `dwell` passes.
+                let floor = n as u64;
+                let secs = match cmp {
+                    Cmp::Gte | Cmp::Eq if (floor as f64) < n => floor + 1,
+                    Cmp::Gte | Cmp::Eq => floor,
+                    Cmp::Gt => floor + 1,
+                    Cmp::Lt | Cmp::Lte => return None,
+                };
+                let at = scope.here.page_started + secs * 1000;
+                (at > scope.now).then_some(at)
+            }
+            Condition::Sequence(seq) => {
+                let wait = seq.wait?.as_millis();
+                let last = seq.chain(scope)?;
+                let at = last.saturating_add(wait);
+                (at > scope.now && seq.absent_holds(scope, last)).then_some(at)
+            }
+            _ => None,
         }
     }
 }
 
 impl Count {
-    fn parse(value: &Value, path: &str, depth: usize) -> Result<Count, ConfigError> {
+    fn parse(
+        value: &Value,
+        path: &str,
+        depth: usize,
+        patterns: &dyn Patterns,
+    ) -> Result<Count, ConfigError> {
         object(value, path, &["of", "atLeast", "within"])?;
         let of = match value.get("of") {
             None | Some(Value::Null) => None,
-            Some(of) => Some(Condition::parse(of, &join(path, "of"), depth + 1)?),
+            Some(of) => Some(Condition::parse(
+                of,
+                &join(path, "of"),
+                depth + 1,
+                patterns,
+            )?),
         };
         let key = join(path, "atLeast");
         let at_least = match value.get("atLeast") {
@@ -240,14 +629,7 @@ impl Count {
                 .ok_or_else(|| ConfigError::new(&key, "must be a whole number, 1 or more"))?
                 as u32,
         };
-        let within = match value.get("within") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                let key = join(path, "within");
-                let text = crate::value::string(Some(v), &key)?;
-                Some(Duration::parse(&text).map_err(|m| ConfigError::new(&key, m))?)
-            }
-        };
+        let within = Window::parse(value.get("within"), &join(path, "within"))?;
         Ok(Count {
             of,
             at_least,
@@ -255,28 +637,25 @@ impl Count {
         })
     }
 
-    fn eval(&self, scope: Scope<'_>) -> bool {
-        self.seen(scope) >= self.at_least
-    }
-
-    /// How many views match, counting no further than `at_least`.
+    /// How many events match, counting no further than `at_least`. Without `of`,
+    /// page views count.
     fn seen(&self, scope: Scope<'_>) -> u32 {
-        let since = self
-            .within
-            .map_or(0, |w| scope.now.saturating_sub(w.as_millis()));
         let mut seen = 0u32;
         // Newest first, so the common case ("3 of the last few views") stops early.
         for visit in scope.history.visits().iter().rev() {
             if visit.at > scope.now {
                 continue;
             }
-            if visit.at < since {
-                break;
+            if !self.within.holds(visit, &scope) {
+                if matches!(self.within, Window::Last(_)) {
+                    break;
+                }
+                continue;
             }
-            let matches = self
-                .of
-                .as_ref()
-                .is_none_or(|of| of.eval(Scope { visit, ..scope }));
+            let matches = match &self.of {
+                Some(of) => of.eval(Scope { visit, ..scope }),
+                None => visit.event == crate::trigger::PAGE_VIEW,
+            };
             if matches {
                 seen += 1;
                 if seen >= self.at_least {
@@ -288,216 +667,567 @@ impl Count {
     }
 }
 
+impl Sequence {
+    fn parse(
+        value: &Value,
+        path: &str,
+        depth: usize,
+        patterns: &dyn Patterns,
+    ) -> Result<Sequence, ConfigError> {
+        object(value, path, &["steps", "within", "absent", "for"])?;
+        let at = join(path, "steps");
+        let steps = match value.get("steps") {
+            Some(Value::Arr(items)) if !items.is_empty() && items.len() <= 16 => items
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Condition::parse(c, &index(&at, i), depth + 1, patterns))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => return Err(ConfigError::new(&at, "is required: a list of conditions")),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    &at,
+                    "must be a list of 1 to 16 conditions",
+                ));
+            }
+        };
+        let absent = match value.get("absent") {
+            None | Some(Value::Null) => None,
+            Some(c) => Some(Condition::parse(
+                c,
+                &join(path, "absent"),
+                depth + 1,
+                patterns,
+            )?),
+        };
+        let wait = match value.get("for") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let key = join(path, "for");
+                let text = crate::value::string(Some(v), &key)?;
+                Some(Duration::parse(&text).map_err(|m| ConfigError::new(&key, m))?)
+            }
+        };
+        Ok(Sequence {
+            steps,
+            within: Window::parse(value.get("within"), &join(path, "within"))?,
+            absent,
+            wait,
+        })
+    }
+
+    /// The time of the last step of the latest chain of events matching the steps
+    /// in order inside the window; `None` when there is no such chain.
+    ///
+    /// Matching from the newest event backwards, taking the latest match for each
+    /// step, finds a chain whenever one exists, and the one that ends last: after a
+    /// completed purchase and a new cart, it is the new cart that counts.
+    fn chain(&self, scope: Scope<'_>) -> Option<u64> {
+        let visits = scope.history.visits();
+        let mut end = visits.partition_point(|v| v.at <= scope.now);
+        let mut last = None;
+        for step in self.steps.iter().rev() {
+            let i = visits[..end]
+                .iter()
+                .rposition(|visit| step.eval(Scope { visit, ..scope }))?;
+            if !self.within.holds(&visits[i], &scope) {
+                return None;
+            }
+            last.get_or_insert(visits[i].at);
+            end = i;
+        }
+        last
+    }
+
+    /// Whether nothing after `last` (up to now) matches `absent`.
+    fn absent_holds(&self, scope: Scope<'_>, last: u64) -> bool {
+        let Some(absent) = &self.absent else {
+            return true;
+        };
+        !scope
+            .history
+            .visits()
+            .iter()
+            .filter(|v| v.at > last && v.at <= scope.now)
+            .any(|visit| absent.eval(Scope { visit, ..scope }))
+    }
+
+    /// `Ok` when the sequence holds, else why not.
+    fn eval(&self, scope: Scope<'_>) -> Result<(), String> {
+        let Some(last) = self.chain(scope) else {
+            let mut out = String::from("sequence: the steps did not happen in order");
+            self.within.text(&mut out);
+            return Err(out);
+        };
+        if !self.absent_holds(scope, last) {
+            return Err(String::from(
+                "sequence: an event matching \"absent\" followed the last step",
+            ));
+        }
+        if let Some(wait) = self.wait {
+            if scope.now < last.saturating_add(wait.as_millis()) {
+                let mut out = String::from("sequence: waiting ");
+                out.push_str(&wait.text());
+                out.push_str(" after the last step");
+                return Err(out);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matcher::tests::TestPatterns;
     use crate::value::testing::from_json;
 
+    const MIN: u64 = 60_000;
     const DAY: u64 = 86_400_000;
+    const NOW: u64 = 100 * DAY;
 
     fn parse(json: &str) -> Result<Condition, String> {
-        Condition::from_value(&from_json(json), "if").map_err(|e| e.text())
+        Condition::from_value(&from_json(json), "if", &TestPatterns).map_err(|e| e.text())
     }
 
     fn cond(json: &str) -> Condition {
         parse(json).unwrap_or_else(|e| panic!("{json}: {e}"))
     }
 
-    fn history(visits: &[(u64, &str)]) -> History {
+    /// A stored event: (ms before NOW, event, path, session, item, category, value).
+    type Entry<'a> = (u64, &'a str, &'a str, u32, &'a str, &'a str, &'a str);
+
+    fn history(entries: &[Entry]) -> History {
         History::from_visits(
-            visits
+            entries
                 .iter()
-                .map(|&(at, path)| Visit {
-                    at,
-                    path: path.into(),
-                })
+                .map(
+                    |&(ago, event, path, session, item, category, value)| Visit {
+                        at: NOW - ago,
+                        event: event.into(),
+                        path: path.into(),
+                        session,
+                        item: item.into(),
+                        category: category.into(),
+                        value: value.into(),
+                    },
+                )
                 .collect(),
         )
     }
 
+    fn page(ago: u64, path: &str) -> Entry<'_> {
+        (ago, "page_view", path, 1, "", "", "")
+    }
+
+    fn here() -> Here {
+        let mut profile = Fields::new();
+        profile.insert("profileid".into(), "p-1".into());
+        profile.insert("gender".into(), "f".into());
+        let mut props = Fields::new();
+        props.insert("plan".into(), "Team".into());
+        props.insert("seats".into(), "12".into());
+        Here {
+            url: "https://shop.example.com/pricing?utm_source=News+Letter&q=a%20b&empty#faq".into(),
+            host: "shop.example.com".into(),
+            query: "?utm_source=News+Letter&q=a%20b&empty".into(),
+            hash: "#faq".into(),
+            referrer: "https://www.google.com/".into(),
+            title: "Pricing | Shop".into(),
+            item_name: "Red shoe".into(),
+            props,
+            profile,
+            known: true,
+            session_started: NOW - 10 * MIN,
+            page_started: NOW - 45_000,
+        }
+    }
+
+    /// Evaluates `json` with the newest entry as the current event; also checks
+    /// that `why_not` agrees.
+    fn eval_at(json: &str, entries: &[Entry], here: &Here, now: u64) -> bool {
+        let h = history(entries);
+        let current = h.visits().last().expect("an entry");
+        let c = cond(json);
+        let scope = Scope {
+            now,
+            visit: current,
+            current,
+            history: &h,
+            here,
+            patterns: &TestPatterns,
+        };
+        let got = c.eval(scope);
+        assert_eq!(
+            c.why_not(scope).is_none(),
+            got,
+            "why_not agrees with eval: {json}"
+        );
+        got
+    }
+
+    fn eval(json: &str, entries: &[Entry]) -> bool {
+        eval_at(json, entries, &here(), NOW)
+    }
+
     #[test]
-    fn text_tests() {
-        let cases = [
-            (r#"{"path":{"equals":"/pricing"}}"#, "/pricing", true),
-            (r#"{"path":{"equals":"/pricing"}}"#, "/pricing/", false),
-            (r#"{"path":{"equals":"/pricing"}}"#, "/Pricing", false),
+    fn every_operand() {
+        let item = (0, "item_view", "/p/shoe", 2, "sku-1", "shoes", "59.95");
+        let cases: &[(&str, bool)] = &[
+            (r#"{"url":{"contains":"utm_source="}}"#, true),
+            (r#"{"path":{"equals":"/p/shoe"}}"#, true),
+            (r#"{"host":{"endsWith":".example.com"}}"#, true),
+            (r##"{"hash":{"equals":"#faq"}}"##, true),
+            (r#"{"referrer":{"startsWith":"https://www.google."}}"#, true),
             (
-                r#"{"path":{"startsWith":"/pricing"}}"#,
-                "/pricing/team",
+                r#"{"title":{"startsWith":"pricing","ignoreCase":true}}"#,
+                true,
+            ),
+            (r#"{"event":{"equals":"item_view"}}"#, true),
+            (r#"{"query.q":{"equals":"a b"}}"#, true),
+            (r#"{"query.empty":{"equals":""}}"#, true),
+            (r#"{"query.missing":{"equals":""}}"#, false),
+            (r#"{"query.missing":{"equals":"x","not":true}}"#, true),
+            (
+                r#"{"utm.source":{"equals":"news letter","ignoreCase":true}}"#,
+                true,
+            ),
+            (r#"{"utm.medium":{"equals":"email"}}"#, false),
+            (r#"{"item.id":{"in":["sku-1","sku-2"]}}"#, true),
+            (r#"{"item.name":{"contains":"shoe"}}"#, true),
+            (r#"{"item.category":{"equals":"shoes"}}"#, true),
+            (r#"{"item.price":{"gte":50}}"#, true),
+            (r#"{"item.price":{"lt":50}}"#, false),
+            (
+                r#"{"props.plan":{"equals":"team","ignoreCase":true}}"#,
+                true,
+            ),
+            (r#"{"props.seats":{"gt":10}}"#, true),
+            (r#"{"props.none":{"gt":10}}"#, false),
+            (r#"{"profile.gender":{"equals":"f"}}"#, true),
+            (r#"{"profile.age":{"gte":18}}"#, false),
+            (r#"{"known":true}"#, true),
+            (r#"{"known":false}"#, false),
+            (r#"{"sessions":{"gte":2}}"#, true),
+            (r#"{"sessions":{"gte":3}}"#, false),
+            (r#"{"dwell":{"gte":45}}"#, true),
+            (r#"{"dwell":{"gte":46}}"#, false),
+            (r#"{"path":{"regex":"^/p/[a-z]+$"}}"#, true),
+        ];
+        for (json, want) in cases {
+            assert_eq!(eval(json, &[item]), *want, "{json}");
+        }
+    }
+
+    #[test]
+    fn combinators() {
+        let cases: &[(&str, bool)] = &[
+            (r#"{"all":[]}"#, true),
+            (r#"{"any":[]}"#, false),
+            (r#"{"not":{"path":{"equals":"/"}}}"#, false),
+            (r#"{"not":{"path":{"equals":"/x"}}}"#, true),
+            (
+                r#"{"any":[{"path":{"equals":"/a"}},{"path":{"equals":"/"}}]}"#,
                 true,
             ),
             (
-                r#"{"path":{"startsWith":"/pricing"}}"#,
-                "/about/pricing",
-                false,
-            ),
-            (
-                r#"{"path":{"contains":"shoe"}}"#,
-                "/products/shoes-red",
-                true,
-            ),
-            (r#"{"path":{"contains":"shoe"}}"#, "/products/hats", false),
-            (r#"{"all":[]}"#, "/", true),
-            (r#"{"any":[]}"#, "/", false),
-            (r#"{"not":{"path":{"equals":"/"}}}"#, "/", false),
-            (r#"{"not":{"path":{"equals":"/"}}}"#, "/x", true),
-            (
-                r#"{"any":[{"path":{"equals":"/a"}},{"path":{"equals":"/b"}}]}"#,
-                "/b",
-                true,
-            ),
-            (
-                r#"{"all":[{"path":{"startsWith":"/p"}},{"not":{"path":{"contains":"team"}}}]}"#,
-                "/pricing/team",
+                r##"{"all":[{"path":{"startsWith":"/"}},{"not":{"any":[{"known":false},{"hash":{"equals":"#faq"}}]}}]}"##,
                 false,
             ),
         ];
-        for (json, path, want) in cases {
-            let visit = Visit {
-                at: 0,
-                path: path.into(),
-            };
-            let history = History::default();
-            let got = cond(json).eval(Scope {
-                now: 0,
-                visit: &visit,
-                history: &history,
-            });
-            assert_eq!(got, want, "{json} on {path}");
+        for (json, want) in cases {
+            assert_eq!(eval(json, &[page(0, "/")]), *want, "{json}");
+        }
+    }
+
+    #[test]
+    fn count_windows_at_their_edges() {
+        let pricing3 =
+            r#"{"count":{"of":{"path":{"startsWith":"/pricing"}},"atLeast":3,"within":"7d"}}"#;
+        type Case<'a> = (&'a str, Vec<Entry<'a>>, bool);
+        let cases: Vec<Case> = vec![
+            (
+                pricing3,
+                vec![
+                    page(DAY, "/pricing"),
+                    page(1, "/pricing"),
+                    page(0, "/pricing"),
+                ],
+                true,
+            ),
+            // Exactly at the window's edge still counts; a millisecond earlier does not.
+            (
+                pricing3,
+                vec![
+                    page(7 * DAY, "/pricing"),
+                    page(1, "/pricing"),
+                    page(0, "/pricing"),
+                ],
+                true,
+            ),
+            (
+                pricing3,
+                vec![
+                    page(7 * DAY + 1, "/pricing"),
+                    page(1, "/pricing"),
+                    page(0, "/pricing"),
+                ],
+                false,
+            ),
+            (
+                pricing3,
+                vec![page(2, "/pricing"), page(1, "/home"), page(0, "/pricing")],
+                false,
+            ),
+            // Without `of`, page views count, not other events.
+            (
+                r#"{"count":{"atLeast":2}}"#,
+                vec![(5, "cart_update", "/cart", 1, "", "", "9"), page(0, "/b")],
+                false,
+            ),
+            (
+                r#"{"count":{"atLeast":2}}"#,
+                vec![page(99 * DAY, "/a"), page(0, "/b")],
+                true,
+            ),
+            // "2 item views in category shoes this session."
+            (
+                r#"{"count":{"of":{"all":[{"event":{"equals":"item_view"}},{"item.category":{"equals":"shoes"}}]},"atLeast":2,"within":"session"}}"#,
+                vec![
+                    (DAY, "item_view", "/p/1", 1, "1", "shoes", ""),
+                    (5, "item_view", "/p/2", 2, "2", "shoes", ""),
+                    (0, "item_view", "/p/3", 2, "3", "shoes", ""),
+                ],
+                true,
+            ),
+            (
+                r#"{"count":{"of":{"item.category":{"equals":"shoes"}},"atLeast":2,"within":"session"}}"#,
+                vec![
+                    (DAY, "item_view", "/p/1", 1, "1", "shoes", ""),
+                    (0, "item_view", "/p/3", 2, "3", "shoes", ""),
+                ],
+                false,
+            ),
+            // Page-level values exist only for the current event.
+            (
+                r#"{"count":{"of":{"title":{"contains":"Pricing"}},"atLeast":2}}"#,
+                vec![page(5, "/pricing"), page(0, "/pricing")],
+                false,
+            ),
+            (
+                r#"{"count":{"of":{"title":{"contains":"Pricing"}},"atLeast":1}}"#,
+                vec![page(5, "/pricing"), page(0, "/pricing")],
+                true,
+            ),
+        ];
+        for (json, entries, want) in cases {
+            assert_eq!(eval(json, &entries), want, "{json} over {entries:?}");
+        }
+        // Events from the future (a clock that stepped back) are ignored.
+        let h = [page(0, "/pricing"), page(1, "/pricing")];
+        assert!(!eval_at(
+            r#"{"count":{"of":{"path":{"equals":"/pricing"}},"atLeast":2}}"#,
+            &h,
+            &here(),
+            NOW - 1
+        ));
+    }
+
+    const ABANDONED: &str = r#"{"sequence":{
+        "steps":[{"event":{"equals":"item_view"}},{"path":{"equals":"/cart"}}],
+        "within":"1d","absent":{"event":{"equals":"conversion"}},"for":"30m"}}"#;
+
+    #[test]
+    fn sequences() {
+        let item = |ago| (ago, "item_view", "/p/1", 1, "1", "shoes", "10");
+        let conversion = |ago| (ago, "conversion", "/thanks", 1, "", "", "10");
+        type Case<'a> = (&'a str, Vec<Entry<'a>>, bool);
+        let cases: Vec<Case> = vec![
+            // Product, then cart, 31 minutes ago, nothing since: abandoned.
+            (
+                ABANDONED,
+                vec![item(40 * MIN), page(31 * MIN, "/cart"), page(0, "/home")],
+                true,
+            ),
+            // Exactly 30 minutes is enough; 29 is not yet.
+            (
+                ABANDONED,
+                vec![item(40 * MIN), page(30 * MIN, "/cart"), page(0, "/home")],
+                true,
+            ),
+            (
+                ABANDONED,
+                vec![item(40 * MIN), page(29 * MIN, "/cart"), page(0, "/home")],
+                false,
+            ),
+            // The wrong order is no sequence.
+            (
+                ABANDONED,
+                vec![page(40 * MIN, "/cart"), item(31 * MIN), page(0, "/home")],
+                false,
+            ),
+            // A conversion after the cart: not abandoned.
+            (
+                ABANDONED,
+                vec![
+                    item(50 * MIN),
+                    page(40 * MIN, "/cart"),
+                    conversion(35 * MIN),
+                    page(0, "/home"),
+                ],
+                false,
+            ),
+            // ...but a new cart after that purchase counts again.
+            (
+                ABANDONED,
+                vec![
+                    item(90 * MIN),
+                    page(80 * MIN, "/cart"),
+                    conversion(70 * MIN),
+                    item(60 * MIN),
+                    page(45 * MIN, "/cart"),
+                    page(0, "/home"),
+                ],
+                true,
+            ),
+            // The first step must fall inside the window.
+            (
+                ABANDONED,
+                vec![item(DAY + 1), page(31 * MIN, "/cart"), page(0, "/home")],
+                false,
+            ),
+            // Without `for` and `absent`: just the order; the current event may be the last step.
+            (
+                r#"{"sequence":{"steps":[{"path":{"equals":"/a"}},{"path":{"equals":"/b"}}]}}"#,
+                vec![page(9, "/a"), page(0, "/b")],
+                true,
+            ),
+            (
+                r#"{"sequence":{"steps":[{"path":{"equals":"/a"}},{"path":{"equals":"/a"}}]}}"#,
+                vec![page(9, "/b"), page(0, "/a")],
+                false,
+            ),
+        ];
+        for (json, entries, want) in cases {
+            assert_eq!(eval(json, &entries), want, "{json} over {entries:?}");
         }
     }
 
     #[test]
     fn why_not_names_the_first_failing_part() {
-        let now = 10 * DAY;
-        let h = history(&[(now - DAY, "/pricing"), (now, "/home")]);
+        let h = [page(DAY, "/pricing"), page(0, "/home")];
         let cases = [
             (r#"{"path":{"equals":"/home"}}"#, None),
             (
                 r#"{"path":{"startsWith":"/pricing"}}"#,
-                Some(r#"path "/home" does not start with "/pricing""#),
+                Some(r#"path is "/home", wanted: starting with "/pricing""#),
             ),
             (
                 r#"{"all":[{"path":{"contains":"om"}},{"path":{"equals":"/x"}},{"path":{"equals":"/y"}}]}"#,
-                Some(r#"path "/home" is not "/x""#),
+                Some(r#"path is "/home", wanted: equal to "/x""#),
             ),
             (
                 r#"{"any":[{"path":{"contains":"shoe"}},{"path":{"equals":"/x"}}]}"#,
                 Some(
-                    r#"none of the "any" conditions held; the first: path "/home" does not contain "shoe""#,
+                    r#"none of the "any" conditions held; the first: path is "/home", wanted: containing "shoe""#,
                 ),
-            ),
-            (
-                r#"{"any":[{"path":{"contains":"shoe"}},{"path":{"equals":"/home"}}]}"#,
-                None,
             ),
             (
                 r#"{"not":{"path":{"equals":"/home"}}}"#,
                 Some(r#"a "not" condition held"#),
             ),
             (
+                r#"{"query.utm_medium":{"equals":"email"}}"#,
+                Some(r#"query.utm_medium is missing, wanted: equal to "email""#),
+            ),
+            (r#"{"known":false}"#, Some("the visitor is a known profile")),
+            (
                 r#"{"count":{"of":{"path":{"equals":"/pricing"}},"atLeast":3,"within":"7d"}}"#,
                 Some("count: 1 matching view(s) within 1w, needs 3"),
             ),
-            (r#"{"count":{"atLeast":2}}"#, None),
+            (
+                r#"{"count":{"atLeast":3,"within":"session"}}"#,
+                Some("count: 2 matching view(s) this session, needs 3"),
+            ),
+            (
+                r#"{"sequence":{"steps":[{"path":{"equals":"/home"}},{"path":{"equals":"/pricing"}}],"within":"2d"}}"#,
+                Some("sequence: the steps did not happen in order within 2d"),
+            ),
+            (
+                r#"{"sequence":{"steps":[{"path":{"equals":"/pricing"}}],"for":"2d"}}"#,
+                Some("sequence: waiting 2d after the last step"),
+            ),
         ];
-        let visit = &h.visits()[1];
+        let here = here();
         for (json, want) in cases {
-            let c = cond(json);
+            let hist = history(&h);
+            let current = hist.visits().last().unwrap();
             let scope = Scope {
-                now,
-                visit,
-                history: &h,
+                now: NOW,
+                visit: current,
+                current,
+                history: &hist,
+                here: &here,
+                patterns: &TestPatterns,
             };
-            let got = c.why_not(scope);
-            assert_eq!(got.as_deref(), want, "{json}");
-            assert_eq!(
-                got.is_none(),
-                c.eval(scope),
-                "why_not agrees with eval: {json}"
-            );
+            assert_eq!(cond(json).why_not(scope).as_deref(), want, "{json}");
         }
     }
 
     #[test]
-    fn count_within_window_edges() {
-        let pricing3 =
-            r#"{"count":{"of":{"path":{"startsWith":"/pricing"}},"atLeast":3,"within":"7d"}}"#;
-        let now = 100 * DAY;
-        type Case<'a> = (&'a str, &'a [(u64, &'a str)], bool);
-        let cases: &[Case] = &[
-            // Three views inside the window, the current one included.
+    fn wake_is_when_time_alone_can_make_it_hold() {
+        let here = here(); // the page was viewed 45 s before NOW
+        let cases: &[(&str, Vec<Entry>, Option<u64>)] = &[
             (
-                pricing3,
-                &[
-                    (now - DAY, "/pricing"),
-                    (now - 1, "/pricing"),
-                    (now, "/pricing"),
+                r#"{"dwell":{"gte":60}}"#,
+                vec![page(0, "/")],
+                Some(NOW + 15_000),
+            ),
+            (
+                r#"{"dwell":{"gt":60}}"#,
+                vec![page(0, "/")],
+                Some(NOW + 16_000),
+            ),
+            (r#"{"dwell":{"gte":30}}"#, vec![page(0, "/")], None),
+            (r#"{"dwell":{"lt":60}}"#, vec![page(0, "/")], None),
+            (
+                r#"{"all":[{"path":{"equals":"/"}},{"any":[{"dwell":{"gte":50}},{"dwell":{"gte":90}}]}]}"#,
+                vec![page(0, "/")],
+                Some(NOW + 5_000),
+            ),
+            (
+                ABANDONED,
+                vec![
+                    (40 * MIN, "item_view", "/p", 1, "", "", ""),
+                    page(10 * MIN, "/cart"),
+                    page(0, "/x"),
                 ],
-                true,
+                Some(NOW + 20 * MIN),
             ),
-            // Exactly at the window's edge still counts...
+            // Converted since: nothing to wait for.
             (
-                pricing3,
-                &[
-                    (now - 7 * DAY, "/pricing"),
-                    (now - 1, "/pricing"),
-                    (now, "/pricing"),
+                ABANDONED,
+                vec![
+                    (40 * MIN, "item_view", "/p", 1, "", "", ""),
+                    page(10 * MIN, "/cart"),
+                    (MIN, "conversion", "/thanks", 1, "", "", ""),
+                    page(0, "/x"),
                 ],
-                true,
+                None,
             ),
-            // ...one millisecond earlier does not.
-            (
-                pricing3,
-                &[
-                    (now - 7 * DAY - 1, "/pricing"),
-                    (now - 1, "/pricing"),
-                    (now, "/pricing"),
-                ],
-                false,
-            ),
-            // Views of other pages do not count.
-            (
-                pricing3,
-                &[(now - 2, "/pricing"), (now - 1, "/home"), (now, "/pricing")],
-                false,
-            ),
-            // Views from the future (a clock that stepped back) are ignored.
-            (
-                pricing3,
-                &[
-                    (now - 2, "/pricing"),
-                    (now, "/pricing"),
-                    (now + 5, "/pricing"),
-                ],
-                false,
-            ),
-            // Without `of`, every view counts; without `within`, all history.
-            (
-                r#"{"count":{"atLeast":2}}"#,
-                &[(1, "/a"), (now, "/b")],
-                true,
-            ),
-            (
-                r#"{"count":{"atLeast":3}}"#,
-                &[(1, "/a"), (now, "/b")],
-                false,
-            ),
+            (r#"{"path":{"equals":"/"}}"#, vec![page(0, "/")], None),
         ];
-        for (json, visits, want) in cases {
-            let history = history(visits);
-            let visit = history
-                .visits()
-                .iter()
-                .rfind(|v| v.at <= now)
-                .unwrap()
-                .clone();
-            let got = cond(json).eval(Scope {
-                now,
-                visit: &visit,
-                history: &history,
-            });
-            assert_eq!(got, *want, "{json} over {visits:?}");
+        for (json, entries, want) in cases {
+            let h = history(entries);
+            let current = h.visits().last().unwrap();
+            let scope = Scope {
+                now: NOW,
+                visit: current,
+                current,
+                history: &h,
+                here: &here,
+                patterns: &TestPatterns,
+            };
+            assert_eq!(cond(json).wake(scope), *want, "{json}");
         }
     }
 
@@ -507,17 +1237,33 @@ mod tests {
             (r#"{"path":{"equals":"/"}}"#, Some(0)),
             (r#"{"count":{"atLeast":1,"within":"2d"}}"#, Some(2 * DAY)),
             (r#"{"count":{"atLeast":1}}"#, None),
+            (r#"{"count":{"atLeast":1,"within":"session"}}"#, None),
             (
                 r#"{"any":[{"count":{"atLeast":1,"within":"1d"}},{"not":{"count":{"atLeast":2,"within":"3d"}}}]}"#,
                 Some(3 * DAY),
             ),
-            (
-                r#"{"all":[{"count":{"atLeast":1,"within":"1d"}},{"count":{"atLeast":1}}]}"#,
-                None,
-            ),
+            (ABANDONED, Some(DAY)),
         ];
         for (json, want) in cases {
             assert_eq!(cond(json).lookback(), want, "{json}");
+        }
+    }
+
+    #[test]
+    fn query_params_decode() {
+        let cases = [
+            ("?a=1&b=2", "b", Some("2")),
+            ("a=1&b=2", "a", Some("1")),
+            ("?a=x+y%21", "a", Some("x y!")),
+            ("?a=%zz%4", "a", Some("%zz%4")),
+            ("?a=%C3%A9", "a", Some("é")),
+            ("?a&b=", "a", Some("")),
+            ("?a=1&a=2", "a", Some("1")),
+            ("?q%20x=1", "q x", Some("1")),
+            ("", "a", None),
+        ];
+        for (query, name, want) in cases {
+            assert_eq!(query_param(query, name).as_deref(), want, "{query} {name}");
         }
     }
 
@@ -533,15 +1279,19 @@ mod tests {
                 r#"if: unknown condition "paht" (did you mean "path"?)"#,
             ),
             (
+                r#"{"item.prize":{"gt":1}}"#,
+                r#"if: unknown condition "item.prize" (did you mean "item.price"?)"#,
+            ),
+            (
+                r#"{"query.":{"equals":"x"}}"#,
+                r#"if: unknown condition "query." (did you mean "query.NAME"?)"#,
+            ),
+            (
                 r#"{"count":{"atLeast":1,"whithin":"1d"}}"#,
                 r#"if.count: unknown key "whithin" (did you mean "within"?)"#,
             ),
             (
-                r#"{"count":{"atLeast":0}}"#,
-                "if.count.atLeast: must be a whole number, 1 or more",
-            ),
-            (
-                r#"{"count":{"atLeast":2.5}}"#,
+                "{\"count\":{\"atLeast\":0}}",
                 "if.count.atLeast: must be a whole number, 1 or more",
             ),
             (
@@ -550,11 +1300,11 @@ mod tests {
             ),
             (
                 r#"{"count":{"atLeast":1,"within":"a week"}}"#,
-                "if.count.within: expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"",
+                "if.count.within: expected \"session\" or a duration such as \"30m\", \"7d\"",
             ),
             (
-                r#"{"all":[{"path":{"equals":"/"}},{"not":{"path":{"equals":5}}}]}"#,
-                "if.all[1].not.path.equals: must be a string",
+                r#"{"all":[{"path":{"equals":"/"}},{"not":{"path":{"equals":[5]}}}]}"#,
+                "if.all[1].not.path.equals: must be text or a number",
             ),
             (
                 r#"{"all":{"path":{"equals":"/"}}}"#,
@@ -565,6 +1315,23 @@ mod tests {
                 "if: must have exactly one condition, e.g. { all: ... }",
             ),
             (r#""/pricing""#, "if: must be an object with one condition"),
+            (r#"{"known":"yes"}"#, "if.known: must be true or false"),
+            (
+                r#"{"sequence":{"within":"1d"}}"#,
+                "if.sequence.steps: is required: a list of conditions",
+            ),
+            (
+                r#"{"sequence":{"steps":[]}}"#,
+                "if.sequence.steps: must be a list of 1 to 16 conditions",
+            ),
+            (
+                r#"{"sequence":{"steps":[{"path":{"equals":"/"}}],"for":"soon"}}"#,
+                "if.sequence.for: expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"",
+            ),
+            (
+                r#"{"sequence":{"steps":[{"pth":{"equals":"/"}}]}}"#,
+                r#"if.sequence.steps[0]: unknown condition "pth" (did you mean "path"?)"#,
+            ),
         ];
         for (json, want) in cases {
             assert_eq!(parse(json).unwrap_err(), want, "{json}");

@@ -3,12 +3,16 @@
 //! # Layout
 //!
 //! - [`duration`]: `"30s"`, `"15m"`, `"12h"`, `"7d"` as milliseconds.
-//! - [`condition`]: the condition language (`path`, `count`, `all`/`any`/`not`) and its
-//!   evaluation against a page view and the stored history.
+//! - [`condition`]: the condition language (value tests on the page, the event and the
+//!   profile; `all`/`any`/`not`; `count` and `sequence` over the history) and its
+//!   evaluation.
+//! - [`matcher`]: the operators (`equals`, `startsWith`, `regex`, `gte`, `in`, ...).
+//! - [`date`]: dates for a trigger's schedule.
 //! - [`history`]: the visitor's bounded visit history.
 //! - [`trigger`]: a trigger as written in `window.sitehookConfig`, its validation, and
 //!   the decision whether it fires now.
-//! - [`stop`]: the Stop step: at most once per profile per restart window.
+//! - [`stop`]: the Stop step: at most once per profile per restart window (or per
+//!   session, or page).
 //! - [`event`]: the wire types between the browser and the relay.
 //! - [`value`]: the plain data tree configs arrive as, and path-naming parse errors.
 //! - [`fields`]: the small sorted map of profile and data fields.
@@ -29,20 +33,23 @@
 extern crate alloc;
 
 pub mod condition;
+pub mod date;
 pub mod duration;
 pub mod event;
 pub mod fields;
 pub mod history;
 pub mod json;
+pub mod matcher;
 pub mod stop;
 pub mod trigger;
 pub mod value;
 
-pub use condition::{Condition, TextTest};
+pub use condition::{Condition, Here, Operand, Scope};
 pub use duration::Duration;
 pub use event::{Event, EventBatch, IngestResponse, Page, Rejected};
 pub use fields::Fields;
 pub use history::{History, Visit};
-pub use stop::{Restart, Stop};
+pub use matcher::{NoPatterns, Patterns, Test};
+pub use stop::{Limit, Restart, Stop};
 pub use trigger::{Audience, Decision, Trigger};
 pub use value::{ConfigError, Value};

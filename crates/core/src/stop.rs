@@ -62,6 +62,70 @@ impl Stop {
     }
 }
 
+/// A trigger's firing limit in the browser: the Stop, or once per session or page
+/// (`restartAfter: "session"` / `"page"`, which the relay cannot see and so does not
+/// enforce).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The Stop: once per restart window, or once per profile.
+    Stop(Stop),
+    /// At most once per session.
+    Session,
+    /// At most once per page view.
+    Page,
+}
+
+impl Limit {
+    /// Parses `{ restartAfter: "30d" | "never" | "session" | "page" }` at `path`.
+    pub fn from_value(value: &Value, path: &str) -> Result<Limit, ConfigError> {
+        object(value, path, &["restartAfter"])?;
+        let key = join(path, "restartAfter");
+        let text = crate::value::string(value.get("restartAfter"), &key)?;
+        match text.trim() {
+            "session" => return Ok(Limit::Session),
+            "page" => return Ok(Limit::Page),
+            _ => {}
+        }
+        let restart_after = Restart::parse(&text).map_err(|_| {
+            ConfigError::new(
+                &key,
+                "expected \"never\", \"session\", \"page\" or a duration such as \"30d\"",
+            )
+        })?;
+        Ok(Limit::Stop(Stop { restart_after }))
+    }
+
+    /// Whether a trigger that last fired at `last_fired` may fire at `now`, in a
+    /// session that started at `session_started` on a page viewed at `page_started`.
+    /// When not, `Err` carries the time it may fire again (`None`: not before the next
+    /// session or page, or never, as the limit says).
+    pub fn check(
+        &self,
+        last_fired: Option<u64>,
+        now: u64,
+        session_started: u64,
+        page_started: u64,
+    ) -> Result<(), Option<u64>> {
+        let since = match self {
+            Limit::Stop(stop) => return stop.check(last_fired, now),
+            Limit::Session => session_started,
+            Limit::Page => page_started,
+        };
+        match last_fired {
+            Some(last) if last >= since => Err(None),
+            _ => Ok(()),
+        }
+    }
+
+    /// The Stop's restart window, if this limit is one.
+    pub fn stop(&self) -> Option<Stop> {
+        match self {
+            Limit::Stop(s) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +185,40 @@ mod tests {
         for (json, want) in cases {
             assert_eq!(stop(json).unwrap_err(), want, "{json}");
         }
+    }
+
+    #[test]
+    fn once_per_session_and_page() {
+        let limit = |json: &str| Limit::from_value(&from_json(json), "stop").unwrap();
+        let session = limit(r#"{"restartAfter":"session"}"#);
+        let page = limit(r#"{"restartAfter":"page"}"#);
+        let (session_start, page_start) = (100, 200);
+        let cases = [
+            (session, None, Ok(())),
+            (session, Some(99), Ok(())),
+            (session, Some(100), Err(None)),
+            (session, Some(150), Err(None)),
+            (page, Some(150), Ok(())),
+            (page, Some(200), Err(None)),
+        ];
+        for (limit, last, want) in cases {
+            assert_eq!(
+                limit.check(last, 300, session_start, page_start),
+                want,
+                "{limit:?} {last:?}"
+            );
+        }
+        assert_eq!(
+            limit(r#"{"restartAfter":"30d"}"#).stop(),
+            Some(Stop {
+                restart_after: Restart::After(Duration::from_millis(30 * DAY))
+            })
+        );
+        assert_eq!(
+            Limit::from_value(&from_json(r#"{"restartAfter":"sometime"}"#), "stop")
+                .unwrap_err()
+                .text(),
+            "stop.restartAfter: expected \"never\", \"session\", \"page\" or a duration such as \"30d\""
+        );
     }
 }

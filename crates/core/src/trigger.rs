@@ -4,15 +4,29 @@
 use alloc::string::String;
 
 use crate::condition::{Condition, Scope};
+use crate::date::Date;
 use crate::fields::Fields;
-use crate::stop::Stop;
+use crate::matcher::Patterns;
+use crate::stop::Limit;
 use crate::value::{ConfigError, Value, join, object};
 
 /// The event every trigger listens to unless it says otherwise.
 pub const PAGE_VIEW: &str = "page_view";
 
 /// The keys a trigger may have.
-const KEYS: &[&str] = &["id", "on", "if", "audience", "webhook", "data", "stop"];
+const KEYS: &[&str] = &[
+    "id", "on", "if", "audience", "webhook", "data", "stop", "schedule",
+];
+
+/// The events the snippet knows; any other `on` is a custom event from
+/// `sitehook.track(name, props)`.
+pub const EVENTS: &[&str] = &[
+    PAGE_VIEW,
+    "item_view",
+    "category_view",
+    "cart_update",
+    "conversion",
+];
 
 /// Who a trigger may fire for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,7 +45,8 @@ pub struct Trigger {
     /// A name unique within the site's config; it is sent with the event and used for
     /// the Stop.
     pub id: String,
-    /// The event the trigger listens to: `page_view` (the default) for now.
+    /// The event the trigger listens to: `page_view` (the default), another of
+    /// [`EVENTS`], or a custom event name.
     pub on: String,
     /// The condition; a trigger without one fires on every `on` event.
     pub condition: Option<Condition>,
@@ -41,8 +56,12 @@ pub struct Trigger {
     pub webhook: String,
     /// Static fields sent along with the event.
     pub data: Fields,
-    /// The Stop: how long the trigger rests after firing for a profile.
-    pub stop: Option<Stop>,
+    /// The Stop (how long the trigger rests after firing for a profile), or once per
+    /// session or page.
+    pub stop: Option<Limit>,
+    /// When the trigger is active: from this time (inclusive), until this time
+    /// (exclusive), in ms since the epoch.
+    pub schedule: (Option<u64>, Option<u64>),
 }
 
 /// The outcome of evaluating one trigger, in the order the gates are checked.
@@ -50,6 +69,8 @@ pub struct Trigger {
 pub enum Decision {
     /// The trigger listens to another event.
     OtherEvent,
+    /// The trigger's schedule has not started or is over.
+    OffSchedule,
     /// The visitor is anonymous and the trigger's audience is `known`.
     Anonymous,
     /// The condition does not hold.
@@ -66,6 +87,7 @@ impl Decision {
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::OtherEvent => "other-event",
+            Decision::OffSchedule => "off-schedule",
             Decision::Anonymous => "anonymous",
             Decision::NoMatch => "no-match",
             Decision::Stopped(_) => "stopped",
@@ -77,7 +99,7 @@ impl Decision {
 impl Trigger {
     /// Parses one trigger as written in `window.sitehookConfig.triggers`. Error paths
     /// are relative to the trigger (`if.all[0].path`); the caller names the trigger.
-    pub fn from_value(value: &Value) -> Result<Trigger, ConfigError> {
+    pub fn from_value(value: &Value, patterns: &dyn Patterns) -> Result<Trigger, ConfigError> {
         object(value, "", KEYS)?;
         let id = crate::value::string(value.get("id"), "id")?;
         if !crate::event::is_valid_id(&id) {
@@ -105,7 +127,7 @@ impl Trigger {
         }
         let condition = match value.get("if") {
             None | Some(Value::Null) => None,
-            Some(c) => Some(Condition::from_value(c, "if")?),
+            Some(c) => Some(Condition::from_value(c, "if", patterns)?),
         };
         let audience = match value.get("audience").map(|a| (a, a.as_str())) {
             None | Some((Value::Null, _)) | Some((_, Some("known"))) => Audience::Known,
@@ -155,7 +177,11 @@ impl Trigger {
         }
         let stop = match value.get("stop") {
             None | Some(Value::Null) => None,
-            Some(s) => Some(Stop::from_value(s, "stop")?),
+            Some(s) => Some(Limit::from_value(s, "stop")?),
+        };
+        let schedule = match value.get("schedule") {
+            None | Some(Value::Null) => (None, None),
+            Some(s) => schedule(s)?,
         };
         Ok(Trigger {
             id,
@@ -165,33 +191,44 @@ impl Trigger {
             webhook,
             data,
             stop,
+            schedule,
         })
     }
 
-    /// Decides whether the trigger fires for `event` in `scope`.
-    ///
-    /// `known` says whether the visitor has a known profile; `last_fired` is when this
-    /// trigger last fired for this profile, if ever.
-    pub fn decide(
-        &self,
-        event: &str,
-        scope: Scope<'_>,
-        known: bool,
-        last_fired: Option<u64>,
-    ) -> Decision {
+    /// Decides whether the trigger fires for `event` in `scope`; `last_fired` is when
+    /// this trigger last fired for this profile, if ever.
+    pub fn decide(&self, event: &str, scope: Scope<'_>, last_fired: Option<u64>) -> Decision {
         if self.on != event {
             return Decision::OtherEvent;
         }
-        if self.audience == Audience::Known && !known {
+        let (from, until) = self.schedule;
+        if from.is_some_and(|f| scope.now < f) || until.is_some_and(|u| scope.now >= u) {
+            return Decision::OffSchedule;
+        }
+        if self.audience == Audience::Known && !scope.here.known {
             return Decision::Anonymous;
         }
         if !self.condition.as_ref().is_none_or(|c| c.eval(scope)) {
             return Decision::NoMatch;
         }
-        match self.stop.map(|s| s.check(last_fired, scope.now)) {
+        let here = scope.here;
+        match self.stop.map(|s| {
+            s.check(
+                last_fired,
+                scope.now,
+                here.session_started,
+                here.page_started,
+            )
+        }) {
             Some(Err(again)) => Decision::Stopped(again),
             _ => Decision::Fire,
         }
+    }
+
+    /// When time passing alone may make this trigger's condition hold (see
+    /// [`Condition::wake`]).
+    pub fn wake(&self, scope: Scope<'_>) -> Option<u64> {
+        self.condition.as_ref()?.wake(scope)
     }
 
     /// Why this trigger's condition does not hold in `scope` (see
@@ -206,10 +243,43 @@ impl Trigger {
     }
 }
 
+/// Parses `{ from?: date, until?: date }`; a bare `until` date includes its day.
+fn schedule(value: &Value) -> Result<(Option<u64>, Option<u64>), ConfigError> {
+    object(value, "schedule", &["from", "until"])?;
+    let date = |key: &str, end_of_day: bool| -> Result<Option<u64>, ConfigError> {
+        let path = join("schedule", key);
+        match value.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let text = crate::value::string(Some(v), &path)?;
+                let d = Date::parse(&text).map_err(|m| ConfigError::new(&path, m))?;
+                let day = if end_of_day && !d.has_time {
+                    86_400_000
+                } else {
+                    0
+                };
+                Ok(Some(d.ms + day))
+            }
+        }
+    };
+    let (from, until) = (date("from", false)?, date("until", true)?);
+    if let (Some(f), Some(u)) = (from, until) {
+        if u <= f {
+            return Err(ConfigError::new(
+                "schedule.until",
+                "must be after schedule.from",
+            ));
+        }
+    }
+    Ok((from, until))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::condition::Here;
     use crate::history::{History, Visit};
+    use crate::matcher::tests::TestPatterns;
     use crate::value::testing::from_json;
 
     const DAY: u64 = 86_400_000;
@@ -226,7 +296,7 @@ mod tests {
     }"#;
 
     fn parse(json: &str) -> Result<Trigger, String> {
-        Trigger::from_value(&from_json(json)).map_err(|e| e.text())
+        Trigger::from_value(&from_json(json), &TestPatterns).map_err(|e| e.text())
     }
 
     fn trigger(json: &str) -> Trigger {
@@ -248,10 +318,7 @@ mod tests {
         let anyone = trigger(r#"{"id":"a","audience":"anyone","webhook":"w"}"#);
         let now = 50 * DAY;
         let three: Vec<Visit> = (0..3)
-            .map(|i| Visit {
-                at: now - i,
-                path: "/pricing".into(),
-            })
+            .map(|i| Visit::page_view(now - i, "/pricing"))
             .collect();
         let two = &three[..2];
         // (trigger, event, history, known, last fired, expected)
@@ -290,12 +357,19 @@ mod tests {
         for (trigger, event, visits, known, last, want) in cases {
             let history = History::from_visits(visits.to_vec());
             let visit = history.visits().last().unwrap();
+            let here = Here {
+                known: *known,
+                ..Here::default()
+            };
             let scope = Scope {
                 now,
                 visit,
+                current: visit,
                 history: &history,
+                here: &here,
+                patterns: &TestPatterns,
             };
-            let got = trigger.decide(event, scope, *known, *last);
+            let got = trigger.decide(event, scope, *last);
             assert_eq!(
                 got, *want,
                 "{} on {event}, known={known}, last={last:?}",
@@ -344,7 +418,7 @@ mod tests {
             ),
             (
                 r#"{"id":"x","webhook":"w","stop":{"restartAfter":"sometime"}}"#,
-                "stop.restartAfter: expected \"never\" or a duration such as \"30d\"",
+                "stop.restartAfter: expected \"never\", \"session\", \"page\" or a duration such as \"30d\"",
             ),
             (r#""a trigger""#, "must be an object"),
         ];
@@ -354,5 +428,52 @@ mod tests {
         let t = trigger(r#"{"id":"x","webhook":"w","data":{"n":17,"b":true,"s":"s"}}"#);
         assert_eq!(t.data.get("n").map(String::as_str), Some("17"));
         assert_eq!(t.data.get("b").map(String::as_str), Some("true"));
+    }
+
+    #[test]
+    fn schedule_from_until() {
+        let t = trigger(
+            r#"{"id":"x","webhook":"w","audience":"anyone","schedule":{"from":"2026-12-01","until":"2026-12-24"}}"#,
+        );
+        let dec1 = 1_796_083_200_000u64;
+        let history = History::from_visits(vec![Visit::page_view(0, "/")]);
+        let visit = &history.visits()[0];
+        let here = Here::default();
+        let at = |now: u64| {
+            t.decide(
+                PAGE_VIEW,
+                Scope {
+                    now,
+                    visit,
+                    current: visit,
+                    history: &history,
+                    here: &here,
+                    patterns: &TestPatterns,
+                },
+                None,
+            )
+        };
+        assert_eq!(at(dec1 - 1), Decision::OffSchedule);
+        assert_eq!(at(dec1), Decision::Fire);
+        // A bare `until` date includes its whole day.
+        assert_eq!(at(dec1 + 24 * DAY - 1), Decision::Fire);
+        assert_eq!(at(dec1 + 24 * DAY), Decision::OffSchedule);
+        let cases = [
+            (
+                r#"{"id":"x","webhook":"w","schedule":{"from":"2026-12-02","until":"2026-12-01"}}"#,
+                "schedule.until: must be after schedule.from",
+            ),
+            (
+                r#"{"id":"x","webhook":"w","schedule":{"form":"2026-12-02"}}"#,
+                r#"schedule: unknown key "form" (did you mean "from"?)"#,
+            ),
+            (
+                r#"{"id":"x","webhook":"w","schedule":{"from":"tomorrow"}}"#,
+                "schedule.from: expected a date such as \"2026-12-01\" or \"2026-12-01T09:00:00+01:00\" (UTC without an offset)",
+            ),
+        ];
+        for (json, want) in cases {
+            assert_eq!(parse(json).unwrap_err(), want, "{json}");
+        }
     }
 }

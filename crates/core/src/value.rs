@@ -148,7 +148,7 @@ impl Value {
 }
 
 /// A number as text: integers exactly, fractions to at most six decimals.
-fn number_text(n: f64) -> String {
+pub fn number_text(n: f64) -> String {
     let mut out = String::new();
     let mut n = n;
     if n < 0.0 {

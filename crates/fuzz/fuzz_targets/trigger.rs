@@ -1,8 +1,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sitehook_core::condition::Scope;
-use sitehook_core::{Duration, History, Trigger, Value, Visit};
+use sitehook_core::condition::{Here, Scope};
+use sitehook_core::{Duration, History, NoPatterns, Trigger, Value, Visit};
 
 fn to_value(v: &serde_json::Value) -> Value {
     match v {
@@ -22,14 +22,18 @@ fuzz_target!(|data: &[u8]| {
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
-    let Ok(trigger) = Trigger::from_value(&to_value(&json)) else {
+    let Ok(trigger) = Trigger::from_value(&to_value(&json), &NoPatterns) else {
         return;
     };
     let now = 1_700_000_000_000u64;
-    let history = History::from_visits((0..50).map(|k| Visit { at: now - k * 3_600_000, path: format!("/p{}", k % 7) }).collect());
-    let visit = Visit { at: now, path: "/p1".into() };
+    let mut history = History::from_visits((1..50).map(|k| Visit::page_view(now - k * 3_600_000, &format!("/p{}", k % 7))).collect());
+    let current = history.push(Visit::page_view(now, "/p1"));
+    let visit = history.visits()[current].clone();
+    let here = Here { url: "https://a.example/p1?utm_source=x#h".into(), host: "a.example".into(), query: "?utm_source=x".into(), hash: "#h".into(), known: true, ..Here::default() };
     let _ = trigger.lookback();
     for last in [None, Some(now - 1), Some(0)] {
-        let _ = trigger.decide("page_view", Scope { now, visit: &visit, history: &history }, true, last);
+        let scope = Scope { now, visit: &visit, current: &visit, history: &history, here: &here, patterns: &NoPatterns };
+        let _ = trigger.decide("page_view", scope, last);
+        let _ = trigger.wake(scope);
     }
 });

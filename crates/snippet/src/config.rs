@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use sitehook_core::event::{PROFILE_ID, is_known, limits};
 use sitehook_core::value::{push_u64, suggest};
-use sitehook_core::{Fields, Trigger, Value};
+use sitehook_core::{Condition, Fields, Patterns, Trigger, Value};
 
 use crate::js;
 
@@ -28,6 +28,8 @@ const KEYS: &[&str] = &[
     "consent",
     "debug",
     "allowDebugParam",
+    "respectPrivacySignals",
+    "pages",
     "triggers",
 ];
 
@@ -47,6 +49,11 @@ pub struct Config {
     pub identity: Option<String>,
     /// `false`: evaluate, store and send nothing.
     pub consent: bool,
+    /// Treat Global Privacy Control and Do Not Track as withheld consent.
+    pub respect_privacy_signals: bool,
+    /// `pages: { item, category }`: conditions that make a page view also an
+    /// `item_view` or a `category_view`, for sites that do not call `sitehook.page`.
+    pub pages: [Option<Condition>; 2],
     /// Print why each trigger did or didn't fire.
     pub debug: bool,
     /// The valid triggers, in config order.
@@ -116,7 +123,7 @@ impl Config {
 }
 
 /// Reads the config, or warns and returns `None` when there is none to read.
-pub fn read(window: &web_sys::Window) -> Option<Config> {
+pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config> {
     let raw = js_sys::Reflect::get(window, &"sitehookConfig".into()).unwrap_or_default();
     if raw.is_undefined() || raw.is_null() {
         js::warn(&["window.sitehookConfig is not set: define it before the sitehook script tag"]);
@@ -156,12 +163,39 @@ pub fn read(window: &web_sys::Window) -> Option<Config> {
             ok
         }),
         consent: boolean(&value, "consent", true),
+        respect_privacy_signals: boolean(&value, "respectPrivacySignals", false),
         debug: boolean(&value, "debug", false)
             | (boolean(&value, "allowDebugParam", false) && debug_param(window)),
         profile: profile(value.get("profile")),
         ..Config::default()
     };
-    (config.triggers, config.had_errors) = triggers(value.get("triggers"));
+    (config.triggers, config.had_errors) = triggers(value.get("triggers"), patterns);
+    match value.get("pages") {
+        None | Some(Value::Null) => {}
+        Some(Value::Obj(entries)) => {
+            for (key, c) in entries {
+                let slot = match key.as_str() {
+                    "item" => 0,
+                    "category" => 1,
+                    _ => {
+                        js::warn(&[
+                            "window.sitehookConfig.pages: unknown key \"",
+                            key,
+                            "\" (expected item or category); ignored",
+                        ]);
+                        continue;
+                    }
+                };
+                let mut at = String::from("pages.");
+                at.push_str(key);
+                match Condition::from_value(c, &at, patterns) {
+                    Ok(c) => config.pages[slot] = Some(c),
+                    Err(e) => js::warn(&["window.sitehookConfig.", &e.text(), "; ignored"]),
+                }
+            }
+        }
+        Some(_) => js::warn(&["window.sitehookConfig.pages must be an object; ignored"]),
+    }
     let fields = js_sys::Reflect::get(window, &"__sitehookFields".into()).unwrap_or_default();
     config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
     Some(config)
@@ -198,7 +232,7 @@ fn debug_param(window: &web_sys::Window) -> bool {
     })
 }
 
-fn triggers(raw: Option<&Value>) -> (Vec<Trigger>, bool) {
+fn triggers(raw: Option<&Value>, patterns: &dyn Patterns) -> (Vec<Trigger>, bool) {
     let list = match raw {
         None | Some(Value::Null) => {
             js::warn(&["window.sitehookConfig.triggers is not set: no trigger can fire"]);
@@ -226,7 +260,7 @@ fn triggers(raw: Option<&Value>) -> (Vec<Trigger>, bool) {
                 name
             }
         };
-        match Trigger::from_value(item) {
+        match Trigger::from_value(item, patterns) {
             Ok(t) if out.iter().any(|o| o.id == t.id) => {
                 had_errors = true;
                 js::warn(&[
@@ -254,7 +288,7 @@ fn triggers(raw: Option<&Value>) -> (Vec<Trigger>, bool) {
 /// Profile fields as text. Numbers and booleans are written as text (an age, a flag);
 /// objects, arrays and nulls are skipped: a webhook field is one value. At most as
 /// many fields as the relay accepts.
-fn profile(raw: Option<&Value>) -> Fields {
+pub fn profile(raw: Option<&Value>) -> Fields {
     let mut out = Fields::new();
     match raw {
         Some(Value::Obj(entries)) => {

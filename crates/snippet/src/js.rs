@@ -101,3 +101,82 @@ fn line(parts: &[&str]) -> JsValue {
     }
     JsValue::from_str(&text)
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The browser's `RegExp`: one binding for the constructor (which throws on a bad
+    /// pattern, caught here) and one for `test`, rather than all of js-sys's.
+    #[wasm_bindgen(js_name = RegExp)]
+    type Re;
+    #[wasm_bindgen(constructor, catch, js_class = RegExp)]
+    fn new(pattern: &str, flags: &str) -> Result<Re, JsValue>;
+    #[wasm_bindgen(method)]
+    fn test(this: &Re, text: &str) -> bool;
+}
+
+/// Regular expressions for the core, compiled once per pattern with the browser's
+/// `RegExp` and kept for the page's life.
+#[derive(Default)]
+pub struct Patterns {
+    compiled: core::cell::RefCell<Vec<(String, bool, Re)>>,
+}
+
+impl Patterns {
+    fn compile(pattern: &str, ignore_case: bool) -> Result<Re, JsValue> {
+        Re::new(pattern, if ignore_case { "i" } else { "" })
+    }
+}
+
+impl sitehook_core::Patterns for Patterns {
+    fn check(&self, pattern: &str, ignore_case: bool) -> Option<String> {
+        match Patterns::compile(pattern, ignore_case) {
+            Ok(re) => {
+                self.compiled
+                    .borrow_mut()
+                    .push((String::from(pattern), ignore_case, re));
+                None
+            }
+            Err(e) => {
+                let mut m = String::from("is not a valid regular expression: ");
+                m.push_str(&error_text(&e));
+                Some(m)
+            }
+        }
+    }
+
+    fn is_match(&self, pattern: &str, ignore_case: bool, text: &str) -> bool {
+        let mut compiled = self.compiled.borrow_mut();
+        if let Some((_, _, re)) = compiled
+            .iter()
+            .find(|(p, i, _)| p == pattern && *i == ignore_case)
+        {
+            return re.test(text);
+        }
+        match Patterns::compile(pattern, ignore_case) {
+            Ok(re) => {
+                let hit = re.test(text);
+                compiled.push((String::from(pattern), ignore_case, re));
+                hit
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// The message of a thrown JS value.
+pub fn error_text(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .and_then(|e| e.message().as_string())
+        })
+        .unwrap_or_else(|| String::from("unknown error"))
+}
+
+/// Whether the browser sends Global Privacy Control or Do Not Track.
+pub fn privacy_signal(window: &web_sys::Window) -> bool {
+    let nav = Reflect::get(window, &"navigator".into()).unwrap_or_default();
+    let gpc = Reflect::get(&nav, &"globalPrivacyControl".into()).unwrap_or_default();
+    let dnt = Reflect::get(&nav, &"doNotTrack".into()).unwrap_or_default();
+    gpc.as_bool() == Some(true) || dnt.as_string().is_some_and(|d| d == "1")
+}

@@ -5,15 +5,20 @@
 //! - [`config`]: reads `window.sitehookConfig`, keeping the good triggers and warning
 //!   (once, naming the trigger, the field and a likely fix) about the bad ones.
 //! - [`js`]: the boundary to JavaScript: JS values into [`sitehook_core::Value`] (with
-//!   bounds, since the page is untrusted), console lines.
-//! - [`storage`]: the visit history and Stop timers in `localStorage`, per profile,
-//!   tolerant of blocked storage and of corrupt or foreign data.
-//! - [`send`]: the matched events to the relay, as a `text/plain` keepalive `fetch`.
-//! - [`trace`]: what happened on this page view, for `debug: true`, for the page (a
+//!   bounds, since the page is untrusted), console lines, the browser's `RegExp`.
+//! - [`storage`]: the history, Stop timers and session in `localStorage`, per
+//!   profile, and the outbox of events waiting for the relay; tolerant of blocked
+//!   storage and of corrupt or foreign data.
+//! - [`send`]: event ids, and reading the relay's answer.
+//! - [`trace`]: what happened on each evaluation, for `debug: true`, for the page (a
 //!   `sitehook:evaluated` event) and for tests.
 //! - `allocator` (WebAssembly only): a small size-class allocator.
 //!
-//! The loader (`web/loader.js`) calls [`start`] with the URL its script came from.
+//! The loader (`web/loader.js`) owns everything asynchronous: it calls
+//! [`Snippet::start`], replays the page's queued calls, reports navigations, runs the
+//! timers [`Snippet::next_wake`] asks for, and does the network I/O
+//! ([`Snippet::batch`] out, [`Snippet::answer`] back, `sendBeacon` when the page is
+//! hidden). Keeping futures and closures out of the wasm keeps it small.
 //!
 //! In the WebAssembly build the crate is `no_std`: a panic traps (the loader reports
 //! it and the page carries on) instead of formatting a message nobody reads, which
@@ -35,11 +40,12 @@ pub mod trace;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sitehook_core::condition::Scope;
-use sitehook_core::event::limits;
+use sitehook_core::event::{PROFILE_ID, limits};
 use sitehook_core::trigger::PAGE_VIEW;
-use sitehook_core::{Decision, Event, Page, Visit};
+use sitehook_core::{Decision, Event, Fields, Here, History, Page, Scope, Value, Visit};
 use wasm_bindgen::prelude::*;
+
+use storage::{Queued, Store};
 
 #[cfg(target_arch = "wasm32")]
 #[panic_handler]
@@ -47,119 +53,680 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// Starts the snippet on this page: evaluates the current page view and sends what
-/// matched. `script_base` is the URL of the folder the script was loaded from; it is
-/// the relay's address unless the config names one.
-#[wasm_bindgen]
-pub fn start(script_base: &str) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let started = js::now(&window);
-    let Some(config) = config::read(&window) else {
-        return;
-    };
-    if !config.consent {
-        trace::publish(&window, &trace::Trace::consent_off());
-        return;
-    }
-    page_view(&window, config, script_base, started);
+/// The longest a page waits for a timed condition (dwell, a sequence's `for`)
+/// before giving up on this page: a later page evaluates it anyway.
+const MAX_WAKE_MS: u64 = 6 * 3_600_000;
+
+/// An item declared by `sitehook.page({type, item})`.
+#[derive(Debug, Clone, Default)]
+struct Item {
+    id: String,
+    name: String,
+    category: String,
+    price: String,
 }
 
-fn page_view(window: &web_sys::Window, config: config::Config, script_base: &str, started: f64) {
-    let location = window.location();
-    let now = js_sys::Date::now() as u64;
-    let visit = Visit {
-        at: now,
-        path: location.pathname().unwrap_or_default(),
-    };
-    let store = storage::Store::open(window, config.profile_id());
+/// The current page, as the snippet saw it arrive.
+#[derive(Debug, Default)]
+struct PageState {
+    url: String,
+    referrer: String,
+    /// When it was viewed, which is also its page view's time in the history.
+    at: u64,
+    /// Triggers that fired on this page (for re-evaluations on wake).
+    fired: Vec<String>,
+}
 
-    let mut history = store.history();
-    history.push(visit.clone());
-    if let Some(keep) = config.lookback() {
-        history.prune(now, keep);
+/// The snippet on one page: config, visitor, page, and what waits to be sent.
+#[wasm_bindgen]
+pub struct Snippet {
+    window: web_sys::Window,
+    config: config::Config,
+    base: String,
+    patterns: js::Patterns,
+    /// Consent as the page last said (the config, then `sitehook.consent`).
+    consent: bool,
+    store: Store,
+    page: Option<PageState>,
+    /// A `sitehook.page` call made before the first page view, applied to it.
+    declared: Option<(String, Item)>,
+    /// Ids of the events in the batch being sent.
+    in_flight: Vec<String>,
+    /// Traces waiting for the relay's answer, so they show what was sent.
+    pending: Vec<(trace::Trace, Vec<String>)>,
+    wake_at: Option<u64>,
+    started: f64,
+}
+
+#[wasm_bindgen]
+impl Snippet {
+    /// Reads the config. `script_base` is the URL of the folder the script was
+    /// loaded from: the relay's address unless the config names one. `None` (with a
+    /// console warning) when there is no config.
+    pub fn start(script_base: &str) -> Option<Snippet> {
+        let window = web_sys::window()?;
+        let started = js::now(&window);
+        let patterns = js::Patterns::default();
+        let config = config::read(&window, &patterns)?;
+        let store = Store::open(&window, config.profile_id());
+        let mut consent = config.consent;
+        if config.respect_privacy_signals && js::privacy_signal(&window) {
+            consent = false;
+        }
+        Some(Snippet {
+            window,
+            base: String::from(script_base),
+            patterns,
+            consent,
+            store,
+            config,
+            page: None,
+            declared: None,
+            in_flight: Vec::new(),
+            pending: Vec::new(),
+            wake_at: None,
+            started,
+        })
     }
-    store.save_history(&history);
 
-    let mut stops = store.stops();
-    let known = config.is_known();
-    let page = page(window);
-    let mut trace = trace::Trace::new(&visit.path, config.debug);
-    let mut events = Vec::new();
-    let evaluating = js::now(window);
-    for trigger in &config.triggers {
+    /// A page view, if the URL changed since the last one (a single-page app's
+    /// `pushState`, `replaceState`, `popstate` and `hashchange` all land here, and
+    /// one navigation is one view).
+    pub fn navigate(&mut self) {
+        let url = self.window.location().href().unwrap_or_default();
+        if self.page.as_ref().is_some_and(|p| p.url == url) {
+            return;
+        }
+        if !self.allowed() {
+            trace::publish(&self.window, &trace::Trace::consent_off());
+            return;
+        }
+        let referrer = match &self.page {
+            Some(p) => p.url.clone(),
+            None => self
+                .window
+                .document()
+                .map(|d| d.referrer())
+                .unwrap_or_default(),
+        };
+        let now = js_sys::Date::now() as u64;
+        self.page = Some(PageState {
+            url,
+            referrer,
+            at: now,
+            fired: Vec::new(),
+        });
+        let declared = self.declared.take();
+        let item = declared
+            .as_ref()
+            .map(|(_, i)| i.clone())
+            .unwrap_or_default();
+        self.handle(PAGE_VIEW, Fields::new(), &item, now);
+        // Page types: declared by `sitehook.page` or by the config's URL patterns.
+        match declared {
+            Some((kind, item)) => self.handle(&kind, Fields::new(), &item, now),
+            None => {
+                for (slot, kind) in [(0, "item_view"), (1, "category_view")] {
+                    if self.page_type_matches(slot, now) {
+                        self.handle(kind, Fields::new(), &Item::default(), now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The page API: `identify`, `page`, `track`, `consent`, `reset`. Unknown
+    /// commands are reported, never thrown.
+    pub fn command(&mut self, name: &str, a: JsValue, b: JsValue) {
+        match name {
+            "identify" => self.identify(&a, &b),
+            "reset" => self.switch_profile(Fields::new(), None),
+            "consent" => self.set_consent(a.as_bool() == Some(true)),
+            "page" => self.declare_page(&a),
+            "track" => {
+                let Some(event) = a.as_string().filter(|e| valid_event_name(e)) else {
+                    js::warn(&[
+                        "sitehook.track needs an event name of 1 to 64 letters, digits and - _ . :",
+                    ]);
+                    return;
+                };
+                let props = props(&js::to_value(&b));
+                let item = Item {
+                    id: prop(&props, &["id", "itemId", "item_id"]),
+                    name: prop(&props, &["name"]),
+                    category: prop(&props, &["category"]),
+                    price: prop(&props, &["value", "price", "total"]),
+                };
+                self.handle(&event, props, &item, js_sys::Date::now() as u64);
+            }
+            _ => js::warn(&[
+                "unknown command \"",
+                name,
+                "\" (expected identify, page, track, consent or reset)",
+            ]),
+        }
+    }
+
+    /// Re-evaluates the current page's time-based conditions (dwell, a sequence's
+    /// wait), when the loader's timer says it is time.
+    pub fn wake(&mut self) {
+        let now = js_sys::Date::now() as u64;
+        if self.wake_at.is_none_or(|at| at > now) || !self.allowed() {
+            return;
+        }
+        self.wake_at = None;
+        if self.page.is_some() {
+            self.evaluate(PAGE_VIEW, Fields::new(), &Item::default(), now, true);
+        }
+    }
+
+    /// Milliseconds until [`Snippet::wake`] or another send attempt is due; `-1`
+    /// when nothing is.
+    pub fn next_wake(&self) -> f64 {
+        let now = js_sys::Date::now() as u64;
+        let retry = self
+            .store
+            .outbox()
+            .iter()
+            .filter(|q| !self.in_flight.contains(&q.id))
+            .map(|q| q.not_before)
+            .min();
+        let at = match (self.wake_at, retry) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(at) => at,
+                None => return -1.0,
+            },
+        };
+        at.saturating_sub(now) as f64
+    }
+
+    /// The events due to be sent, as one batch body (under 64 KB), or `None`. With
+    /// `all` (the page is being hidden), events already in flight are included, for
+    /// `sendBeacon`; the relay drops duplicates by id.
+    pub fn batch(&mut self, all: bool) -> Option<String> {
+        if !all && !self.in_flight.is_empty() {
+            return None;
+        }
+        let now = js_sys::Date::now() as u64;
+        let queue = self.store.outbox();
+        let mut body = String::from("{\"events\":[");
+        let mut ids = Vec::new();
+        for q in &queue {
+            // The pagehide beacon takes what is waiting out its backoff too (this
+            // page may be the last), but not what a keepalive fetch already carries.
+            let due = q.not_before <= now || all;
+            if !due || self.in_flight.contains(&q.id) || body.len() + q.json.len() + 2 > 60 * 1024 {
+                continue;
+            }
+            if !ids.is_empty() {
+                body.push(',');
+            }
+            body.push_str(&q.json);
+            ids.push(q.id.clone());
+        }
+        body.push_str("]}");
+        if ids.is_empty() {
+            return None;
+        }
+        if !all {
+            self.in_flight = ids;
+        }
+        Some(body)
+    }
+
+    /// The relay's answer to the last [`Snippet::batch`]: its HTTP status (0 when
+    /// the request failed) and body.
+    pub fn answer(&mut self, status: u16, text: &str) {
+        let sent = core::mem::take(&mut self.in_flight);
+        let now = js_sys::Date::now() as u64;
+        let mut queue = self.store.outbox();
+        let mut accepted = Vec::new();
+        let mut error = None;
+        if (200..300).contains(&status) {
+            accepted = send::read_answer(text);
+            // What the relay did not accept will not be delivered: those triggers are
+            // not resting, and the events are not kept.
+            for q in queue.iter().filter(|q| sent.contains(&q.id)) {
+                if !accepted.contains(&q.id) {
+                    lift_stop(&self.window, q);
+                }
+            }
+            queue.retain(|q| !sent.contains(&q.id));
+        } else if status == 0 || status == 408 || status == 429 || status >= 500 {
+            // The relay is unreachable or busy: keep them, and back off with jitter.
+            let mut why = String::from("could not reach the relay; ");
+            push_count(&mut why, sent.len());
+            why.push_str(" event(s) will be retried");
+            if status > 0 {
+                why.push_str(" (HTTP ");
+                push_count(&mut why, status.into());
+                why.push(')');
+            }
+            js::warn(&[&why]);
+            error = Some(why);
+            queue.retain_mut(|q| {
+                if !sent.contains(&q.id) {
+                    return true;
+                }
+                q.attempts += 1;
+                let base = 2_000u64 << q.attempts.min(8);
+                let jitter = 0.5 + js_sys::Math::random();
+                q.not_before = now + (base.min(600_000) as f64 * jitter) as u64;
+                q.attempts < 20 && now.saturating_sub(q.at) < storage::OUTBOX_MAX_AGE_MS
+            });
+        } else {
+            // A 4xx for the whole batch will not get better by retrying.
+            let mut why = String::from("the relay refused the batch (HTTP ");
+            push_count(&mut why, status.into());
+            why.push_str("): ");
+            why.push_str(text);
+            js::warn(&[&why]);
+            error = Some(why);
+            for q in queue.iter().filter(|q| sent.contains(&q.id)) {
+                lift_stop(&self.window, q);
+            }
+            queue.retain(|q| !sent.contains(&q.id));
+        }
+        self.save_outbox(&mut queue);
+        let debug = self.config.debug;
+        let mut waiting = Vec::new();
+        for (mut t, ids) in core::mem::take(&mut self.pending) {
+            if !ids.iter().any(|id| sent.contains(id)) {
+                waiting.push((t, ids));
+                continue;
+            }
+            t.sent = ids.into_iter().filter(|id| accepted.contains(id)).collect();
+            t.error = error.clone();
+            if debug {
+                for id in &t.sent {
+                    js::log(&["sent event ", id, " to the relay"]);
+                }
+            }
+            trace::publish(&self.window, &t);
+        }
+        self.pending = waiting;
+    }
+
+    /// Where events are sent.
+    pub fn url(&self) -> String {
+        self.config.events_url(&self.base)
+    }
+}
+
+impl Snippet {
+    /// Whether anything may be evaluated, stored or sent.
+    fn allowed(&self) -> bool {
+        self.consent && !(self.config.respect_privacy_signals && js::privacy_signal(&self.window))
+    }
+
+    fn set_consent(&mut self, granted: bool) {
+        let was = self.allowed();
+        self.consent = granted;
+        if !granted {
+            // Withdrawn: nothing stays behind, queued events included.
+            self.store.forget_all();
+            self.pending.clear();
+            self.wake_at = None;
+            return;
+        }
+        if self.config.respect_privacy_signals && js::privacy_signal(&self.window) {
+            js::warn(&[
+                "consent was given, but the browser sends Global Privacy Control or Do Not Track and respectPrivacySignals is on: nothing is evaluated",
+            ]);
+            return;
+        }
+        if !was {
+            // Granted later: the page the visitor is on counts, without a reload.
+            self.page = None;
+            self.navigate();
+        }
+    }
+
+    fn identify(&mut self, profile: &JsValue, identity: &JsValue) {
+        let fields = config::profile(Some(&js::to_value(profile)));
+        if !sitehook_core::event::is_known(&fields) {
+            js::warn(&[
+                "sitehook.identify needs a profile with a profileid, e.g. { profileid: \"p-123\" }",
+            ]);
+            return;
+        }
+        let identity = identity
+            .as_string()
+            .filter(|i| !i.is_empty() && i.len() <= limits::VALUE);
+        self.switch_profile(fields, identity);
+    }
+
+    /// Switches to another visitor: their own history and Stop timers. Signing in
+    /// brings the anonymous history along (the views before login count); signing
+    /// out (`reset`) starts anonymous and empty.
+    fn switch_profile(&mut self, profile: Fields, identity: Option<String>) {
+        let from_anonymous = !self.config.is_known();
+        let same = profile.get(PROFILE_ID).map(|s| s.trim()) == Some(self.config.profile_id());
+        self.config.profile = profile;
+        self.config.identity = identity;
+        if same {
+            return;
+        }
+        let next = Store::open(&self.window, self.config.profile_id());
+        if from_anonymous && self.config.is_known() && self.allowed() {
+            let mut history = next.history();
+            history.merge(self.store.history());
+            next.save_history(&history);
+            self.store.clear_history();
+        } else if !self.config.is_known() {
+            next.clear_history();
+        }
+        self.store = next;
+    }
+
+    fn declare_page(&mut self, arg: &JsValue) {
+        let v = js::to_value(arg);
+        let kind = match v.get("type").and_then(Value::as_str) {
+            Some("item" | "product") => "item_view",
+            Some("category") => "category_view",
+            _ => {
+                js::warn(&[
+                    "sitehook.page needs { type: \"item\" | \"category\", item: { id, name, category, price } }",
+                ]);
+                return;
+            }
+        };
+        let raw = v.get("item").cloned().unwrap_or(Value::Null);
+        let text = |key: &str| {
+            raw.get(key)
+                .or_else(|| v.get(key))
+                .and_then(Value::as_text)
+                .map(|t| cut(t, limits::VALUE))
+                .unwrap_or_default()
+        };
+        let item = Item {
+            id: text("id"),
+            name: text("name"),
+            category: text("category"),
+            price: text("price"),
+        };
+        if self.page.is_none() {
+            self.declared = Some((String::from(kind), item));
+            return;
+        }
+        self.handle(kind, Fields::new(), &item, js_sys::Date::now() as u64);
+    }
+
+    fn page_type_matches(&self, slot: usize, now: u64) -> bool {
+        let Some(condition) = &self.config.pages[slot] else {
+            return false;
+        };
+        let history = self.store.history();
+        let Some(current) = history.visits().last() else {
+            return false;
+        };
+        let here = self.here(Fields::new(), &Item::default(), now);
+        condition.eval(Scope {
+            now,
+            visit: current,
+            current,
+            history: &history,
+            here: &here,
+            patterns: &self.patterns,
+        })
+    }
+
+    /// Records an event and evaluates the triggers that listen to it.
+    fn handle(&mut self, event: &str, props: Fields, item: &Item, now: u64) {
+        if !self.allowed() {
+            return;
+        }
+        if self.page.is_none() {
+            // An event before the first page view (queued `track` calls): the page
+            // view comes first.
+            self.navigate();
+        }
+        self.evaluate(event, props, item, now, false);
+    }
+
+    fn evaluate(&mut self, event: &str, props: Fields, item: &Item, now: u64, wake: bool) {
+        let eval_start = js::now(&self.window);
+        let mut session = self.store.session();
+        if !wake {
+            session = session.at(now);
+            self.store.save_session(session);
+        }
+        let mut history = self.store.history();
+        let page_at = self.page.as_ref().map_or(now, |p| p.at);
+        let index = if wake {
+            // The page's own view, recorded when it arrived.
+            match history
+                .visits()
+                .iter()
+                .rposition(|v| v.at == page_at && v.event == PAGE_VIEW)
+            {
+                Some(i) => i,
+                None => return,
+            }
+        } else {
+            let i = history.push(Visit {
+                at: now,
+                event: String::from(event),
+                path: self.window.location().pathname().unwrap_or_default(),
+                session: session.number,
+                item: cut(item.id.clone(), History::MAX_PATH),
+                category: cut(item.category.clone(), History::MAX_PATH),
+                value: cut(item.price.clone(), History::MAX_PATH),
+            });
+            if let Some(keep) = self.config.lookback() {
+                history.prune(now, keep);
+            }
+            self.store.save_history(&history);
+            // Pruning may have moved it: it is the newest event at `now`.
+            history
+                .visits()
+                .iter()
+                .rposition(|v| v.at == now)
+                .unwrap_or(i)
+        };
+        let Some(current) = history.visits().get(index) else {
+            return;
+        };
+        let here = self.here(props, item, now);
+        let here = Here {
+            session_started: session.started,
+            ..here
+        };
         let scope = Scope {
             now,
-            visit: &visit,
+            visit: current,
+            current,
             history: &history,
+            here: &here,
+            patterns: &self.patterns,
         };
-        let decision = trigger.decide(PAGE_VIEW, scope, known, stops.get(&trigger.id));
-        let why = if trace.debug() {
-            why_not(trigger, decision, scope)
-        } else {
-            None
-        };
-        trace.record(&trigger.id, decision, why);
-        if decision == Decision::Fire {
-            stops.set(&trigger.id, now);
-            events.push(Event {
-                id: send::event_id(window),
-                trigger: trigger.id.clone(),
-                webhook: trigger.webhook.clone(),
-                profile: config.profile_for(&trigger.webhook),
-                identity: config.identity.clone(),
-                data: trigger.data.clone(),
-                page: page.clone(),
+        let mut stops = self.store.stops();
+        let mut trace = trace::Trace::new(event, &current.path, self.config.debug);
+        let mut fired = Vec::new();
+        let page_fired = self.page.as_ref().map(|p| &p.fired);
+        for trigger in &self.config.triggers {
+            if trigger.on != event {
+                continue;
+            }
+            // Looking again on a timer: what already fired on this page is done.
+            if wake && page_fired.is_some_and(|f| f.contains(&trigger.id)) {
+                continue;
+            }
+            let decision = trigger.decide(event, scope, stops.get(&trigger.id));
+            let why = if trace.debug() {
+                why_not(trigger, decision, scope)
+            } else {
+                None
+            };
+            trace.record(&trigger.id, decision, why);
+            if decision == Decision::Fire {
+                stops.set(&trigger.id, now);
+                fired.push(Event {
+                    id: send::event_id(&self.window),
+                    trigger: trigger.id.clone(),
+                    webhook: trigger.webhook.clone(),
+                    profile: self.config.profile_for(&trigger.webhook),
+                    identity: self.config.identity.clone(),
+                    data: trigger.data.clone(),
+                    page: Page {
+                        url: cut(here.url.clone(), limits::URL),
+                        title: cut(here.title.clone(), limits::VALUE),
+                        referrer: cut(here.referrer.clone(), limits::URL),
+                    },
+                    at: now,
+                });
+            }
+        }
+        self.store.save_stops(&stops);
+        if let Some(p) = self.page.as_mut() {
+            p.fired.extend(fired.iter().map(|e| e.trigger.clone()));
+        }
+        // Any event can start the clock of a timed page-view trigger (a cart update
+        // begins the abandoned-cart wait), so the timer is planned after each one.
+        self.wake_at = self.plan_wake(&history, &here, now);
+        let evaluated = js::now(&self.window);
+        trace.eval_us = ((evaluated - eval_start) * 1000.0) as u64;
+        trace.total_us = ((evaluated - self.started) * 1000.0) as u64;
+        if fired.is_empty() {
+            trace::publish(&self.window, &trace);
+            return;
+        }
+        let profile = String::from(self.config.profile_id());
+        let mut queue = self.store.outbox();
+        let mut ids = Vec::new();
+        for e in &fired {
+            let mut json = String::new();
+            e.write_json(&mut json);
+            ids.push(e.id.clone());
+            queue.push(Queued {
+                id: e.id.clone(),
+                trigger: e.trigger.clone(),
+                profile: profile.clone(),
                 at: now,
+                json,
+                attempts: 0,
+                not_before: 0,
             });
         }
+        self.save_outbox(&mut queue);
+        self.pending.push((trace, ids));
     }
-    let evaluated = js::now(window);
-    store.save_stops(&stops);
-    trace.eval_us = ((evaluated - evaluating) * 1000.0) as u64;
-    trace.total_us = ((js::now(window) - started) * 1000.0) as u64;
 
-    if events.is_empty() {
-        trace::publish(window, &trace);
-        return;
-    }
-    let url = config.events_url(script_base);
-    let window = window.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let accepted = match send::events(&window, &url, &events).await {
-            Ok(accepted) => accepted,
-            Err(why) => {
-                js::warn(&["could not send to the relay: ", &why]);
-                trace.error = Some(why);
-                Vec::new()
-            }
+    /// When time alone may make a page-view trigger hold on this page (dwell, a
+    /// sequence's `for`): the earliest such moment within [`MAX_WAKE_MS`].
+    fn plan_wake(&self, history: &History, here: &Here, now: u64) -> Option<u64> {
+        let page = self.page.as_ref()?;
+        let current = history
+            .visits()
+            .iter()
+            .rfind(|v| v.at == page.at && v.event == PAGE_VIEW)?;
+        // Seen from the page view: the last event's properties are not the page's.
+        let here = Here {
+            props: Fields::new(),
+            item_name: String::new(),
+            ..here.clone()
         };
-        // What the relay did not accept will not be delivered: those triggers are not
-        // resting. (Keeping unsent events for a later page is the offline queue's job.)
-        if accepted.len() < events.len() {
-            let mut stops = store.stops();
-            for e in events.iter().filter(|e| !accepted.contains(&e.id)) {
-                stops.unset(&e.trigger, now);
-            }
-            store.save_stops(&stops);
+        let scope = Scope {
+            now,
+            visit: current,
+            current,
+            history,
+            here: &here,
+            patterns: &self.patterns,
+        };
+        self.config
+            .triggers
+            .iter()
+            .filter(|t| t.on == PAGE_VIEW && !page.fired.contains(&t.id))
+            .filter_map(|t| t.wake(scope))
+            .filter(|at| *at <= now + MAX_WAKE_MS)
+            .min()
+    }
+
+    fn save_outbox(&self, queue: &mut Vec<Queued>) {
+        let dropped = self.store.save_outbox(queue);
+        if dropped > 0 {
+            let mut why = String::from("the outbox is full: ");
+            push_count(&mut why, dropped);
+            why.push_str(" old event(s) that the relay never received were dropped");
+            js::warn(&[&why]);
         }
-        if trace.debug() {
-            for e in events.iter().filter(|e| accepted.contains(&e.id)) {
-                js::log(&[
-                    "sent trigger \"",
-                    &e.trigger,
-                    "\" to webhook \"",
-                    &e.webhook,
-                    "\" (event ",
-                    &e.id,
-                    ")",
-                ]);
+    }
+
+    fn here(&self, props: Fields, item: &Item, now: u64) -> Here {
+        let location = self.window.location();
+        let (url, referrer, page_started) = match &self.page {
+            Some(p) => (p.url.clone(), p.referrer.clone(), p.at),
+            None => (location.href().unwrap_or_default(), String::new(), now),
+        };
+        Here {
+            url,
+            host: location.hostname().unwrap_or_default(),
+            query: location.search().unwrap_or_default(),
+            hash: location.hash().unwrap_or_default(),
+            referrer,
+            title: self
+                .window
+                .document()
+                .map(|d| d.title())
+                .unwrap_or_default(),
+            item_name: item.name.clone(),
+            props,
+            profile: self.config.profile.clone(),
+            known: self.config.is_known(),
+            session_started: now,
+            page_started,
+        }
+    }
+}
+
+/// A trigger that fired for an event the relay then refused is not resting.
+fn lift_stop(window: &web_sys::Window, q: &Queued) {
+    let store = Store::open(window, &q.profile);
+    let mut stops = store.stops();
+    stops.unset(&q.trigger, q.at);
+    store.save_stops(&stops);
+}
+
+fn valid_event_name(name: &str) -> bool {
+    sitehook_core::event::is_valid_id(name)
+}
+
+/// An event's properties as text fields (objects and lists are skipped; at most 32).
+fn props(value: &Value) -> Fields {
+    let mut out = Fields::new();
+    if let Value::Obj(entries) = value {
+        for (key, v) in entries.iter().take(limits::FIELDS) {
+            if let Some(text) = v.as_text() {
+                out.insert(key.clone(), cut(text, limits::VALUE));
             }
         }
-        trace.sent = accepted;
-        trace::publish(&window, &trace);
-    });
+    }
+    out
+}
+
+fn prop(props: &Fields, keys: &[&str]) -> String {
+    keys.iter()
+        .find_map(|k| props.get(k))
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn push_count(out: &mut String, n: usize) {
+    sitehook_core::json::push_num(out, n as u64);
+}
+
+/// Cuts text to `max` bytes on a character boundary.
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut at = max;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.truncate(at);
+    }
+    text
 }
 
 /// Why `trigger` did not fire, in words, for the trace.
@@ -173,10 +740,11 @@ fn why_not(
         Decision::Anonymous => Some(String::from(
             "the visitor has no known profile; the audience is \"known\"",
         )),
+        Decision::OffSchedule => Some(String::from("outside its schedule")),
         Decision::Stopped(until) => {
             let mut why = String::from("its Stop holds it ");
-            match until {
-                Some(at) => {
+            match (until, trigger.stop) {
+                (Some(at), _) => {
                     // In whole units, rounded down: "for another 29d".
                     let left = at.saturating_sub(scope.now);
                     let (n, unit) = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m")]
@@ -187,37 +755,16 @@ fn why_not(
                     sitehook_core::json::push_num(&mut why, n);
                     why.push_str(unit);
                 }
-                None => why.push_str("for good (restartAfter: \"never\")"),
+                (None, Some(sitehook_core::Limit::Session)) => {
+                    why.push_str("until the next session (restartAfter: \"session\")")
+                }
+                (None, Some(sitehook_core::Limit::Page)) => {
+                    why.push_str("until the next page (restartAfter: \"page\")")
+                }
+                (None, _) => why.push_str("for good (restartAfter: \"never\")"),
             }
             Some(why)
         }
         Decision::OtherEvent | Decision::Fire => None,
-    }
-}
-
-/// The page, cut to the relay's limits so a long tracking URL cannot get the event
-/// rejected.
-fn page(window: &web_sys::Window) -> Page {
-    let document = window.document();
-    let cut = |mut text: String, max: usize| {
-        if text.len() > max {
-            let mut at = max;
-            while !text.is_char_boundary(at) {
-                at -= 1;
-            }
-            text.truncate(at);
-        }
-        text
-    };
-    Page {
-        url: cut(window.location().href().unwrap_or_default(), limits::URL),
-        title: cut(
-            document.as_ref().map(|d| d.title()).unwrap_or_default(),
-            limits::VALUE,
-        ),
-        referrer: cut(
-            document.map(|d| d.referrer()).unwrap_or_default(),
-            limits::URL,
-        ),
     }
 }

@@ -1,53 +1,16 @@
-//! Sends matched events to the relay.
+//! Event ids, and reading the relay's answer. The request itself is the loader's
+//! (`fetch` with `keepalive`, or `sendBeacon` when the page is hidden): a `text/plain`
+//! body keeps it a CORS "simple" request, with no preflight.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sitehook_core::value::push_u64;
-use sitehook_core::{Event, EventBatch, Value};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use sitehook_core::Value;
 
-/// Posts the events as one batch and returns the ids the relay accepted.
-///
-/// `text/plain` keeps it a CORS "simple" request (no preflight), and `keepalive` lets
-/// it finish when the visitor navigates away. A plain `fetch` through web-sys, rather
-/// than gloo-net, keeps the download smaller.
-pub async fn events(
-    window: &web_sys::Window,
-    url: &str,
-    events: &[Event],
-) -> Result<Vec<String>, String> {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&EventBatch::to_json(events)));
-    // web-sys has no setter for `keepalive` yet; it is a plain dictionary member.
-    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
-    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_error)?;
-    let _ = request
-        .headers()
-        .set("content-type", "text/plain;charset=UTF-8");
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(js_error)?
-        .unchecked_into();
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    if !response.ok() {
-        let mut why = String::from("the relay answered ");
-        push_u64(&mut why, u64::from(response.status()));
-        why.push_str(": ");
-        why.push_str(&text);
-        return Err(why);
-    }
-    // The answer lists what was accepted; anything else was rejected with a reason.
-    let answer = crate::js::parse_json(&text);
+/// The ids the relay accepted, from its `202` answer; each rejected event is
+/// reported on the console with the relay's reason.
+pub fn read_answer(text: &str) -> Vec<String> {
+    let answer = crate::js::parse_json(text);
     let accepted = match answer.get("accepted") {
         Some(Value::Arr(ids)) => ids
             .iter()
@@ -62,7 +25,7 @@ pub async fn events(
             crate::js::warn(&["the relay rejected event ", id, ": ", reason]);
         }
     }
-    Ok(accepted)
+    accepted
 }
 
 /// A random (version 4) UUID from the browser's CSPRNG. `crypto.randomUUID` would be
@@ -90,13 +53,4 @@ pub fn event_id(window: &web_sys::Window) -> String {
         id.push(HEX[(b & 0x0f) as usize] as char);
     }
     id
-}
-
-fn js_error(e: JsValue) -> String {
-    e.as_string()
-        .or_else(|| {
-            e.dyn_ref::<js_sys::Error>()
-                .and_then(|e| e.message().as_string())
-        })
-        .unwrap_or_else(|| String::from("the request failed"))
 }

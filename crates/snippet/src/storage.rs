@@ -1,4 +1,5 @@
-//! The history and Stop timers in `localStorage`, one pair of keys per profile.
+//! The history, Stop timers and session in `localStorage`, per profile, and the
+//! outbox of events waiting for the relay.
 //!
 //! Storage is untrusted and may be missing (blocked cookies, private modes, quota): a
 //! value that does not parse is treated as empty and overwritten, and a failed write
@@ -13,6 +14,20 @@ use crate::js;
 
 const HISTORY: &str = "sitehook:v1:history:";
 const STOPS: &str = "sitehook:v1:stops:";
+const SESSION: &str = "sitehook:v1:session:";
+/// Matched events waiting for the relay: one queue for the browser (each event
+/// carries its profile), so a later page sends what an earlier one could not.
+const OUTBOX: &str = "sitehook:v1:outbox";
+
+/// A session ends after this long without an event (the common analytics rule).
+pub const SESSION_GAP_MS: u64 = 30 * 60_000;
+/// The most events waiting in the outbox, and the most bytes; past either the
+/// oldest are dropped (with a console warning).
+pub const OUTBOX_MAX: usize = 50;
+/// See [`OUTBOX_MAX`].
+pub const OUTBOX_MAX_BYTES: usize = 60 * 1024;
+/// How long an event may wait for the relay before it is given up.
+pub const OUTBOX_MAX_AGE_MS: u64 = 7 * 86_400_000;
 
 /// The most Stop timers kept per profile (one per trigger that has fired); past it
 /// the oldest go first.
@@ -43,6 +58,52 @@ impl Stops {
     pub fn unset(&mut self, trigger: &str, at: u64) {
         self.0.retain(|(id, t)| !(id == trigger && *t == at));
     }
+}
+
+/// The visitor's current session: its number (1 for the first) and when it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Session {
+    /// 1 for the visitor's first session.
+    pub number: u32,
+    /// When it started (ms since the epoch).
+    pub started: u64,
+    /// When its last event happened.
+    pub last: u64,
+}
+
+impl Session {
+    /// The session at `now`: this one, or the next when the gap was too long.
+    pub fn at(self, now: u64) -> Session {
+        if self.number == 0 || now.saturating_sub(self.last) > SESSION_GAP_MS || now < self.started
+        {
+            return Session {
+                number: self.number.saturating_add(1),
+                started: now,
+                last: now,
+            };
+        }
+        Session { last: now, ..self }
+    }
+}
+
+/// One matched event waiting for the relay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    /// The event's id.
+    pub id: String,
+    /// The trigger that fired, and the profile it fired for, to lift its Stop if
+    /// the relay rejects the event.
+    pub trigger: String,
+    /// See `trigger`.
+    pub profile: String,
+    /// When it fired.
+    pub at: u64,
+    /// The event as JSON, exactly as sent.
+    pub json: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not to be sent before this time (backoff).
+    pub not_before: u64,
 }
 
 /// `localStorage`, scoped to one profile.
@@ -103,6 +164,131 @@ impl Store {
         self.write(STOPS, &out);
     }
 
+    /// The visitor's session as stored (number 0 when there is none yet).
+    pub fn session(&self) -> Session {
+        let v = self.read(SESSION);
+        let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        Session {
+            number: n("n").min(u32::MAX.into()) as u32,
+            started: n("s"),
+            last: n("l"),
+        }
+    }
+
+    /// Stores the session.
+    pub fn save_session(&self, s: Session) {
+        let mut out = String::from("{");
+        json::push_key(&mut out, "n", true);
+        json::push_num(&mut out, s.number.into());
+        json::push_key(&mut out, "s", false);
+        json::push_num(&mut out, s.started);
+        json::push_key(&mut out, "l", false);
+        json::push_num(&mut out, s.last);
+        out.push('}');
+        self.write(SESSION, &out);
+    }
+
+    /// Forgets this profile's history (after it was merged into a signed-in one).
+    pub fn clear_history(&self) {
+        if let Some(storage) = &self.storage {
+            let _ = storage.remove_item(&self.key(HISTORY));
+        }
+    }
+
+    /// The events waiting for the relay; unreadable entries are skipped.
+    pub fn outbox(&self) -> Vec<Queued> {
+        let Value::Arr(items) = self.read_key(OUTBOX) else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|v| {
+                let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+                let num = |k: &str| v.get(k).and_then(Value::as_u64);
+                Some(Queued {
+                    id: text("i")?,
+                    trigger: text("g")?,
+                    profile: text("p").unwrap_or_default(),
+                    at: num("t")?,
+                    json: text("j")?,
+                    attempts: num("n").unwrap_or(0).min(1000) as u32,
+                    not_before: num("a").unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Stores the outbox, cut to its bounds (the oldest events go first); returns
+    /// how many were dropped.
+    pub fn save_outbox(&self, queue: &mut Vec<Queued>) -> usize {
+        let mut dropped = 0;
+        loop {
+            let mut out = String::from("[");
+            for (i, q) in queue.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('{');
+                json::push_key(&mut out, "i", true);
+                json::push_str(&mut out, &q.id);
+                json::push_key(&mut out, "g", false);
+                json::push_str(&mut out, &q.trigger);
+                json::push_key(&mut out, "p", false);
+                json::push_str(&mut out, &q.profile);
+                json::push_key(&mut out, "t", false);
+                json::push_num(&mut out, q.at);
+                json::push_key(&mut out, "n", false);
+                json::push_num(&mut out, q.attempts.into());
+                json::push_key(&mut out, "a", false);
+                json::push_num(&mut out, q.not_before);
+                json::push_key(&mut out, "j", false);
+                json::push_str(&mut out, &q.json);
+                out.push('}');
+            }
+            out.push(']');
+            if queue.len() <= OUTBOX_MAX && out.len() <= OUTBOX_MAX_BYTES {
+                match &self.storage {
+                    Some(storage) if queue.is_empty() => {
+                        let _ = storage.remove_item(OUTBOX);
+                    }
+                    Some(storage) => {
+                        let _ = storage.set_item(OUTBOX, &out);
+                    }
+                    None => {}
+                }
+                return dropped;
+            }
+            queue.remove(0);
+            dropped += 1;
+        }
+    }
+
+    /// Removes everything sitehook stored in this browser (consent withdrawn).
+    pub fn forget_all(&self) {
+        let Some(storage) = &self.storage else {
+            return;
+        };
+        let mut keys = Vec::new();
+        for i in 0..storage.length().unwrap_or(0) {
+            if let Ok(Some(k)) = storage.key(i) {
+                if k.as_bytes().starts_with(b"sitehook:") {
+                    keys.push(k);
+                }
+            }
+        }
+        for k in keys {
+            let _ = storage.remove_item(&k);
+        }
+    }
+
+    fn read_key(&self, key: &str) -> Value {
+        let text = self
+            .storage
+            .as_ref()
+            .and_then(|s| s.get_item(key).ok().flatten());
+        text.map_or(Value::Null, |t| js::parse_json(&t))
+    }
+
     fn key(&self, prefix: &str) -> String {
         let mut key = String::from(prefix);
         key.push_str(&self.profile);
@@ -110,11 +296,7 @@ impl Store {
     }
 
     fn read(&self, prefix: &str) -> Value {
-        let text = self
-            .storage
-            .as_ref()
-            .and_then(|s| s.get_item(&self.key(prefix)).ok().flatten());
-        text.map_or(Value::Null, |t| js::parse_json(&t))
+        self.read_key(&self.key(prefix))
     }
 
     fn write(&self, prefix: &str, text: &str) {

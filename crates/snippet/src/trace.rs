@@ -15,7 +15,9 @@ use crate::js;
 /// The outcome of one page view's evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct Trace {
-    /// The path that was evaluated.
+    /// The event that was evaluated (`page_view`, `item_view`, a custom name).
+    pub event: String,
+    /// The path it happened on.
     pub path: String,
     /// `false` when consent was withheld and nothing was evaluated.
     pub consent: bool,
@@ -34,9 +36,10 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// An empty trace for a page view of `path`.
-    pub fn new(path: &str, debug: bool) -> Self {
+    /// An empty trace for `event` on `path`.
+    pub fn new(event: &str, path: &str, debug: bool) -> Self {
         Trace {
+            event: String::from(event),
             path: String::from(path),
             consent: true,
             debug,
@@ -64,6 +67,8 @@ impl Trace {
                 "trigger \"",
                 id,
                 "\" on ",
+                &self.event,
+                " ",
                 &self.path,
                 ": ",
                 decision.as_str(),
@@ -76,11 +81,13 @@ impl Trace {
             .push((String::from(id), decision.as_str(), why));
     }
 
-    /// The trace as JSON: `{"path", "consent", "triggers": [{"id", "result", "why"?}],
+    /// The trace as JSON: `{"event", "path", "consent", "triggers": [{"id", "result", "why"?}],
     /// "sent", "evalUs", "totalUs", "debug"?, "error"?}`.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{");
-        json::push_key(&mut out, "path", true);
+        json::push_key(&mut out, "event", true);
+        json::push_str(&mut out, &self.event);
+        json::push_key(&mut out, "path", false);
         json::push_str(&mut out, &self.path);
         json::push_key(&mut out, "consent", false);
         out.push_str(if self.consent { "true" } else { "false" });
