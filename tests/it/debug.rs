@@ -113,7 +113,7 @@ window.sitehookConfig = {
     .await
     .expect("the panel on the next page");
     assert_eq!(rows[0].1, "no-match");
-    assert_eq!(rows[0].2, r#"path "/other" is not "/""#);
+    assert_eq!(rows[0].2, r#"path is "/other", wanted: equal to "/""#);
 
     let violations: Value = browser.eval("return window.violations", json!([])).await;
     assert_eq!(violations, json!([]), "nothing broke the page's CSP");

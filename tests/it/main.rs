@@ -4,6 +4,7 @@
 mod debug;
 mod inspector;
 mod nginx;
+mod snippet;
 mod util;
 
 use serde_json::{Value, json};
@@ -11,7 +12,7 @@ use util::webdriver::Browser;
 use util::{Site, TestRelay, header};
 
 /// Page script that keeps the console's warnings in `window.warnings` for the test.
-const CAPTURE_WARNINGS: &str = "window.warnings = []; var warn = console.warn.bind(console); \
+pub const CAPTURE_WARNINGS: &str = "window.warnings = []; var warn = console.warn.bind(console); \
      console.warn = function (m) { window.warnings.push(String(m)); warn(m); };";
 
 /// `[(trigger id, result)]` from a snippet trace.
@@ -29,7 +30,7 @@ fn results(trace: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn result_of(trace: &Value, id: &str) -> String {
+pub fn result_of(trace: &Value, id: &str) -> String {
     results(trace)
         .into_iter()
         .find(|(t, _)| t == id)
@@ -37,7 +38,7 @@ fn result_of(trace: &Value, id: &str) -> String {
         .unwrap_or_else(|| panic!("trigger {id} is not in the trace {trace}"))
 }
 
-fn sent(trace: &Value) -> Vec<String> {
+pub fn sent(trace: &Value) -> Vec<String> {
     trace["sent"]
         .as_array()
         .map(|a| {
@@ -225,7 +226,9 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
   window.bodies = [];
   var realFetch = window.fetch;
   window.fetch = function (r) {{
-    if (r && r.clone) r.clone().text().then(function (t) {{ window.bodies.push(t); }});
+    var init = arguments[1];
+    if (init && typeof init.body === "string") window.bodies.push(init.body);
+    else if (r && r.clone) r.clone().text().then(function (t) {{ window.bodies.push(t); }});
     return realFetch.apply(this, arguments);
   }};
   window.sitehookConfig = {{

@@ -21,9 +21,18 @@ pub struct TestRelay {
 impl TestRelay {
     /// Starts the demo relay; `edit` may change its config first.
     pub async fn demo(api_key: &str, edit: impl FnOnce(&mut Config)) -> TestRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        TestRelay::demo_on(listener, api_key, edit).await
+    }
+
+    /// Starts the demo relay on `listener`.
+    pub async fn demo_on(
+        listener: TcpListener,
+        api_key: &str,
+        edit: impl FnOnce(&mut Config),
+    ) -> TestRelay {
         sitehook_relay::install_crypto_provider();
         let data_dir = tempfile::tempdir().expect("a temp dir");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().unwrap();
         let mut config = sitehook_relay::demo::config(addr, data_dir.path(), api_key)
             .expect("the demo config is valid");

@@ -1,0 +1,526 @@
+//! The snippet on real sites, in headless Chromium with the real relay: single-page
+//! app navigation, the queue stub, consent, identify / reset, the offline queue and
+//! Stop timers across reloads, and conditions that wait for time to pass.
+
+use serde_json::{Value, json};
+
+use crate::util::webdriver::Browser;
+use crate::util::{Site, TestRelay, header, poll};
+use crate::{CAPTURE_WARNINGS, result_of, sent};
+
+/// A page on `site` that loads the snippet from `relay`, after `head` (a script).
+fn page(relay: &TestRelay, head: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><title>Shop</title>
+<script>{CAPTURE_WARNINGS}
+{head}</script>
+<script async src="http://{addr}/sitehook.js"></script>
+</head><body><p id="ok">page script ran</p></body></html>"#,
+        addr = relay.addr
+    )
+}
+
+/// Runs `script` on the page and returns the next trace the snippet publishes.
+async fn after(browser: &Browser, script: &str) -> Value {
+    browser
+        .eval(&format!("window.sitehook.last = null; {script}"), json!([]))
+        .await;
+    browser.trace().await
+}
+
+/// The stored history of `profile`: `[(event, path)]`, oldest first.
+async fn stored_history(browser: &Browser, profile: &str) -> Vec<(String, String)> {
+    let text = browser
+        .eval(
+            "return localStorage.getItem('sitehook:v1:history:' + arguments[0])",
+            json!([profile]),
+        )
+        .await;
+    let Some(text) = text.as_str() else {
+        return Vec::new();
+    };
+    let list: Value = serde_json::from_str(text).expect("the stored history is JSON");
+    list.as_array()
+        .expect("the stored history is a list")
+        .iter()
+        .map(|v| {
+            (
+                v["e"].as_str().unwrap_or("page_view").to_owned(),
+                v["p"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The `sitehook:` keys in the page's `localStorage`.
+async fn storage_keys(browser: &Browser) -> Vec<String> {
+    let keys = browser
+        .eval(
+            "return Object.keys(localStorage).filter(function (k) { return k.indexOf('sitehook:') === 0; }).sort()",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(keys).expect("a list of keys")
+}
+
+async fn warnings(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(browser.eval("return window.warnings", json!([])).await)
+        .expect("the captured warnings")
+}
+
+/// `pushState`, `replaceState`, `hashchange` and `popstate` each count a page view
+/// only when the URL really changed; URL patterns in the config declare item pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_page_app_navigations_count_one_view_per_url_change() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r##"window.sitehookConfig = {
+  profile: { profileid: "p-spa" },
+  pages: { item: { path: { startsWith: "/products/" } } },
+  triggers: [
+    { id: "pricing-3", webhook: "product-view", stop: { restartAfter: "never" }, if: { all: [
+      { path: { equals: "/pricing" } },
+      { count: { of: { path: { equals: "/pricing" } }, atLeast: 3, within: "1d" } }
+    ] } },
+    { id: "product", on: "item_view", webhook: "crm-lead", if: { referrer: { endsWith: "/pricing" } } }
+  ]
+};"##,
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["path"], "/", "{trace}");
+    assert_eq!(result_of(&trace, "pricing-3"), "no-match", "{trace}");
+
+    let trace = after(&browser, "history.pushState({}, '', '/pricing')").await;
+    assert_eq!(
+        (&trace["event"], &trace["path"]),
+        (&json!("page_view"), &json!("/pricing")),
+        "{trace}"
+    );
+    assert_eq!(
+        result_of(&trace, "pricing-3"),
+        "no-match",
+        "first view: {trace}"
+    );
+
+    // The same URL again, twice: not a navigation. The hash change is one.
+    browser
+        .eval(
+            "history.pushState({}, '', '/pricing'); history.replaceState({}, '', '/pricing');",
+            json!([]),
+        )
+        .await;
+    let trace = after(&browser, "location.hash = 'a'").await;
+    assert_eq!(
+        result_of(&trace, "pricing-3"),
+        "no-match",
+        "the repeated pushState and the replaceState must not count: {trace}"
+    );
+
+    // Back to /pricing (popstate and hashchange both fire: one view), the third.
+    let trace = after(&browser, "history.back()").await;
+    assert_eq!(result_of(&trace, "pricing-3"), "fired", "{trace}");
+    assert_eq!(sent(&trace).len(), 1, "{trace}");
+    let views: Vec<String> = stored_history(&browser, "p-spa")
+        .await
+        .into_iter()
+        .map(|(e, p)| format!("{e} {p}"))
+        .collect();
+    assert_eq!(
+        views,
+        [
+            "page_view /",
+            "page_view /pricing",
+            "page_view /pricing",
+            "page_view /pricing"
+        ],
+        "one view per URL change"
+    );
+    let got = relay.wait_received(1).await;
+    assert_eq!(
+        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-spa",
+        "{:#}",
+        got[0]
+    );
+
+    // A product URL is an item page by the config's pattern: a page view, then an
+    // item view, whose referrer is the previous URL of the app.
+    let trace = after(&browser, "history.pushState({}, '', '/products/red-shoes')").await;
+    assert_eq!(trace["event"], "item_view", "{trace}");
+    assert_eq!(result_of(&trace, "product"), "fired", "{trace}");
+    let got = relay.wait_received(2).await;
+    assert_eq!(
+        got[1]["uri"], "/demo/receiver/hook/crm-lead",
+        "{:#}",
+        got[1]
+    );
+    let body: Value = serde_json::from_str(got[1]["body"].as_str().unwrap_or("")).unwrap();
+    assert_eq!(body["profileid"], "p-spa", "{body}");
+    assert!(warnings(&browser).await.is_empty());
+}
+
+/// Calls made before the wasm loaded (`window.sitehook = window.sitehook || []`) are
+/// replayed in order: who the visitor is first, then the page view, then the tracked
+/// events. A second copy of the script is harmless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_calls_are_replayed_in_order_and_a_second_script_tag_is_harmless() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"window.sitehook = window.sitehook || [];
+sitehook.push(["track", "signup", { plan: "pro" }]);
+sitehook.push(["identify", { profileid: "p-q", email: "q@example.com", phone: "555" }]);
+window.sitehookConfig = {
+  triggers: [
+    { id: "welcome", if: { known: true }, webhook: "product-view" },
+    { id: "signed-up", on: "signup", if: { "props.plan": { in: ["pro", "team"] } }, webhook: "crm-lead" }
+  ]
+};"#,
+    )
+    .replace(
+        "</head>",
+        &format!(
+            "<script async src=\"http://{}/sitehook.js\"></script></head>",
+            relay.addr
+        ),
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let got = relay.wait_received(2).await;
+    let mut uris: Vec<&str> = got.iter().filter_map(|h| h["uri"].as_str()).collect();
+    uris.sort();
+    assert_eq!(
+        uris,
+        [
+            "/demo/receiver/hook/crm-lead",
+            "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-q"
+        ],
+        "the page view and the queued signup, both for the identified profile"
+    );
+    let crm = got
+        .iter()
+        .find(|h| h["uri"] == "/demo/receiver/hook/crm-lead")
+        .unwrap();
+    let body: Value = serde_json::from_str(crm["body"].as_str().unwrap_or("")).unwrap();
+    assert_eq!(
+        body,
+        json!({"profileid": "p-q", "email": "q@example.com", "automationid": "A-17"}),
+        "the signup event carried the profile from the queued identify"
+    );
+
+    // After loading, the same API works directly, and reports what it decided.
+    let trace = after(&browser, "sitehook.track('signup', { plan: 'basic' })").await;
+    assert_eq!(trace["event"], "signup", "{trace}");
+    assert_eq!(result_of(&trace, "signed-up"), "no-match", "{trace}");
+    let warned = warnings(&browser).await;
+    assert_eq!(
+        warned,
+        ["sitehook: the script is included twice; the second copy does nothing"],
+        "one line for the second script tag, nothing else"
+    );
+    let history = stored_history(&browser, "p-q").await;
+    assert_eq!(
+        history.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(),
+        ["page_view", "signup", "signup"],
+        "one page view although the script was included twice"
+    );
+}
+
+/// With `consent: false` nothing is evaluated, stored or sent; `consent(true)`
+/// evaluates the current page at once; `consent(false)` deletes what was stored.
+/// With `respectPrivacySignals`, Global Privacy Control keeps everything off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page() {
+    let site = Site::bind().await;
+    let gpc_site = Site::bind().await;
+    let gpc_origin = gpc_site.origin.clone();
+    let relay = TestRelay::demo("k", |c| {
+        c.allowed_origins.push(site.origin.parse().unwrap());
+        c.allowed_origins.push(gpc_origin.parse().unwrap());
+    })
+    .await;
+    let config = r#"window.sitehookConfig = {
+  consent: false,
+  respectPrivacySignals: true,
+  profile: { profileid: "p-c" },
+  triggers: [{ id: "any-page", webhook: "product-view" }]
+};"#;
+    let url = site.serve(page(&relay, config));
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["consent"], false, "{trace}");
+    assert!(sent(&trace).is_empty(), "{trace}");
+    browser
+        .eval(
+            "sitehook.track('signup'); history.pushState({}, '', '/next');",
+            json!([]),
+        )
+        .await;
+    assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
+
+    let trace = after(&browser, "sitehook.consent(true)").await;
+    assert_eq!(trace["consent"], true, "{trace}");
+    assert_eq!(trace["path"], "/next", "{trace}");
+    assert_eq!(result_of(&trace, "any-page"), "fired", "{trace}");
+    assert_eq!(sent(&trace).len(), 1, "{trace}");
+    let got = relay.wait_received(1).await;
+    assert_eq!(
+        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-c",
+        "{:#}",
+        got[0]
+    );
+    assert!(
+        storage_keys(&browser)
+            .await
+            .contains(&"sitehook:v1:history:p-c".to_owned())
+    );
+
+    // Withdrawn: everything stored goes, and later navigations stay off.
+    browser.eval("sitehook.consent(false)", json!([])).await;
+    assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
+    let trace = after(&browser, "history.pushState({}, '', '/later')").await;
+    assert_eq!(trace["consent"], false, "{trace}");
+    assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
+
+    // Global Privacy Control wins over consent given by the page.
+    let gpc = page(
+        &relay,
+        &format!(
+            "Object.defineProperty(navigator, 'globalPrivacyControl', {{ get: function () {{ return true; }} }});\n{}",
+            config.replace("consent: false", "consent: true")
+        ),
+    );
+    let gpc_url = gpc_site.serve(gpc);
+    browser.goto(&gpc_url).await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["consent"], false, "{trace}");
+    browser.eval("sitehook.consent(true)", json!([])).await;
+    assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
+    let warned = warnings(&browser).await;
+    assert!(
+        warned.iter().any(|w| w.contains("Global Privacy Control")),
+        "{warned:#?}"
+    );
+    assert_eq!(relay.received().await.len(), 1, "nothing more was sent");
+}
+
+/// Signing in brings the anonymous views along; signing out starts anonymous and
+/// empty; history and Stop timers are per profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identify_and_reset_switch_history_and_stop_timers_per_profile() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"window.sitehookConfig = {
+  triggers: [{ id: "pricing-twice", webhook: "product-view", stop: { restartAfter: "1d" }, if: { all: [
+    { path: { equals: "/pricing" } },
+    { count: { of: { path: { equals: "/pricing" } }, atLeast: 2, within: "1d" } }
+  ] } }]
+};"#,
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    browser.trace().await;
+    let trace = after(&browser, "history.pushState({}, '', '/pricing?a')").await;
+    assert_eq!(result_of(&trace, "pricing-twice"), "anonymous", "{trace}");
+
+    let trace = after(
+        &browser,
+        "sitehook.identify({ profileid: 'p-i' }); history.pushState({}, '', '/pricing?b')",
+    )
+    .await;
+    assert_eq!(
+        result_of(&trace, "pricing-twice"),
+        "fired",
+        "the anonymous pricing view counts for the profile that signed in: {trace}"
+    );
+    assert_eq!(stored_history(&browser, "p-i").await.len(), 3);
+    assert_eq!(stored_history(&browser, "").await, []);
+
+    let trace = after(
+        &browser,
+        "sitehook.reset(); history.pushState({}, '', '/pricing?c')",
+    )
+    .await;
+    assert_eq!(result_of(&trace, "pricing-twice"), "anonymous", "{trace}");
+    assert_eq!(
+        stored_history(&browser, "")
+            .await
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect::<Vec<_>>(),
+        ["/pricing"],
+        "signed out: a fresh anonymous history"
+    );
+
+    // Another profile has its own Stop: it fires; back to the first, it rests.
+    let trace = after(
+        &browser,
+        "sitehook.identify({ profileid: 'p-j' }); history.pushState({}, '', '/pricing?d')",
+    )
+    .await;
+    assert_eq!(result_of(&trace, "pricing-twice"), "fired", "{trace}");
+    let trace = after(
+        &browser,
+        "sitehook.identify({ profileid: 'p-i' }); history.pushState({}, '', '/pricing?e')",
+    )
+    .await;
+    assert_eq!(result_of(&trace, "pricing-twice"), "stopped", "{trace}");
+
+    let got = relay.wait_received(2).await;
+    let profiles: Vec<&str> = got.iter().filter_map(|h| h["uri"].as_str()).collect();
+    assert_eq!(
+        profiles,
+        [
+            "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-i",
+            "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-j"
+        ]
+    );
+}
+
+/// An event fired while the relay is down waits in the outbox; the trigger's Stop
+/// holds across reloads; once the relay is back, the waiting event arrives with the
+/// id it was given in the browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_wait_offline_and_arrive_with_their_id_when_the_relay_is_back() {
+    let site = Site::bind().await;
+    let origin = site.origin.clone();
+    let script = TestRelay::demo_for(&site).await;
+    // The relay the events go to: a port that nothing listens on, yet.
+    let reserved = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let events_addr = reserved.local_addr().unwrap();
+    drop(reserved);
+    let html = page(
+        &script,
+        &format!(
+            r#"window.sitehookConfig = {{
+  relay: "http://{events_addr}/",
+  profile: {{ profileid: "p-o" }},
+  triggers: [{{ id: "once", webhook: "product-view", stop: {{ restartAfter: "never" }} }}]
+}};"#
+        ),
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "once"), "fired", "{trace}");
+    assert!(sent(&trace).is_empty(), "{trace}");
+    assert!(
+        trace["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("could not reach the relay")),
+        "{trace}"
+    );
+    let outbox = browser
+        .eval(
+            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox'))",
+            json!([]),
+        )
+        .await;
+    let queued = outbox.as_array().expect("a stored outbox");
+    assert_eq!(queued.len(), 1, "{outbox}");
+    let id = queued[0]["i"].as_str().expect("an event id").to_owned();
+
+    // Still down on the next page: the Stop holds (the event is waiting, not lost).
+    browser.goto(&url).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "once"), "stopped", "{trace}");
+
+    let listener = tokio::net::TcpListener::bind(events_addr)
+        .await
+        .expect("the reserved port is free again");
+    let events = TestRelay::demo_on(listener, "k", move |c| {
+        c.allowed_origins.push(origin.parse().unwrap())
+    })
+    .await;
+    // The retry comes on its backoff timer, on this page, without a reload.
+    let got = events.wait_received(1).await;
+    assert_eq!(
+        header(&got[0], "webhook-id"),
+        Some(id.as_str()),
+        "{:#}",
+        got[0]
+    );
+    let empty = poll(std::time::Duration::from_secs(10), || async {
+        let left = browser
+            .eval(
+                "return JSON.parse(localStorage.getItem('sitehook:v1:outbox') || '[]').length",
+                json!([]),
+            )
+            .await;
+        (left == 0).then_some(())
+    })
+    .await;
+    assert!(
+        empty.is_some(),
+        "the outbox empties once the relay accepted"
+    );
+    assert!(script.received().await.is_empty());
+}
+
+/// Time on page and an abandoned cart (an item view, then a cart update, and no
+/// conversion for a while) fire on the snippet's timer, without another event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dwell_and_abandoned_cart_fire_on_a_timer() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"window.sitehook = window.sitehook || [];
+sitehook.push(["page", { type: "item", item: { id: "sku-1", name: "Red shoes", category: "shoes", price: 59.99 } }]);
+window.sitehookConfig = {
+  profile: { profileid: "p-t", email: "t@example.com" },
+  triggers: [
+    { id: "read-2s", webhook: "product-view", if: { dwell: { gte: 2 } } },
+    { id: "abandoned", webhook: "crm-lead", stop: { restartAfter: "session" }, if: { sequence: {
+      steps: [
+        { all: [{ event: { equals: "item_view" } }, { "item.category": { equals: "SHOES", ignoreCase: true } }] },
+        { event: { equals: "cart_update" } }
+      ],
+      absent: { event: { equals: "conversion" } },
+      for: "3s",
+      within: "1h"
+    } } }
+  ]
+};"#,
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    // The page view (nothing fired), then the declared item view, which no trigger
+    // listens to.
+    let trace = browser.trace().await;
+    assert_eq!(
+        (&trace["event"], &trace["triggers"]),
+        (&json!("item_view"), &json!([])),
+        "{trace}"
+    );
+    let trace = after(&browser, "sitehook.track('cart_update', { value: 59.99 })").await;
+    assert_eq!(trace["event"], "cart_update", "{trace}");
+
+    let got = relay.wait_received(2).await;
+    let mut uris: Vec<&str> = got.iter().filter_map(|h| h["uri"].as_str()).collect();
+    uris.sort();
+    assert_eq!(
+        uris,
+        [
+            "/demo/receiver/hook/crm-lead",
+            "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-t"
+        ]
+    );
+    let history = stored_history(&browser, "p-t").await;
+    assert_eq!(
+        history.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(),
+        ["page_view", "item_view", "cart_update"]
+    );
+}
