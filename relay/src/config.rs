@@ -260,8 +260,9 @@ pub enum Method {
     Get,
 }
 
-/// A validated webhook.
-#[derive(Debug, Clone)]
+/// A validated webhook. `PartialEq` tells a reload which webhooks changed (secrets
+/// included).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Webhook {
     /// Its id, as triggers name it.
     pub id: String,

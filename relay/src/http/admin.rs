@@ -38,7 +38,7 @@ pub(crate) fn allowed(
     headers: &HeaderMap,
     peer: Option<IpAddr>,
 ) -> Result<(), &'static str> {
-    match &state.config.admin_token {
+    match &state.config.load().admin_token {
         Some(token) => {
             let given = headers
                 .get(header::AUTHORIZATION)
@@ -122,8 +122,9 @@ async fn guard(
     next: Next,
 ) -> Response {
     let headers = request.headers();
+    let config = state.config.load();
     let peer = super::client_ip(
-        &state.config,
+        &config,
         headers,
         peer.map(|Extension(ConnectInfo(a))| a.ip()),
     );
@@ -131,7 +132,7 @@ async fn guard(
     // served to anyone, so a browser can load them and then send the token.
     let shell = request.method() == axum::http::Method::GET
         && !request.uri().path().starts_with("/admin/api/");
-    let check = if shell && state.config.admin_token.is_some() {
+    let check = if shell && config.admin_token.is_some() {
         Ok(())
     } else {
         allowed(&state, headers, peer)
@@ -282,7 +283,7 @@ async fn list(
     let (records, paused) = blocking(move || Ok((store.list(&filter)?, store.disabled()?))).await?;
     Ok(Json(json!({
         "events": records.iter().map(record_json).collect::<Vec<_>>(),
-        "webhooks": state.config.webhooks.keys().collect::<Vec<_>>(),
+        "webhooks": state.config.load().webhooks.keys().collect::<Vec<_>>(),
         "paused": paused
             .iter()
             .map(|(webhook, reason)| json!({ "webhook": webhook, "reason": reason }))
@@ -300,7 +301,8 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Js
     };
     // The request is rebuilt from the stored event and today's config, as the next
     // attempt would send it: secrets masked, the timestamp and signature of now.
-    let (request, note) = match state.config.webhooks.get(&record.webhook) {
+    let config = state.config.load();
+    let (request, note) = match config.webhooks.get(&record.webhook) {
         Some(webhook) => {
             let out = delivery::build(webhook, &event, SystemClock.now_ms());
             let note = if webhook.dry_run {
@@ -312,7 +314,8 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Js
         }
         None => (
             None,
-            "this webhook is no longer in the relay's config: the event cannot be delivered",
+            "this webhook is not in the relay's config (removed by a reload or a restart?): the event cannot be delivered; \
+             add the webhook back, reload the relay, then replay the event",
         ),
     };
     Ok(Json(json!({

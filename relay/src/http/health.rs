@@ -48,7 +48,7 @@ async fn metrics(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
     let peer = super::client_ip(
-        &state.config,
+        &state.config.load(),
         &headers,
         peer.map(|Extension(ConnectInfo(a))| a.ip()),
     );
