@@ -7,6 +7,7 @@
 //!   resolved from the environment or files and masked wherever they are shown.
 //! - [`http`]: the `app()` router factory and one router per area: events, the snippet
 //!   files, health and metrics, the admin inspector.
+//! - [`schema`]: the SQLite store's versioned schema and its migrations.
 //! - [`store`]: the storage trait (the outbox, delivery attempts, de-duplication and
 //!   server-side Stop timers) and its embedded SQLite backend.
 //! - [`delivery`]: building the outbound request (pure) and the worker that delivers
@@ -39,6 +40,7 @@ pub mod limit;
 pub mod metrics;
 pub mod receiver;
 pub mod reload;
+pub mod schema;
 pub mod store;
 pub mod trial;
 

@@ -356,3 +356,49 @@ async fn sighup_reloads_the_config_and_a_broken_file_is_refused() {
         std::fs::read_to_string(&log).unwrap_or_default()
     );
 }
+
+#[test]
+fn a_data_dir_from_a_newer_relay_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let conn = rusqlite::Connection::open(data.join("sitehook.sqlite")).unwrap();
+    conn.execute_batch(sitehook_relay::schema::MIGRATIONS[0])
+        .unwrap();
+    let newer = sitehook_relay::schema::CURRENT + 1;
+    conn.pragma_update(None, "user_version", newer).unwrap();
+    drop(conn);
+    let config = dir.path().join("relay.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{}\"\ndata_dir = {data:?}\n",
+            free_port()
+        ),
+    )
+    .unwrap();
+    let want = format!(
+        "data_dir {} was written by a newer sitehook relay (schema v{newer}, this build knows up to v{}); \
+         upgrade the relay or point data_dir elsewhere",
+        data.display(),
+        sitehook_relay::schema::CURRENT
+    );
+    for command in ["serve", "deliveries"] {
+        let out = Command::new(BIN)
+            .args([command, "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(&want),
+            "{command}: {:?}\n{stderr}",
+            out.status
+        );
+    }
+    let conn = rusqlite::Connection::open(data.join("sitehook.sqlite")).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, newer, "the newer database is left as it was");
+}
