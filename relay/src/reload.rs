@@ -1,8 +1,8 @@
 //! Changing the config while the relay runs.
 //!
 //! [`Shared`] holds the config that the HTTP handlers and the delivery worker read.
-//! Each takes one snapshot ([`Shared::load`]) per request or per delivery attempt and
-//! uses only that: a reload never changes the config under a request half-way, and an
+//! Each takes one snapshot ([`Shared::load`]) per request (when it arrives, as
+//! [`crate::http::Snapshot`]) or per delivery attempt, and uses only that: a reload never changes the config under a request half-way, and an
 //! attempt under way finishes with the config it started with (its old headers, its
 //! old URL) while the next one uses the new.
 //!

@@ -14,8 +14,9 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{AppState, Snapshot};
 use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
 use crate::delivery;
 use crate::error::Error;
 use crate::store::{Attempt, Filter, Next as Then, Record, Status};
@@ -34,11 +35,11 @@ const MAX_LIST: usize = 500;
 /// rebinding page cannot pass for an operator. A request that did not come over a
 /// socket (the tests' `oneshot`) has no peer and is served.
 pub(crate) fn allowed(
-    state: &AppState,
+    config: &Config,
     headers: &HeaderMap,
     peer: Option<IpAddr>,
 ) -> Result<(), &'static str> {
-    match &state.config.load().admin_token {
+    match &config.admin_token {
         Some(token) => {
             let given = headers
                 .get(header::AUTHORIZATION)
@@ -116,13 +117,12 @@ fn same_origin(headers: &HeaderMap) -> Result<(), &'static str> {
 /// Refuses what [`allowed`] refuses, with a JSON reason; adds the headers every admin
 /// answer carries.
 async fn guard(
-    State(state): State<AppState>,
+    Snapshot(config): Snapshot,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     request: axum::extract::Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
-    let config = state.config.load();
     let peer = super::client_ip(
         &config,
         headers,
@@ -135,7 +135,7 @@ async fn guard(
     let check = if shell && config.admin_token.is_some() {
         Ok(())
     } else {
-        allowed(&state, headers, peer)
+        allowed(&config, headers, peer)
     }
     .and_then(|()| {
         if request.method() == axum::http::Method::GET {
@@ -257,6 +257,7 @@ async fn blocking<T: Send + 'static>(
 
 async fn list(
     State(state): State<AppState>,
+    Snapshot(config): Snapshot,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Error> {
     let Query(q) = query.map_err(|e| {
@@ -283,7 +284,7 @@ async fn list(
     let (records, paused) = blocking(move || Ok((store.list(&filter)?, store.disabled()?))).await?;
     Ok(Json(json!({
         "events": records.iter().map(record_json).collect::<Vec<_>>(),
-        "webhooks": state.config.load().webhooks.keys().collect::<Vec<_>>(),
+        "webhooks": config.webhooks.keys().collect::<Vec<_>>(),
         "paused": paused
             .iter()
             .map(|(webhook, reason)| json!({ "webhook": webhook, "reason": reason }))
@@ -291,7 +292,11 @@ async fn list(
     })))
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+async fn one(
+    State(state): State<AppState>,
+    Snapshot(config): Snapshot,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
     let store = state.store.clone();
     let key = id.clone();
     let (found, attempts) =
@@ -301,7 +306,6 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Js
     };
     // The request is rebuilt from the stored event and today's config, as the next
     // attempt would send it: secrets masked, the timestamp and signature of now.
-    let config = state.config.load();
     let (request, note) = match config.webhooks.get(&record.webhook) {
         Some(webhook) => {
             let out = delivery::build(webhook, &event, SystemClock.now_ms());

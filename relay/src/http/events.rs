@@ -21,7 +21,7 @@ use serde::Deserialize;
 use sitehook_core::event::PROFILE_ID;
 use sitehook_core::{Event, IngestResponse, Rejected};
 
-use super::AppState;
+use super::{AppState, Snapshot};
 use crate::config::Config;
 use crate::error::Error;
 use crate::limit::Rate;
@@ -49,6 +49,7 @@ struct RawBatch {
 
 async fn ingest(
     State(state): State<AppState>,
+    Snapshot(config): Snapshot,
     uri: Uri,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -56,7 +57,6 @@ async fn ingest(
 ) -> Result<Response, Error> {
     // One config for the whole request: a reload in the middle must not make a
     // webhook that was checked disappear before its event is stored.
-    let config = state.config.load();
     let peer = super::client_ip(
         &config,
         &headers,

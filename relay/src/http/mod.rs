@@ -9,7 +9,11 @@ pub mod snippet;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use tokio::sync::Notify;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -26,8 +30,8 @@ use std::sync::atomic::AtomicU64;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The validated config, swapped by a reload: take one snapshot per request
-    /// (`state.config.load()`) and use only it.
+    /// The validated config, swapped by a reload. Handlers take the request's
+    /// [`Snapshot`] instead of loading it, so that one request sees one config.
     pub config: Arc<Shared<Config>>,
     /// The store.
     pub store: Arc<dyn Store>,
@@ -81,12 +85,14 @@ pub fn app(state: AppState) -> Router {
     // Browsers send events as `text/plain`, a "simple" request: CORS only decides
     // whether the page may read the answer. Only configured origins may; the relay
     // never echoes an arbitrary origin.
-    // The origins are read per request from the current config, so a reload that
-    // adds one applies at once.
-    let origins = state.config.clone();
+    // The origins come from the request's snapshot, so a reload that adds one
+    // applies from the next request on.
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(move |origin, _| {
-            origins.load().allowed_origins.iter().any(|o| o == origin)
+        .allow_origin(AllowOrigin::predicate(|origin, parts: &Parts| {
+            parts
+                .extensions
+                .get::<Snapshot>()
+                .is_some_and(|c| c.0.allowed_origins.iter().any(|o| o == origin))
         }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
@@ -104,7 +110,43 @@ pub fn app(state: AppState) -> Router {
     if !config.base_path.is_empty() {
         router = Router::new().nest(&config.base_path, router);
     }
-    router.layer(cors).with_state(state)
+    // Outermost: the snapshot is taken before CORS and every handler look at it.
+    let snapshot = axum::middleware::from_fn_with_state(state.config.clone(), take_snapshot);
+    router.layer(cors).layer(snapshot).with_state(state)
+}
+
+/// The config one request is served with: taken once, when the request arrives, by
+/// [`app`]'s outermost layer, and used by every layer and handler after it. A reload
+/// while the request is being served does not change it, so no request can pass a
+/// check under one config and act under another (an event accepted for a webhook
+/// that is gone by the time it is stored, a CORS answer that contradicts the
+/// origin check).
+#[derive(Clone)]
+pub struct Snapshot(pub Arc<Config>);
+
+async fn take_snapshot(
+    State(config): State<Arc<Shared<Config>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(Snapshot(config.load()));
+    next.run(request).await
+}
+
+impl FromRequestParts<AppState> for Snapshot {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // Always there under `app`; a handler mounted without it gets the config of now.
+        Ok(parts
+            .extensions
+            .get::<Snapshot>()
+            .cloned()
+            .unwrap_or_else(|| Snapshot(state.config.load())))
+    }
 }
 
 /// The client's address: the socket's peer, or, when the peer is a trusted proxy, the

@@ -17,8 +17,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::AppState;
 use super::encoding::Encoded;
+use super::{AppState, Snapshot};
 use crate::config::Config;
 use crate::error::Error;
 
@@ -45,9 +45,12 @@ pub fn is_built() -> bool {
     embedded::JS.is_some() && embedded::WASM.is_some()
 }
 
-async fn js(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+async fn js(
+    State(state): State<AppState>,
+    Snapshot(config): Snapshot,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let js = embedded::JS.ok_or(Error::Unavailable(NOT_BUILT))?;
-    let config = state.config.load();
     let encoded = {
         // Compressed under the lock: after a reload, one request compresses and the
         // others wait for it rather than all compressing the same bytes.

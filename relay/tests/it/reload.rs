@@ -121,6 +121,24 @@ impl Relay {
         (status, body)
     }
 
+    /// Posts one event as a page on `origin` would; returns the status and the CORS
+    /// `access-control-allow-origin` answer.
+    async fn post_from(&self, origin: &str, event: Value) -> (u16, Option<String>) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/events", self.base))
+            .header("origin", origin)
+            .body(json!({ "events": [event] }).to_string())
+            .send()
+            .await
+            .unwrap();
+        let cors = response
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (response.status().as_u16(), cors)
+    }
+
     /// Posts one event and asserts it was accepted.
     async fn accept(&self, event: Value) {
         let id = event["id"].clone();
@@ -188,7 +206,7 @@ async fn a_reload_adds_a_webhook_and_rotates_a_secret() {
     );
     let after = text(
         dir.path(),
-        "",
+        "allowed_origins = [\"https://shop.example.com\"]",
         &(webhook("crm", &receiver.url("/crm"), &key_a, "")
             + &webhook(
                 "newsletter",
@@ -210,6 +228,10 @@ async fn a_reload_adds_a_webhook_and_rotates_a_secret() {
             .is_some_and(|r| r.contains("\"newsletter\" is not configured")),
         "{answer}"
     );
+    let (status, cors) = relay
+        .post_from("https://shop.example.com", event("shop-1", "crm", "t"))
+        .await;
+    assert_eq!((status, cors), (403, None), "the origin is not allowed yet");
     relay.accept(event("old-1", "crm", "t")).await;
     let got = receiver.wait_for(1).await;
     assert_eq!(by_id(&got, "old-1").header("x-api-key"), Some("old-key"));
@@ -224,14 +246,22 @@ async fn a_reload_adds_a_webhook_and_rotates_a_secret() {
             added: vec!["newsletter".into()],
             removed: vec![],
             changed: vec!["crm".into()],
-            settings: vec![],
+            settings: vec!["allowed_origins"],
         },
         "a rotated secret counts as a changed webhook"
     );
 
     relay.accept(event("new-1", "crm", "t")).await;
     relay.accept(event("new-2", "newsletter", "signup")).await;
-    let got = receiver.wait_for(3).await;
+    let (status, cors) = relay
+        .post_from("https://shop.example.com", event("shop-2", "crm", "t"))
+        .await;
+    assert_eq!(
+        (status, cors.as_deref()),
+        (202, Some("https://shop.example.com")),
+        "the origin added by the reload may send, and read the answer"
+    );
+    let got = receiver.wait_for(4).await;
     let crm = by_id(&got, "new-1");
     assert_eq!(
         (crm.uri.path(), crm.header("x-api-key")),
@@ -249,7 +279,7 @@ async fn a_reload_adds_a_webhook_and_rotates_a_secret() {
         .await;
     assert_eq!(status, 400, "{answer}");
     relay.stop().await;
-    assert_eq!(receiver.got().len(), 3, "{:?}", receiver.got());
+    assert_eq!(receiver.got().len(), 4, "{:?}", receiver.got());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
