@@ -3,7 +3,8 @@
 //! Read in two steps: [`FileConfig`] is the file as written (every table
 //! `deny_unknown_fields`, so a typo is an error naming the key and line), and
 //! [`Config`] is the validated result with secrets resolved. Nothing is validated
-//! later: a relay that started has a config that works.
+//! later: a relay that started has a config that works, and a reload
+//! ([`crate::reload`]) swaps in only a `Config` that passed the same checks.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -260,8 +261,9 @@ pub enum Method {
     Get,
 }
 
-/// A validated webhook.
-#[derive(Debug, Clone)]
+/// A validated webhook. `PartialEq` tells a reload which webhooks changed (secrets
+/// included).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Webhook {
     /// Its id, as triggers name it.
     pub id: String,

@@ -7,7 +7,7 @@
 //! it runs apart from the HTTP handlers, which only store.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -21,7 +21,9 @@ use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::config::{Config, Method, SigningKey, Webhook};
+use crate::egress::Allowlist;
 use crate::metrics::Metrics;
+use crate::reload::Shared;
 use crate::store::{Attempt, Job, Next, Store};
 
 /// The most deliveries under way at once, over all webhooks (each webhook also has its
@@ -201,39 +203,76 @@ pub fn retry_after(value: &str, now_ms: u64) -> Option<Duration> {
 }
 
 /// Delivers stored events until told to stop.
+///
+/// The config is read once per attempt (a snapshot), so an attempt under way when the
+/// config is reloaded finishes as it began, and the next attempt uses the new config.
 pub struct Worker {
-    config: Arc<Config>,
+    config: Arc<Shared<Config>>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
-    client: reqwest::Client,
+    /// The HTTP client and the `dangerously_allow_targets` its resolver checks
+    /// against: built again only when a reload changes those, so connections to the
+    /// webhooks are otherwise kept across reloads.
+    client: Mutex<(Allowlist, reqwest::Client)>,
     wake: Arc<Notify>,
-    limits: BTreeMap<String, Arc<Semaphore>>,
+    /// Each webhook's `max_in_flight` permits, by webhook id, with the limit they were
+    /// made for. A reload that changes a limit gets a new semaphore; attempts holding
+    /// permits of the old one finish, so for a moment both limits may be in use.
+    limits: Mutex<BTreeMap<String, (usize, Arc<Semaphore>)>>,
 }
 
 impl Worker {
     /// A worker over `store`, sending with its own HTTP client.
     pub fn new(
-        config: Arc<Config>,
+        config: Arc<Shared<Config>>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let client = client(&config)?;
-        let limits = config
-            .webhooks
-            .iter()
-            .map(|(id, w)| (id.clone(), Arc::new(Semaphore::new(w.max_in_flight))))
-            .collect();
+        let first = config.load();
+        let client = client(&first)?;
         Ok(Worker {
+            client: Mutex::new((first.allow_targets.clone(), client)),
             config,
             store,
             clock,
             metrics,
-            client,
             wake: Arc::new(Notify::new()),
-            limits,
+            limits: Mutex::default(),
         })
+    }
+
+    /// The client for `config`'s allowed targets.
+    fn client_for(&self, config: &Config) -> reqwest::Client {
+        let mut cached = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.0 != config.allow_targets {
+            match client(config) {
+                Ok(fresh) => *cached = (config.allow_targets.clone(), fresh),
+                // Building a client only fails when TLS cannot initialise, which it
+                // did at start; keep the old client rather than stop delivering.
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot build the HTTP client for the reloaded config")
+                }
+            }
+        }
+        cached.1.clone()
+    }
+
+    /// The permits of `webhook`'s `max_in_flight`.
+    fn limit_for(&self, webhook: &Webhook) -> Arc<Semaphore> {
+        let mut limits = self.limits.lock().unwrap_or_else(|p| p.into_inner());
+        match limits.get(&webhook.id) {
+            Some((max, semaphore)) if *max == webhook.max_in_flight => semaphore.clone(),
+            _ => {
+                let semaphore = Arc::new(Semaphore::new(webhook.max_in_flight));
+                limits.insert(
+                    webhook.id.clone(),
+                    (webhook.max_in_flight, semaphore.clone()),
+                );
+                semaphore
+            }
+        }
     }
 
     /// A handle that wakes the worker when new events are stored.
@@ -269,7 +308,8 @@ impl Worker {
             let now = this.clock.now_ms();
             if now.saturating_sub(last_prune) >= PRUNE_EVERY_MS {
                 last_prune = now;
-                let before = now.saturating_sub(this.config.retention.as_millis() as u64);
+                let retention = this.config.load().retention;
+                let before = now.saturating_sub(retention.as_millis() as u64);
                 if let Some(n) = this
                     .blocking(move |s| s.prune(before))
                     .await
@@ -289,7 +329,7 @@ impl Worker {
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
             }
         }
-        let grace = this.config.shutdown_grace;
+        let grace = this.config.load().shutdown_grace;
         let drain = async { while in_flight.join_next().await.is_some() {} };
         if tokio::time::timeout(grace, drain).await.is_err() {
             tracing::warn!(
@@ -341,27 +381,35 @@ impl Worker {
 
     async fn deliver(&self, job: Job) {
         let event = &job.event;
+        // One config for the whole attempt, however long it takes.
+        let config = self.config.load();
+        let webhook = config.webhooks.get(&event.webhook);
         let started = self.clock.now_ms();
         let timer = Instant::now();
-        let (status, error, retry_after_value) = match self.config.webhooks.get(&event.webhook) {
+        let (status, error, retry_after_value) = match webhook {
+            // Retrying would not help: the event cannot be sent until an operator puts
+            // the webhook back. It is kept as a dead letter, listed with this reason,
+            // and replayable (`sitehook-relay replay`) once the webhook is back.
             None => (
                 None,
-                Some("the webhook is no longer in the relay's config".to_owned()),
+                Some(format!(
+                    "webhook {:?} is not in the relay's config (removed by a reload or a restart?): \
+                     add it back, reload, then replay this event",
+                    event.webhook
+                )),
                 None,
             ),
             Some(webhook) if webhook.dry_run => (None, None, None),
             Some(webhook) => {
-                let limit = self.limits.get(&event.webhook).cloned();
-                let _permit = match &limit {
-                    Some(l) => l.acquire().await.ok(),
-                    None => None,
-                };
-                self.send(webhook, event, started).await
+                let limit = self.limit_for(webhook);
+                let _permit = limit.acquire_owned().await.ok();
+                let client = self.client_for(&config);
+                self.send(&client, webhook, event, started).await
             }
         };
         let duration = timer.elapsed();
         let now = self.clock.now_ms();
-        let next = match self.config.webhooks.get(&event.webhook) {
+        let next = match webhook {
             Some(webhook) if webhook.dry_run => Next::DryRun,
             Some(webhook) => {
                 let asked = retry_after_value
@@ -376,12 +424,7 @@ impl Worker {
                     0.9 + fastrand::f64() * 0.2,
                 )
             }
-            // The webhook left the config: count the attempt like any failure, on the
-            // default schedule, so the event ends as a dead letter rather than never.
-            None => match crate::config::DEFAULT_RETRY_SCHEDULE.get(job.attempts as usize) {
-                Some(secs) => Next::RetryAt(now + secs * 1000),
-                None => Next::DeadLetter,
-            },
+            None => Next::DeadLetter,
         };
         self.metrics.observe(duration.as_secs_f64());
         match next {
@@ -432,12 +475,13 @@ impl Worker {
     /// Sends one request: the status (if any answer), an error text, and Retry-After.
     async fn send(
         &self,
+        client: &reqwest::Client,
         webhook: &Webhook,
         event: &Event,
         now_ms: u64,
     ) -> (Option<u16>, Option<String>, Option<String>) {
         let out = build(webhook, event, now_ms);
-        match request(&self.client, out, webhook.timeout).send().await {
+        match request(client, out, webhook.timeout).send().await {
             Ok(response) => {
                 let status = response.status();
                 let retry = response

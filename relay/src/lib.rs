@@ -3,10 +3,11 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: the TOML config, validated once at start, secrets resolved from the
-//!   environment or files and masked wherever they are shown.
+//! - [`config`]: the TOML config, validated at start (and at each reload), secrets
+//!   resolved from the environment or files and masked wherever they are shown.
 //! - [`http`]: the `app()` router factory and one router per area: events, the snippet
 //!   files, health and metrics, the admin inspector.
+//! - [`schema`]: the SQLite store's versioned schema and its migrations.
 //! - [`store`]: the storage trait (the outbox, delivery attempts, de-duplication and
 //!   server-side Stop timers) and its embedded SQLite backend.
 //! - [`delivery`]: building the outbound request (pure) and the worker that delivers
@@ -15,13 +16,15 @@
 //! - [`limit`]: rate limits per client IP and per profile.
 //! - [`egress`]: which addresses deliveries may connect to (SSRF protection).
 //! - [`trial`]: `sitehook-relay test`, one sample delivery shown in full.
+//! - [`reload`]: the config as a swappable snapshot, and reloading it on `SIGHUP`.
 //! - [`clock`]: time as a dependency, so tests control it.
 //! - [`demo`]: the demo shop and its config.
 //! - [`receiver`]: a local webhook receiver that records and shows what arrives (the
 //!   `receiver` command, the demo's, the tests').
 //! - [`error`]: the one HTTP error type.
 //!
-//! [`run`] is the entry point shared by `main` and the tests.
+//! [`run`] is the entry point shared by `main` and the tests; [`run_shared`] is the
+//! same over a config that a [`reload::Reloader`] can swap.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -36,6 +39,8 @@ pub mod http;
 pub mod limit;
 pub mod metrics;
 pub mod receiver;
+pub mod reload;
+pub mod schema;
 pub mod store;
 pub mod trial;
 
@@ -47,6 +52,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::Config;
+use reload::Shared;
 
 /// Runs the relay on `listener` until `shutdown` completes: serves HTTP, and delivers
 /// from the store in the background. On shutdown it stops accepting requests, lets
@@ -67,13 +73,25 @@ pub async fn run_with_clock(
     shutdown: impl Future<Output = ()> + Send + 'static,
     clock: Arc<dyn clock::Clock>,
 ) -> anyhow::Result<()> {
+    run_shared(Arc::new(Shared::new(config)), listener, shutdown, clock).await
+}
+
+/// [`run_with_clock`] over a shared config: what a [`reload::Reloader`] built on the
+/// same `config` swaps is used from the next request and the next delivery attempt
+/// on. `listen`, `data_dir` and `base_path` are read once, here.
+pub async fn run_shared(
+    config: Arc<Shared<Config>>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn clock::Clock>,
+) -> anyhow::Result<()> {
     install_crypto_provider();
-    let store = store::SqliteStore::open(&config.data_dir, clock.clone())
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let first = config.load();
+    let store = store::SqliteStore::open(&first.data_dir, clock.clone())
+        .with_context(|| format!("opening the store in {}", first.data_dir.display()))?;
     let store: Arc<dyn store::Store> = Arc::new(store);
     // Events a killed process had taken are handed out again.
     store.recover().context("recovering the outbox")?;
-    let config = Arc::new(config);
     let metrics = Arc::new(metrics::Metrics::default());
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -86,7 +104,7 @@ pub async fn run_with_clock(
     let wake = worker.waker();
     let worker = tokio::spawn(worker.run(stop_rx));
 
-    let mut state = http::AppState::new(config.clone(), store.clone(), wake);
+    let mut state = http::AppState::with_shared(config.clone(), store.clone(), wake);
     state.metrics = metrics;
     // The queue bound is checked against a depth refreshed every second, not counted
     // on every request.
@@ -101,7 +119,8 @@ pub async fn run_with_clock(
         }
     });
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, webhooks = config.webhooks.len(), "relay listening");
+    tracing::info!(%addr, webhooks = first.webhooks.len(), "relay listening");
+    drop(first);
     let app = http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

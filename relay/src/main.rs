@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use std::sync::Arc;
+
 use sitehook_relay::clock::{Clock, SystemClock};
+use sitehook_relay::reload::{Overrides, Reloader, Shared};
 use sitehook_relay::store::{Filter, Next, SqliteStore, Status, Store};
 use sitehook_relay::{Config, demo};
 use tokio::net::TcpListener;
@@ -33,7 +36,15 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the relay with a config file.
+    /// Run the relay with a config file; SIGHUP reloads the file.
+    ///
+    /// On SIGHUP the relay reads the file again, validates it as `check` does and, if
+    /// it is valid, applies it to new requests and the next delivery attempts without
+    /// dropping events: webhooks, secrets from `file` sources (read again), allowed
+    /// origins, limits and the rest. `env` secrets come from the relay's own
+    /// environment, which a reload cannot change: rotate those with a restart. A
+    /// broken file, or one that changes listen, data_dir or base_path (they need a
+    /// restart), is refused with a logged reason and the running config is kept.
     Serve {
         /// The TOML config file.
         #[arg(long, short)]
@@ -158,23 +169,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let init_logs = || init_logs(cli.log_format);
     match cli.command {
         Command::Serve {
-            config,
+            config: path,
             listen,
             dry_run,
         } => {
             init_logs();
-            let mut config = Config::load(&config)
-                .with_context(|| format!("invalid config {}", config.display()))?;
-            if let Some(listen) = listen {
-                config.listen = listen;
-            }
-            if dry_run {
-                config.webhooks.values_mut().for_each(|w| w.dry_run = true);
-            }
+            let mut config = Config::load(&path)
+                .with_context(|| format!("invalid config {}", path.display()))?;
+            let overrides = Overrides { listen, dry_run };
+            overrides.apply(&mut config);
             let listener = TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
-            sitehook_relay::run(config, listener, sitehook_relay::shutdown_signal()).await
+            let reloader = Arc::new(Reloader::new(
+                &path,
+                overrides,
+                Arc::new(Shared::new(config)),
+            ));
+            let on_hup = sitehook_relay::reload::on_sighup(reloader.clone())
+                .context("cannot listen for SIGHUP (config reload)")?;
+            tokio::spawn(on_hup);
+            sitehook_relay::run_shared(
+                reloader.config(),
+                listener,
+                sitehook_relay::shutdown_signal(),
+                Arc::new(SystemClock),
+            )
+            .await
         }
         Command::Check { config: path } => {
             let config = Config::load(&path)

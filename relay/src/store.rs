@@ -276,49 +276,9 @@ pub struct SqliteStore {
 /// returns what to do once the group's commit has succeeded (or failed).
 type Work = Box<dyn FnOnce(&Connection) -> Box<dyn FnOnce(Result<(), &StoreError>) + Send> + Send>;
 
-/// The schema version this relay writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS outbox (
-    id          TEXT PRIMARY KEY,
-    webhook     TEXT NOT NULL,
-    trigger     TEXT NOT NULL,
-    profileid   TEXT NOT NULL,
-    event       TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    next_at     INTEGER NOT NULL,
-    claimed     INTEGER NOT NULL DEFAULT 0,
-    last_status INTEGER,
-    last_error  TEXT,
-    received_at INTEGER NOT NULL,
-    done_at     INTEGER
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_at);
-CREATE INDEX IF NOT EXISTS outbox_received ON outbox (received_at);
-CREATE TABLE IF NOT EXISTS attempts (
-    event_id    TEXT NOT NULL,
-    at          INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL,
-    status      INTEGER,
-    error       TEXT,
-    next        TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id);
-CREATE TABLE IF NOT EXISTS stops (
-    webhook   TEXT NOT NULL,
-    trigger   TEXT NOT NULL,
-    profileid TEXT NOT NULL,
-    fired_at  INTEGER NOT NULL,
-    PRIMARY KEY (webhook, trigger, profileid)
-);
-CREATE TABLE IF NOT EXISTS disabled_webhooks (
-    webhook TEXT PRIMARY KEY,
-    reason  TEXT NOT NULL,
-    at      INTEGER NOT NULL
-);
-";
+/// The schema version this relay writes (`PRAGMA user_version`); the migrations are
+/// in [`crate::schema`].
+pub const SCHEMA_VERSION: i64 = crate::schema::CURRENT;
 
 /// The most pieces of work committed in one transaction.
 const GROUP: usize = 512;
@@ -346,15 +306,9 @@ impl SqliteStore {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("sitehook.sqlite");
         let conn = connect(&path)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        anyhow::ensure!(
-            version <= SCHEMA_VERSION,
-            "{} was written by a newer sitehook-relay (schema {version}; this one knows up to {SCHEMA_VERSION}): \
-             upgrade this relay, or point data_dir elsewhere",
-            path.display()
-        );
-        conn.execute_batch(SCHEMA)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        // Before anything reads or writes the tables: an older database is brought up
+        // to date, a newer one is refused.
+        crate::schema::migrate(&conn, data_dir)?;
 
         let writer_conn = connect(&path)?;
         let (tx, rx) = mpsc::channel::<Work>();
@@ -1036,6 +990,112 @@ mod tests {
             .err()
             .expect("refused")
             .to_string();
-        assert!(err.contains("written by a newer sitehook-relay"), "{err}");
+        assert!(
+            err.contains(
+                "was written by a newer sitehook relay (schema v2, this build knows up to v1)"
+            ),
+            "{err}"
+        );
+    }
+
+    /// The schema of the first commits, before it had a version (user_version 0).
+    const UNVERSIONED: &str = "
+        CREATE TABLE outbox (id TEXT PRIMARY KEY, webhook TEXT NOT NULL, trigger TEXT NOT NULL,
+            profileid TEXT NOT NULL, event TEXT NOT NULL, status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+            claimed INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT,
+            received_at INTEGER NOT NULL, done_at INTEGER);
+        CREATE INDEX outbox_due ON outbox (status, next_at);
+        CREATE TABLE stops (webhook TEXT NOT NULL, trigger TEXT NOT NULL, profileid TEXT NOT NULL,
+            fired_at INTEGER NOT NULL, PRIMARY KEY (webhook, trigger, profileid));";
+
+    #[test]
+    fn older_data_dirs_are_migrated_with_their_rows() {
+        // Rows as those relays wrote them: the event JSON is the wire format.
+        let event = |id: &str| {
+            format!(
+                r#"{{"id":"{id}","trigger":"pricing","webhook":"crm","profile":{{"profileid":"p-1"}},"data":{{}},"page":{{"url":"https://shop.example.com/","title":"","referrer":""}},"at":1}}"#
+            )
+        };
+        let rows = |conn: &Connection| {
+            for (id, status, next_at) in
+                [("old-pending", "pending", 0), ("old-done", "delivered", 0)]
+            {
+                conn.execute(
+                    "INSERT INTO outbox (id, webhook, trigger, profileid, event, status, attempts, next_at, received_at)
+                     VALUES (?1, 'crm', 'pricing', 'p-1', ?2, ?3, 1, ?4, 1000)",
+                    params![id, event(id), status, next_at],
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO stops VALUES ('crm', 'pricing', 'p-1', 1000)",
+                [],
+            )
+            .unwrap();
+        };
+        let v1 = crate::schema::MIGRATIONS[0];
+        // (what made the file, its user_version)
+        for (made_by, version) in [(v1, 1), (UNVERSIONED, 0)] {
+            let dir = tempfile::tempdir().unwrap();
+            let conn = Connection::open(dir.path().join("sitehook.sqlite")).unwrap();
+            conn.execute_batch(made_by).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+            rows(&conn);
+            if version == 1 {
+                conn.execute(
+                    "INSERT INTO attempts VALUES ('old-done', 900, 3, 200, NULL, 'delivered')",
+                    [],
+                )
+                .unwrap();
+                conn.execute(
+                    "INSERT INTO disabled_webhooks VALUES ('gone', '410 Gone', 5)",
+                    [],
+                )
+                .unwrap();
+            }
+            drop(conn);
+
+            let clock = Arc::new(ManualClock::new(2_000));
+            let store = SqliteStore::open(dir.path(), clock.clone()).unwrap();
+            let conn = Connection::open(dir.path().join("sitehook.sqlite")).unwrap();
+            assert_eq!(
+                crate::schema::version(&conn).unwrap(),
+                SCHEMA_VERSION,
+                "from v{version}"
+            );
+            let mut listed: Vec<(String, Status)> = store
+                .list(&Filter::default())
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.id, r.status))
+                .collect();
+            listed.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(
+                listed,
+                [
+                    ("old-done".to_owned(), Status::Delivered),
+                    ("old-pending".to_owned(), Status::Pending)
+                ],
+                "from v{version}"
+            );
+            // The waiting event is delivered by the new relay, and the Stop still holds.
+            let jobs = store.claim(10).wait().unwrap();
+            assert_eq!(jobs.len(), 1, "from v{version}");
+            assert_eq!(jobs[0].event.id, "old-pending");
+            let restart = Some(Restart::After(Duration::parse("30d").unwrap()));
+            assert_eq!(
+                store
+                    .accept(vec![incoming("new", "p-1", restart)])
+                    .wait()
+                    .unwrap(),
+                [Outcome::Suppressed],
+                "from v{version}"
+            );
+            if version == 1 {
+                assert_eq!(store.attempts("old-done").unwrap().len(), 1);
+                assert_eq!(store.disabled().unwrap().len(), 1);
+            }
+        }
     }
 }

@@ -14,8 +14,9 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{AppState, Snapshot};
 use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
 use crate::delivery;
 use crate::error::Error;
 use crate::store::{Attempt, Filter, Next as Then, Record, Status};
@@ -34,11 +35,11 @@ const MAX_LIST: usize = 500;
 /// rebinding page cannot pass for an operator. A request that did not come over a
 /// socket (the tests' `oneshot`) has no peer and is served.
 pub(crate) fn allowed(
-    state: &AppState,
+    config: &Config,
     headers: &HeaderMap,
     peer: Option<IpAddr>,
 ) -> Result<(), &'static str> {
-    match &state.config.admin_token {
+    match &config.admin_token {
         Some(token) => {
             let given = headers
                 .get(header::AUTHORIZATION)
@@ -116,14 +117,14 @@ fn same_origin(headers: &HeaderMap) -> Result<(), &'static str> {
 /// Refuses what [`allowed`] refuses, with a JSON reason; adds the headers every admin
 /// answer carries.
 async fn guard(
-    State(state): State<AppState>,
+    Snapshot(config): Snapshot,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     request: axum::extract::Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
     let peer = super::client_ip(
-        &state.config,
+        &config,
         headers,
         peer.map(|Extension(ConnectInfo(a))| a.ip()),
     );
@@ -131,10 +132,10 @@ async fn guard(
     // served to anyone, so a browser can load them and then send the token.
     let shell = request.method() == axum::http::Method::GET
         && !request.uri().path().starts_with("/admin/api/");
-    let check = if shell && state.config.admin_token.is_some() {
+    let check = if shell && config.admin_token.is_some() {
         Ok(())
     } else {
-        allowed(&state, headers, peer)
+        allowed(&config, headers, peer)
     }
     .and_then(|()| {
         if request.method() == axum::http::Method::GET {
@@ -256,6 +257,7 @@ async fn blocking<T: Send + 'static>(
 
 async fn list(
     State(state): State<AppState>,
+    Snapshot(config): Snapshot,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Error> {
     let Query(q) = query.map_err(|e| {
@@ -282,7 +284,7 @@ async fn list(
     let (records, paused) = blocking(move || Ok((store.list(&filter)?, store.disabled()?))).await?;
     Ok(Json(json!({
         "events": records.iter().map(record_json).collect::<Vec<_>>(),
-        "webhooks": state.config.webhooks.keys().collect::<Vec<_>>(),
+        "webhooks": config.webhooks.keys().collect::<Vec<_>>(),
         "paused": paused
             .iter()
             .map(|(webhook, reason)| json!({ "webhook": webhook, "reason": reason }))
@@ -290,7 +292,11 @@ async fn list(
     })))
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Error> {
+async fn one(
+    State(state): State<AppState>,
+    Snapshot(config): Snapshot,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Error> {
     let store = state.store.clone();
     let key = id.clone();
     let (found, attempts) =
@@ -300,7 +306,7 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Js
     };
     // The request is rebuilt from the stored event and today's config, as the next
     // attempt would send it: secrets masked, the timestamp and signature of now.
-    let (request, note) = match state.config.webhooks.get(&record.webhook) {
+    let (request, note) = match config.webhooks.get(&record.webhook) {
         Some(webhook) => {
             let out = delivery::build(webhook, &event, SystemClock.now_ms());
             let note = if webhook.dry_run {
@@ -312,7 +318,8 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Js
         }
         None => (
             None,
-            "this webhook is no longer in the relay's config: the event cannot be delivered",
+            "this webhook is not in the relay's config (removed by a reload or a restart?): the event cannot be delivered; \
+             add the webhook back, reload the relay, then replay the event",
         ),
     };
     Ok(Json(json!({

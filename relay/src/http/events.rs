@@ -21,8 +21,10 @@ use serde::Deserialize;
 use sitehook_core::event::PROFILE_ID;
 use sitehook_core::{Event, IngestResponse, Rejected};
 
-use super::AppState;
+use super::{AppState, Snapshot};
+use crate::config::Config;
 use crate::error::Error;
+use crate::limit::Rate;
 use crate::metrics::Rejection;
 use crate::store::{Incoming, Outcome};
 
@@ -47,17 +49,20 @@ struct RawBatch {
 
 async fn ingest(
     State(state): State<AppState>,
+    Snapshot(config): Snapshot,
     uri: Uri,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
+    // One config for the whole request: a reload in the middle must not make a
+    // webhook that was checked disappear before its event is stored.
     let peer = super::client_ip(
-        &state.config,
+        &config,
         &headers,
         peer.map(|Extension(ConnectInfo(addr))| addr.ip()),
     );
-    let result = ingest_checked(&state, &headers, &uri, peer, body).await;
+    let result = ingest_checked(&state, &config, &headers, &uri, peer, body).await;
     if let Err(e) = &result {
         let why = match e {
             Error::Forbidden(_) => Rejection::Origin,
@@ -72,22 +77,25 @@ async fn ingest(
 
 async fn ingest_checked(
     state: &AppState,
+    config: &Config,
     headers: &HeaderMap,
     uri: &Uri,
     peer: Option<IpAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    check_origin(state, headers, uri.authority().map(|a| a.as_str()))?;
+    check_origin(config, headers, uri.authority().map(|a| a.as_str()))?;
     check_content_type(headers)?;
     let now = Instant::now();
     // The client's address: behind a reverse proxy listed in `trusted_proxies`, the
     // one it forwards; otherwise the connection's.
+    let l = config.limits;
     if let Some(ip) = peer {
-        state.ip_limiter.take(&ip, 1, now).map_err(|after| {
+        let rate = Rate::new(l.per_ip_per_minute, l.per_ip_burst);
+        state.ip_limiter.take(rate, &ip, 1, now).map_err(|after| {
             Error::TooMany(format!("too many requests from {ip}; retry later"), after)
         })?;
     }
-    if state.queue_depth.load(Ordering::Relaxed) >= state.config.limits.max_queue_depth {
+    if state.queue_depth.load(Ordering::Relaxed) >= l.max_queue_depth {
         return Err(Error::Busy);
     }
     let body = body.map_err(|e| match e.status() {
@@ -111,11 +119,12 @@ async fn ingest_checked(
     let mut limited: Option<std::time::Duration> = None;
     for (index, raw) in batch.events.into_iter().enumerate() {
         let id = raw.get("id").and_then(|v| v.as_str()).map(str::to_owned);
-        let checked = check(state, raw).and_then(|event| {
+        let checked = check(config, raw).and_then(|event| {
             let Some(profileid) = event.profile.get(PROFILE_ID).filter(|_| event.is_known()) else {
                 return Ok(event);
             };
-            match state.profile_limiter.take(profileid, 1, now) {
+            let rate = Rate::new(l.per_profile_per_minute, l.per_profile_burst);
+            match state.profile_limiter.take(rate, profileid, 1, now) {
                 Ok(()) => Ok(event),
                 Err(after) => {
                     limited = Some(limited.map_or(after, |l| l.max(after)));
@@ -141,12 +150,11 @@ async fn ingest_checked(
 
     if !good.is_empty() {
         let store = state.store.clone();
-        let config = state.config.clone();
         let ids: Vec<String> = good.iter().map(|e| e.id.clone()).collect();
         let incoming: Vec<Incoming> = good
             .into_iter()
             .map(|event| {
-                // `check` made sure the webhook exists.
+                // `check` made sure the webhook exists in this same snapshot.
                 let restart_after = config.webhooks[&event.webhook].restart_after;
                 Incoming {
                     event,
@@ -226,14 +234,14 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
 /// server) are not from a browser page and pass: CORS protects visitors, not the
 /// relay, and a forged `Origin` is possible outside a browser anyway.
 fn check_origin(
-    state: &AppState,
+    config: &Config,
     headers: &HeaderMap,
     authority: Option<&str>,
 ) -> Result<(), Error> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
-    if state.config.allowed_origins.iter().any(|o| o == origin) {
+    if config.allowed_origins.iter().any(|o| o == origin) {
         return Ok(());
     }
     let text = origin.to_str().unwrap_or("");
@@ -255,11 +263,11 @@ fn check_origin(
 }
 
 /// Parses and checks one event; the error is the reason shown to the client.
-fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, (Rejection, String)> {
+fn check(config: &Config, raw: serde_json::Value) -> Result<Event, (Rejection, String)> {
     let invalid = |e: String| (Rejection::InvalidEvent, e);
     let event: Event = serde_json::from_value(raw).map_err(|e| invalid(e.to_string()))?;
     event.validate().map_err(invalid)?;
-    if !state.config.webhooks.contains_key(&event.webhook) {
+    if !config.webhooks.contains_key(&event.webhook) {
         return Err((
             Rejection::UnknownWebhook,
             format!(
@@ -269,7 +277,7 @@ fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, (Rejection, 
         ));
     }
     // `check` above made sure the webhook exists.
-    let webhook = &state.config.webhooks[&event.webhook];
+    let webhook = &config.webhooks[&event.webhook];
     if webhook
         .triggers
         .as_ref()
@@ -283,7 +291,7 @@ fn check(state: &AppState, raw: serde_json::Value) -> Result<Event, (Rejection, 
             ),
         ));
     }
-    if let (Some(key), true) = (&state.config.identity_secret, event.is_known()) {
+    if let (Some(key), true) = (&config.identity_secret, event.is_known()) {
         let profileid = event.profile.get(PROFILE_ID).map_or("", String::as_str);
         if !identity_matches(&key.0, profileid, event.identity.as_deref().unwrap_or("")) {
             return Err((

@@ -14,7 +14,7 @@ use axum::Extension;
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 
-use super::AppState;
+use super::{AppState, Snapshot};
 
 /// The operations routes.
 pub fn router() -> Router<AppState> {
@@ -44,15 +44,16 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics(
     State(state): State<AppState>,
+    Snapshot(config): Snapshot,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
     let peer = super::client_ip(
-        &state.config,
+        &config,
         &headers,
         peer.map(|Extension(ConnectInfo(a))| a.ip()),
     );
-    if let Err(why) = super::admin::allowed(&state, &headers, peer) {
+    if let Err(why) = super::admin::allowed(&config, &headers, peer) {
         return (StatusCode::FORBIDDEN, Json(json!({ "error": why }))).into_response();
     }
     let store = state.store.clone();

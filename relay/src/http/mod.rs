@@ -6,10 +6,14 @@ pub mod events;
 pub mod health;
 pub mod snippet;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use tokio::sync::Notify;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -18,16 +22,17 @@ use crate::demo;
 use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
 use crate::receiver::Receiver;
+use crate::reload::Shared;
 use crate::store::Store;
-use encoding::Encoded;
 use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The validated config.
-    pub config: Arc<Config>,
+    /// The validated config, swapped by a reload. Handlers take the request's
+    /// [`Snapshot`] instead of loading it, so that one request sees one config.
+    pub config: Arc<Shared<Config>>,
     /// The store.
     pub store: Arc<dyn Store>,
     /// Wakes the delivery worker after events are stored.
@@ -42,20 +47,28 @@ pub struct AppState {
     pub profile_limiter: Arc<RateLimiter<String>>,
     /// Undelivered events, refreshed every second by `run` (0 until then).
     pub queue_depth: Arc<AtomicU64>,
-    /// `/sitehook.js` for this config, compressed on its first request.
-    pub snippet_js: Arc<OnceLock<Encoded>>,
+    /// `/sitehook.js` compressed, with the config it was made for: made again on the
+    /// first request after a reload, since it starts with the webhooks' field lists.
+    pub snippet_js: Arc<snippet::Cache>,
 }
 
 impl AppState {
-    /// State over a config, a store, and the worker's wake-up handle.
+    /// State over a fixed config, a store, and the worker's wake-up handle.
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>, wake: Arc<Notify>) -> Self {
-        let l = config.limits;
+        Self::with_shared(Arc::new(Shared::new(config)), store, wake)
+    }
+
+    /// State over a config that a [`crate::reload::Reloader`] may swap.
+    pub fn with_shared(
+        config: Arc<Shared<Config>>,
+        store: Arc<dyn Store>,
+        wake: Arc<Notify>,
+    ) -> Self {
         AppState {
-            ip_limiter: Arc::new(RateLimiter::new(l.per_ip_per_minute, l.per_ip_burst)),
-            profile_limiter: Arc::new(RateLimiter::new(
-                l.per_profile_per_minute,
-                l.per_profile_burst,
-            )),
+            // The rates come from the config snapshot of each request, so a reload
+            // changes them without forgetting the buckets.
+            ip_limiter: Arc::new(RateLimiter::new()),
+            profile_limiter: Arc::new(RateLimiter::new()),
             queue_depth: Arc::default(),
             snippet_js: Arc::default(),
             config,
@@ -72,8 +85,15 @@ pub fn app(state: AppState) -> Router {
     // Browsers send events as `text/plain`, a "simple" request: CORS only decides
     // whether the page may read the answer. Only configured origins may; the relay
     // never echoes an arbitrary origin.
+    // The origins come from the request's snapshot, so a reload that adds one
+    // applies from the next request on.
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(state.config.allowed_origins.clone()))
+        .allow_origin(AllowOrigin::predicate(|origin, parts: &Parts| {
+            parts
+                .extensions
+                .get::<Snapshot>()
+                .is_some_and(|c| c.0.allowed_origins.iter().any(|o| o == origin))
+        }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
     let mut router = Router::new()
@@ -81,14 +101,52 @@ pub fn app(state: AppState) -> Router {
         .merge(snippet::router())
         .merge(health::router())
         .merge(admin::router(&state));
-    if state.config.demo {
+    // Routes are built once: `demo` and `base_path` cannot change by a reload.
+    let config = state.config.load();
+    if config.demo {
         router = router.merge(demo::router(&state.receiver));
     }
     // Mounted under the site's own origin by a proxy, e.g. /sitehook/sitehook.js.
-    if !state.config.base_path.is_empty() {
-        router = Router::new().nest(&state.config.base_path, router);
+    if !config.base_path.is_empty() {
+        router = Router::new().nest(&config.base_path, router);
     }
-    router.layer(cors).with_state(state)
+    // Outermost: the snapshot is taken before CORS and every handler look at it.
+    let snapshot = axum::middleware::from_fn_with_state(state.config.clone(), take_snapshot);
+    router.layer(cors).layer(snapshot).with_state(state)
+}
+
+/// The config one request is served with: taken once, when the request arrives, by
+/// [`app`]'s outermost layer, and used by every layer and handler after it. A reload
+/// while the request is being served does not change it, so no request can pass a
+/// check under one config and act under another (an event accepted for a webhook
+/// that is gone by the time it is stored, a CORS answer that contradicts the
+/// origin check).
+#[derive(Clone)]
+pub struct Snapshot(pub Arc<Config>);
+
+async fn take_snapshot(
+    State(config): State<Arc<Shared<Config>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(Snapshot(config.load()));
+    next.run(request).await
+}
+
+impl FromRequestParts<AppState> for Snapshot {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // Always there under `app`; a handler mounted without it gets the config of now.
+        Ok(parts
+            .extensions
+            .get::<Snapshot>()
+            .cloned()
+            .unwrap_or_else(|| Snapshot(state.config.load())))
+    }
 }
 
 /// The client's address: the socket's peer, or, when the peer is a trusted proxy, the

@@ -8,7 +8,7 @@
 //! those (and `profileid`): profile data a webhook does not need never leaves the
 //! browser, although the relay would drop it anyway.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,8 +17,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::AppState;
 use super::encoding::Encoded;
+use super::{AppState, Snapshot};
+use crate::config::Config;
 use crate::error::Error;
 
 mod embedded {
@@ -27,6 +28,9 @@ mod embedded {
 
 const NOT_BUILT: &str =
     "the snippet is not built into this relay: run `cargo xtask dist`, then rebuild the relay";
+
+/// The compressed `/sitehook.js` and the config it was made for.
+pub type Cache = Mutex<Option<(Arc<Config>, Encoded)>>;
 
 /// The snippet routes.
 pub fn router() -> Router<AppState> {
@@ -41,24 +45,46 @@ pub fn is_built() -> bool {
     embedded::JS.is_some() && embedded::WASM.is_some()
 }
 
-async fn js(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+async fn js(
+    State(state): State<AppState>,
+    Snapshot(config): Snapshot,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let js = embedded::JS.ok_or(Error::Unavailable(NOT_BUILT))?;
-    let encoded = state.snippet_js.get_or_init(|| {
-        let fields: serde_json::Map<String, serde_json::Value> = state
-            .config
-            .webhooks
-            .iter()
-            .map(|(id, w)| (id.clone(), serde_json::json!(w.fields)))
-            .collect();
-        let mut body = format!(
-            "self.__sitehookFields={};\n",
-            serde_json::Value::Object(fields)
-        )
-        .into_bytes();
-        body.extend_from_slice(js);
-        Encoded::compress(body.into())
-    });
-    Ok(cached(&headers, encoded, "text/javascript; charset=utf-8"))
+    let encoded = {
+        // Compressed under the lock: after a reload, one request compresses and the
+        // others wait for it rather than all compressing the same bytes.
+        let mut cache = state
+            .snippet_js
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*cache {
+            Some((made_for, encoded)) if Arc::ptr_eq(made_for, &config) => encoded.clone(),
+            _ => {
+                let encoded = snippet_for(&config, js);
+                *cache = Some((config, encoded.clone()));
+                encoded
+            }
+        }
+    };
+    Ok(cached(&headers, &encoded, "text/javascript; charset=utf-8"))
+}
+
+/// The script for `config`: its field lists, then the snippet, compressed. Unchanged
+/// field lists give the same bytes and so the same `ETag` after a reload.
+fn snippet_for(config: &Config, js: &[u8]) -> Encoded {
+    let fields: serde_json::Map<String, serde_json::Value> = config
+        .webhooks
+        .iter()
+        .map(|(id, w)| (id.clone(), serde_json::json!(w.fields)))
+        .collect();
+    let mut body = format!(
+        "self.__sitehookFields={};\n",
+        serde_json::Value::Object(fields)
+    )
+    .into_bytes();
+    body.extend_from_slice(js);
+    Encoded::compress(body.into())
 }
 
 /// The trace panel, fetched by the snippet only when debugging is on.

@@ -3,6 +3,7 @@
 
 mod admin;
 mod process;
+mod reload;
 mod retries;
 mod trial;
 mod util;

@@ -230,3 +230,175 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
         "{json_lines}"
     );
 }
+
+/// Sends `signal` (`"HUP"`, `"TERM"`) to the relay process.
+#[cfg(unix)]
+fn signal(relay: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &relay.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// Waits (at most 20 s) until the log has `n` lines containing `needle`; returns them.
+#[cfg(unix)]
+async fn wait_log(log: &Path, needle: &str, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect();
+        if lines.len() >= n {
+            return lines;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {n} log lines with {needle:?} within 20s:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_config_and_a_broken_file_is_refused() {
+    sitehook_relay::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(&[]).await;
+    let relay_port = free_port();
+    let config = dir.path().join("relay.toml");
+    let key = dir.path().join("key");
+    std::fs::write(&key, "old-key\n").unwrap();
+    let hook = |id: &str| {
+        format!(
+            "[webhooks.{id}]\nurl = \"{}\"\nfields = [\"profileid\"]\n\
+             headers = {{ \"X-Api-Key\" = {{ file = {key:?} }} }}\n",
+            receiver.url(&format!("/{id}"))
+        )
+    };
+    let top = format!(
+        "listen = \"127.0.0.1:{relay_port}\"\ndata_dir = {:?}\ndangerously_allow_targets = [\"127.0.0.1\"]\n",
+        dir.path().join("data")
+    );
+    std::fs::write(&config, format!("{top}{}", hook("hook"))).unwrap();
+    let log = dir.path().join("relay.log");
+    let base = format!("http://127.0.0.1:{relay_port}");
+    let http = reqwest::Client::new();
+    let mut relay = start(&config, &log, "info", &[]);
+    wait_ready(&http, &base).await;
+    let send = |id: &'static str, webhook: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let body = json!({"events": [{"id": id, "trigger": "t", "webhook": webhook,
+                "profile": {"profileid": "p-1"}, "page": {"url": "https://shop.example.com/"}, "at": 1}]});
+            let r = http
+                .post(format!("{base}/v1/events"))
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+
+    let (status, body) = send("before", "added").await;
+    assert_eq!(status, 400, "the webhook is not there yet: {body}");
+
+    // A webhook is added and the secret rotated; SIGHUP applies both.
+    std::fs::write(&key, "new-key\n").unwrap();
+    std::fs::write(&config, format!("{top}{}{}", hook("hook"), hook("added"))).unwrap();
+    signal(&relay, "HUP");
+    let reloaded = wait_log(&log, "config reloaded", 1).await;
+    assert!(
+        reloaded[0].contains("webhooks added: added")
+            && reloaded[0].contains("webhooks changed: hook"),
+        "{reloaded:?}"
+    );
+    let (status, body) = send("after", "added").await;
+    assert_eq!(status, 202, "{body}");
+    let got = receiver.wait_for(1).await;
+    assert_eq!(
+        (got[0].uri.path(), got[0].header("x-api-key")),
+        ("/added", Some("new-key"))
+    );
+
+    // A broken file: refused with the reason, and the relay goes on with the old one.
+    std::fs::write(&config, format!("{top}{}typo = 1\n", hook("hook"))).unwrap();
+    signal(&relay, "HUP");
+    wait_log(&log, "config reload refused", 1).await;
+    // The reason is `check`'s text, which for a TOML error spans several lines.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let refused = &text[text.find("config reload refused").unwrap()..];
+    assert!(
+        refused.contains("relay.toml") && refused.contains("unknown field `typo`"),
+        "{refused}"
+    );
+    let (status, body) = send("still", "added").await;
+    assert_eq!(status, 202, "the old config is kept: {body}");
+    receiver.wait_for(2).await;
+
+    signal(&relay, "TERM");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = relay.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "no exit within 20s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        exit.success(),
+        "{exit:?}\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
+
+#[test]
+fn a_data_dir_from_a_newer_relay_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let conn = rusqlite::Connection::open(data.join("sitehook.sqlite")).unwrap();
+    conn.execute_batch(sitehook_relay::schema::MIGRATIONS[0])
+        .unwrap();
+    let newer = sitehook_relay::schema::CURRENT + 1;
+    conn.pragma_update(None, "user_version", newer).unwrap();
+    drop(conn);
+    let config = dir.path().join("relay.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{}\"\ndata_dir = {data:?}\n",
+            free_port()
+        ),
+    )
+    .unwrap();
+    let want = format!(
+        "data_dir {} was written by a newer sitehook relay (schema v{newer}, this build knows up to v{}); \
+         upgrade the relay or point data_dir elsewhere",
+        data.display(),
+        sitehook_relay::schema::CURRENT
+    );
+    for command in ["serve", "deliveries"] {
+        let out = Command::new(BIN)
+            .args([command, "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(&want),
+            "{command}: {:?}\n{stderr}",
+            out.status
+        );
+    }
+    let conn = rusqlite::Connection::open(data.join("sitehook.sqlite")).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, newer, "the newer database is left as it was");
+}
