@@ -15,11 +15,17 @@
   // The page API. Calls made before the wasm is ready (through the queue stub
   // `window.sitehook = window.sitehook || []; sitehook.push([...])`, or through these
   // methods) are kept, in order, and replayed once it is.
-  var early = w.sitehook, queue = [], snip = null, off = false;
+  var early = w.sitehook, queue = [], snip = null, off = false, moving = false, full = false;
   function call(args) {
     args = Array.prototype.slice.call(args || []);
     if (off) return;
-    if (!snip) { if (queue.length < 100) queue.push(args); return; }
+    // While a navigation waits to be counted, calls wait too: a single-page app's
+    // `sitehook.page(...)` right after `pushState` belongs to the new page.
+    if (!snip || moving) {
+      if (queue.length < 100) queue.push(args);
+      else if (!full) { full = true; say("warn", "more than 100 calls before the snippet was ready; the rest are ignored"); }
+      return;
+    }
     run(function () { snip.command(String(args[0]), args[1], args[2]); });
   }
   var api = { push: function (args) { call(args); } };
@@ -80,7 +86,17 @@
   d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") hide(); });
   // Single-page apps: every history change may be a new page; the wasm counts a view
   // only when the URL really changed. Deferred a tick, so the app can set the title.
-  function navigated() { setTimeout(function () { run(function () { snip.navigate(); }); }, 0); }
+  function navigated() {
+    if (moving) return;
+    moving = true;
+    setTimeout(function () {
+      moving = false;
+      run(function () { snip.navigate(); });
+      var calls = queue;
+      queue = [];
+      calls.forEach(call);
+    }, 0);
+  }
   ["pushState", "replaceState"].forEach(function (m) {
     var original = w.history && w.history[m];
     if (typeof original === "function") w.history[m] = function () {
@@ -113,8 +129,11 @@
     if (!snip) { off = true; return; }
     // Who the visitor is and what the page is come first, then the page view, then
     // the events the page tracked while the wasm was loading.
+    // This first page view covers the current URL, whatever navigation the app
+    // made while the wasm loaded.
     var calls = queue, later = [];
     queue = [];
+    moving = false;
     calls.forEach(function (args) {
       if (args[0] === "track") later.push(args); else call(args);
     });

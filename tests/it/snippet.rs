@@ -84,7 +84,7 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
       { path: { equals: "/pricing" } },
       { count: { of: { path: { equals: "/pricing" } }, atLeast: 3, within: "1d" } }
     ] } },
-    { id: "product", on: "item_view", webhook: "crm-lead", if: { referrer: { endsWith: "/pricing" } } }
+    { id: "product", on: "item_view", webhook: "crm-lead", if: { referrer: { endsWith: "#/cart" } } }
   ]
 };"##,
     );
@@ -107,24 +107,28 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
         "first view: {trace}"
     );
 
-    // The same URL again, twice: not a navigation. The hash change is one.
+    // The same URL again, twice, and an anchor: none is a navigation. A new query
+    // string is one.
     browser
         .eval(
-            "history.pushState({}, '', '/pricing'); history.replaceState({}, '', '/pricing');",
+            "history.pushState({}, '', '/pricing'); history.replaceState({}, '', '/pricing'); location.hash = 'a';",
             json!([]),
         )
         .await;
-    let trace = after(&browser, "location.hash = 'a'").await;
+    let trace = after(&browser, "history.pushState({}, '', '/pricing?plan=team')").await;
     assert_eq!(
         result_of(&trace, "pricing-3"),
         "no-match",
-        "the repeated pushState and the replaceState must not count: {trace}"
+        "the repeated pushState, the replaceState and the anchor must not count: {trace}"
     );
 
-    // Back to /pricing (popstate and hashchange both fire: one view), the third.
+    // Back to /pricing#a (popstate, and hashchange: one view), the third.
     let trace = after(&browser, "history.back()").await;
     assert_eq!(result_of(&trace, "pricing-3"), "fired", "{trace}");
     assert_eq!(sent(&trace).len(), 1, "{trace}");
+    // A hash route is a page of its own.
+    let trace = after(&browser, "location.hash = '#/cart'").await;
+    assert_eq!(result_of(&trace, "pricing-3"), "stopped", "{trace}");
     let views: Vec<String> = stored_history(&browser, "p-spa")
         .await
         .into_iter()
@@ -136,9 +140,10 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
             "page_view /",
             "page_view /pricing",
             "page_view /pricing",
+            "page_view /pricing",
             "page_view /pricing"
         ],
-        "one view per URL change"
+        "one view per page change"
     );
     let got = relay.wait_received(1).await;
     assert_eq!(
@@ -522,5 +527,44 @@ window.sitehookConfig = {
     assert_eq!(
         history.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(),
         ["page_view", "item_view", "cart_update"]
+    );
+}
+
+/// With `localStorage` blocked (a privacy setting, some embedded browsers), the
+/// page is still evaluated and what fires is still sent, from memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_storage_still_evaluates_and_sends() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"Object.defineProperty(window, "localStorage", { get: function () { throw new DOMException("blocked", "SecurityError"); } });
+window.sitehookConfig = {
+  profile: { profileid: "p-b" },
+  pages: { item: { path: { startsWith: "/" } } },
+  triggers: [{ id: "item", on: "item_view", webhook: "product-view" }]
+};"#,
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["event"], "item_view", "{trace}");
+    assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
+    assert_eq!(sent(&trace).len(), 1, "{trace}");
+    let got = relay.wait_received(1).await;
+    assert_eq!(
+        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-b",
+        "{:#}",
+        got[0]
+    );
+    assert_eq!(
+        browser
+            .eval(
+                "return document.getElementById('ok').textContent",
+                json!([])
+            )
+            .await,
+        "page script ran"
     );
 }

@@ -101,6 +101,10 @@ pub enum Window {
 pub struct Count {
     /// Which events count; every page view when absent.
     pub of: Option<Condition>,
+    /// Whether only page views count: when `of` says nothing about the event, "3
+    /// views of /pricing" must not also count the item views and tracked events
+    /// that share the page's path.
+    pub views_only: bool,
     /// How many are needed (at least 1).
     pub at_least: u32,
     /// How far back to look.
@@ -171,6 +175,9 @@ pub struct Scope<'a> {
     pub patterns: &'a dyn Patterns,
 }
 
+/// The UTM parameters `utm.X` may name.
+const UTM: &[&str] = &["source", "medium", "campaign", "term", "content"];
+
 const KINDS: &[&str] = &[
     "all",
     "any",
@@ -219,6 +226,11 @@ impl Operand {
             return Some(Operand::Profile(n));
         }
         if let Some(n) = named("utm.") {
+            // The five standard parameters only: `utm.sorce` is a typo, not a
+            // parameter nobody sends.
+            if !UTM.contains(&n.as_str()) {
+                return None;
+            }
             let mut q = String::from("utm_");
             q.push_str(&n);
             return Some(Operand::Query(q));
@@ -453,6 +465,17 @@ impl Condition {
         })
     }
 
+    /// Whether the condition tests the event's name itself (outside nested counts
+    /// and sequences, which look at events of their own).
+    fn tests_event(&self) -> bool {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().any(Condition::tests_event),
+            Condition::Not(c) => c.tests_event(),
+            Condition::Test(operand, _) => *operand == Operand::Event,
+            _ => false,
+        }
+    }
+
     /// Whether the condition holds in `scope`.
     pub fn eval(&self, scope: Scope<'_>) -> bool {
         match self {
@@ -518,7 +541,11 @@ impl Condition {
                 }
                 let mut out = String::from("count: ");
                 crate::json::push_num(&mut out, seen.into());
-                out.push_str(" matching view(s)");
+                out.push_str(if count.views_only {
+                    " matching view(s)"
+                } else {
+                    " matching event(s)"
+                });
                 count.within.text(&mut out);
                 out.push_str(", needs ");
                 crate::json::push_num(&mut out, count.at_least.into());
@@ -630,7 +657,9 @@ impl Count {
                 as u32,
         };
         let within = Window::parse(value.get("within"), &join(path, "within"))?;
+        let views_only = !of.as_ref().is_some_and(Condition::tests_event);
         Ok(Count {
+            views_only,
             of,
             at_least,
             within,
@@ -652,10 +681,11 @@ impl Count {
                 }
                 continue;
             }
-            let matches = match &self.of {
-                Some(of) => of.eval(Scope { visit, ..scope }),
-                None => visit.event == crate::trigger::PAGE_VIEW,
-            };
+            let matches = (!self.views_only || visit.event == crate::trigger::PAGE_VIEW)
+                && self
+                    .of
+                    .as_ref()
+                    .is_none_or(|of| of.eval(Scope { visit, ..scope }));
             if matches {
                 seen += 1;
                 if seen >= self.at_least {
@@ -937,6 +967,38 @@ mod tests {
         for (json, want) in cases {
             assert_eq!(eval(json, &[page(0, "/")]), *want, "{json}");
         }
+    }
+
+    #[test]
+    fn counts_are_of_page_views_unless_the_event_is_named() {
+        let entries = [
+            page(3, "/p/shoe"),
+            (2, "item_view", "/p/shoe", 1, "sku-1", "shoes", ""),
+            (1, "cart_update", "/p/shoe", 1, "sku-1", "", "59"),
+            page(0, "/p/shoe"),
+        ];
+        let views = r#"{"count":{"of":{"path":{"equals":"/p/shoe"}},"atLeast":3}}"#;
+        assert!(
+            !eval(views, &entries),
+            "the item view and cart update share the path"
+        );
+        assert!(eval(&views.replace('3', "2"), &entries));
+        let items = r#"{"count":{"of":{"all":[{"event":{"equals":"item_view"}},{"item.category":{"equals":"shoes"}}]},"atLeast":1}}"#;
+        assert!(eval(items, &entries));
+        let any = r#"{"count":{"of":{"not":{"event":{"equals":"conversion"}}},"atLeast":4}}"#;
+        assert!(eval(any, &entries), "naming the event counts every kind");
+        let h = history(&entries);
+        let current = h.visits().last().unwrap();
+        let why = cond(r#"{"count":{"of":{"event":{"equals":"conversion"}},"atLeast":1}}"#)
+            .why_not(Scope {
+                now: NOW,
+                visit: current,
+                current,
+                history: &h,
+                here: &here(),
+                patterns: &TestPatterns,
+            });
+        assert_eq!(why.as_deref(), Some("count: 0 matching event(s), needs 1"));
     }
 
     #[test]
@@ -1336,6 +1398,15 @@ mod tests {
         for (json, want) in cases {
             assert_eq!(parse(json).unwrap_err(), want, "{json}");
         }
+    }
+
+    #[test]
+    fn utm_names_the_five_standard_parameters() {
+        assert_eq!(
+            parse(r#"{"utm.sorce":{"equals":"x"}}"#).unwrap_err(),
+            r#"if: unknown condition "utm.sorce" (did you mean "utm.source"?)"#
+        );
+        assert!(parse(r#"{"utm.content":{"equals":"x"}}"#).is_ok());
     }
 
     #[test]

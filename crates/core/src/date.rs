@@ -90,14 +90,35 @@ impl Date {
             return Err(HINT);
         }
         ms += (u64::from(h) * 3600 + u64::from(min) * 60 + u64::from(sec)) * 1000;
+        // Fractions of a second (`toISOString()` writes `.000`): milliseconds kept.
+        if i == 19 && t.get(19) == Some(&b'.') {
+            let mut k = 20;
+            let mut scale = 100;
+            while let Some(d) = t.get(k).filter(|b| b.is_ascii_digit()) {
+                ms += u64::from(d - b'0') * scale;
+                scale /= 10;
+                k += 1;
+            }
+            if k == 20 {
+                return Err(HINT);
+            }
+            i = k;
+        }
         match t.get(i) {
             None => {}
             Some(b'Z' | b'z') if t.len() == i + 1 => {}
-            Some(sign @ (b'+' | b'-')) if t.len() == i + 6 && t[i + 3] == b':' => {
+            // +01:00, or +0100 as some servers write it.
+            Some(sign @ (b'+' | b'-'))
+                if (t.len() == i + 6 && t.get(i + 3) == Some(&b':')) || t.len() == i + 5 =>
+            {
+                let m_at = if t.len() == i + 6 { i + 4 } else { i + 3 };
                 let (oh, om) = (
                     digits(t, i + 1, 2).ok_or(HINT)?,
-                    digits(t, i + 4, 2).ok_or(HINT)?,
+                    digits(t, m_at, 2).ok_or(HINT)?,
                 );
+                if oh > 23 || om > 59 {
+                    return Err(HINT);
+                }
                 let off = (u64::from(oh) * 60 + u64::from(om)) * 60_000;
                 // 09:00+01:00 is 08:00 UTC.
                 ms = if *sign == b'+' {
@@ -123,6 +144,16 @@ mod tests {
             ("2026-12-01", 1_796_083_200_000, false),
             ("2024-02-29", 1_709_164_800_000, false),
             ("2026-12-01T09:00", 1_796_083_200_000 + 9 * 3_600_000, true),
+            (
+                "2026-12-01T09:00:30.250Z",
+                1_796_083_200_000 + 9 * 3_600_000 + 30_250,
+                true,
+            ),
+            (
+                "2026-12-01T10:00+0100",
+                1_796_083_200_000 + 9 * 3_600_000,
+                true,
+            ),
             (
                 "2026-12-01T09:00:30Z",
                 1_796_083_200_000 + 9 * 3_600_000 + 30_000,
@@ -152,6 +183,8 @@ mod tests {
             "2026-12-01T09",
             "2026-12-01X09:00",
             "2026-12-01T09:00+1",
+            "2026-12-01T09:00+25:00",
+            "2026-12-01T09:00:00.Z",
             "1969-12-31",
             "next week",
         ] {

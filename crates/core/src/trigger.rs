@@ -118,6 +118,23 @@ impl Trigger {
                 "must name an event such as \"page_view\"",
             ));
         }
+        if !EVENTS.contains(&on.as_str()) {
+            // A near miss of a built-in event is a typo that would never fire.
+            if let Some(near) = crate::value::suggest(&on, EVENTS) {
+                let mut why = String::from("unknown event \"");
+                why.push_str(&on);
+                why.push_str("\" (did you mean \"");
+                why.push_str(near);
+                why.push_str("\"? A custom event from sitehook.track needs a name further from the built-in ones)");
+                return Err(ConfigError::new("on", &why));
+            }
+            if !crate::event::is_valid_id(&on) {
+                return Err(ConfigError::new(
+                    "on",
+                    "a custom event's name is 1 to 64 letters, digits and - _ . : (as sitehook.track takes it)",
+                ));
+            }
+        }
         let webhook = crate::value::string(value.get("webhook"), "webhook")?;
         if !crate::event::is_valid_id(&webhook) {
             return Err(ConfigError::new(
@@ -399,6 +416,14 @@ mod tests {
             (
                 r#"{"id":"x","webhook":"w","on":""}"#,
                 "on: must name an event such as \"page_view\"",
+            ),
+            (
+                r#"{"id":"x","webhook":"w","on":"page_veiw"}"#,
+                r#"on: unknown event "page_veiw" (did you mean "page_view"? A custom event from sitehook.track needs a name further from the built-in ones)"#,
+            ),
+            (
+                r#"{"id":"x","webhook":"w","on":"sign up"}"#,
+                "on: a custom event's name is 1 to 64 letters, digits and - _ . : (as sitehook.track takes it)",
             ),
             (
                 r#"{"id":"x","webhook":"w","if":{"count":{"atLeast":0}}}"#,

@@ -134,7 +134,7 @@ impl Snippet {
     /// one navigation is one view).
     pub fn navigate(&mut self) {
         let url = self.window.location().href().unwrap_or_default();
-        if self.page.as_ref().is_some_and(|p| p.url == url) {
+        if self.page.as_ref().is_some_and(|p| same_page(&p.url, &url)) {
             return;
         }
         if !self.allowed() {
@@ -157,11 +157,7 @@ impl Snippet {
             fired: Vec::new(),
         });
         let declared = self.declared.take();
-        let item = declared
-            .as_ref()
-            .map(|(_, i)| i.clone())
-            .unwrap_or_default();
-        self.handle(PAGE_VIEW, Fields::new(), &item, now);
+        self.handle(PAGE_VIEW, Fields::new(), &Item::default(), now);
         // Page types: declared by `sitehook.page` or by the config's URL patterns.
         match declared {
             Some((kind, item)) => self.handle(&kind, Fields::new(), &item, now),
@@ -181,7 +177,11 @@ impl Snippet {
         match name {
             "identify" => self.identify(&a, &b),
             "reset" => self.switch_profile(Fields::new(), None),
-            "consent" => self.set_consent(a.as_bool() == Some(true)),
+            "consent" => match a.as_bool() {
+                Some(granted) => self.set_consent(granted),
+                // Withdrawing deletes data: only an explicit `false` may do that.
+                None => js::warn(&["sitehook.consent needs true or false; ignored"]),
+            },
             "page" => self.declare_page(&a),
             "track" => {
                 let Some(event) = a.as_string().filter(|e| valid_event_name(e)) else {
@@ -190,6 +190,14 @@ impl Snippet {
                     ]);
                     return;
                 };
+                if matches!(event.as_str(), PAGE_VIEW | "item_view" | "category_view") {
+                    js::warn(&[
+                        "sitehook.track(\"",
+                        &event,
+                        "\") is ignored: page views are seen by the snippet, and item and category views are declared with sitehook.page",
+                    ]);
+                    return;
+                }
                 let props = props(&js::to_value(&b));
                 let item = Item {
                     id: prop(&props, &["id", "itemId", "item_id"]),
@@ -242,14 +250,28 @@ impl Snippet {
     }
 
     /// The events due to be sent, as one batch body (under 64 KB), or `None`. With
-    /// `all` (the page is being hidden), events already in flight are included, for
-    /// `sendBeacon`; the relay drops duplicates by id.
+    /// `all` (the page is being hidden, for `sendBeacon`), events still waiting out a
+    /// backoff are included too, but not those a fetch already carries; should the
+    /// beacon and a later page both send one, the relay drops the duplicate by id.
     pub fn batch(&mut self, all: bool) -> Option<String> {
         if !all && !self.in_flight.is_empty() {
             return None;
         }
         let now = js_sys::Date::now() as u64;
-        let queue = self.store.outbox();
+        let mut queue = self.store.outbox();
+        let expired: Vec<Queued> = queue
+            .iter()
+            .filter(|q| now.saturating_sub(q.at) >= storage::OUTBOX_MAX_AGE_MS)
+            .cloned()
+            .collect();
+        if !expired.is_empty() {
+            queue.retain(|q| now.saturating_sub(q.at) < storage::OUTBOX_MAX_AGE_MS);
+            self.give_up(
+                &expired,
+                " event(s) waited too long for the relay and were dropped",
+            );
+            self.save_outbox(&mut queue);
+        }
         let mut body = String::from("{\"events\":[");
         let mut ids = Vec::new();
         for q in &queue {
@@ -305,16 +327,27 @@ impl Snippet {
             }
             js::warn(&[&why]);
             error = Some(why);
+            let mut given_up = Vec::new();
             queue.retain_mut(|q| {
                 if !sent.contains(&q.id) {
                     return true;
                 }
                 q.attempts += 1;
+                // 4 s, 8 s, ... up to about 8.5 minutes, each ±50% so that many
+                // visitors do not come back at the same moment.
                 let base = 2_000u64 << q.attempts.min(8);
                 let jitter = 0.5 + js_sys::Math::random();
-                q.not_before = now + (base.min(600_000) as f64 * jitter) as u64;
-                q.attempts < 20 && now.saturating_sub(q.at) < storage::OUTBOX_MAX_AGE_MS
+                q.not_before = now + (base as f64 * jitter) as u64;
+                let keep = q.attempts < 20 && now.saturating_sub(q.at) < storage::OUTBOX_MAX_AGE_MS;
+                if !keep {
+                    given_up.push(q.clone());
+                }
+                keep
             });
+            self.give_up(
+                &given_up,
+                " event(s) could not be sent after 20 attempts and were dropped",
+            );
         } else {
             // A 4xx for the whole batch will not get better by retrying.
             let mut why = String::from("the relay refused the batch (HTTP ");
@@ -391,9 +424,18 @@ impl Snippet {
             ]);
             return;
         }
-        let identity = identity
-            .as_string()
-            .filter(|i| !i.is_empty() && i.len() <= limits::VALUE);
+        let identity = match identity.as_string().filter(|i| !i.is_empty()) {
+            Some(i) if i.len() > limits::VALUE => {
+                js::warn(&["sitehook.identify: the identity is longer than 1024 bytes; ignored"]);
+                None
+            }
+            Some(i) => Some(i),
+            // The same profile again without one keeps the identity it had.
+            None if fields.get(PROFILE_ID).map(|s| s.trim()) == Some(self.config.profile_id()) => {
+                self.config.identity.clone()
+            }
+            None => None,
+        };
         self.switch_profile(fields, identity);
     }
 
@@ -408,7 +450,8 @@ impl Snippet {
         if same {
             return;
         }
-        let next = Store::open(&self.window, self.config.profile_id());
+        let mut next = Store::open(&self.window, self.config.profile_id());
+        self.store.hand_over(&mut next);
         if from_anonymous && self.config.is_known() && self.allowed() {
             let mut history = next.history();
             history.merge(self.store.history());
@@ -457,7 +500,15 @@ impl Snippet {
         let Some(condition) = &self.config.pages[slot] else {
             return false;
         };
-        let history = self.store.history();
+        // The page view just recorded, as a history of one: page types are told by
+        // the page (its URL), and blocked storage must not hide them.
+        let history = History::from_visits(alloc::vec![Visit {
+            at: now,
+            event: String::from(PAGE_VIEW),
+            path: self.window.location().pathname().unwrap_or_default(),
+            session: self.store.session().number,
+            ..Visit::default()
+        }]);
         let Some(current) = history.visits().last() else {
             return false;
         };
@@ -505,7 +556,7 @@ impl Snippet {
                 None => return,
             }
         } else {
-            let i = history.push(Visit {
+            history.push(Visit {
                 at: now,
                 event: String::from(event),
                 path: self.window.location().pathname().unwrap_or_default(),
@@ -518,12 +569,17 @@ impl Snippet {
                 history.prune(now, keep);
             }
             self.store.save_history(&history);
-            // Pruning may have moved it: it is the newest event at `now`.
-            history
+            // Pruning may have moved it: it is the newest such event at `now`.
+            match history
                 .visits()
                 .iter()
-                .rposition(|v| v.at == now)
-                .unwrap_or(i)
+                .rposition(|v| v.at == now && v.event == event)
+            {
+                Some(i) => i,
+                // Only when the clock stepped back past a full history's oldest
+                // entry: this event was the one dropped.
+                None => return,
+            }
         };
         let Some(current) = history.visits().get(index) else {
             return;
@@ -644,14 +700,27 @@ impl Snippet {
             .min()
     }
 
-    fn save_outbox(&self, queue: &mut Vec<Queued>) {
+    fn save_outbox(&mut self, queue: &mut Vec<Queued>) {
         let dropped = self.store.save_outbox(queue);
-        if dropped > 0 {
-            let mut why = String::from("the outbox is full: ");
-            push_count(&mut why, dropped);
-            why.push_str(" old event(s) that the relay never received were dropped");
-            js::warn(&[&why]);
+        self.give_up(
+            &dropped,
+            " old event(s) that the relay never received were dropped: the outbox is full",
+        );
+    }
+
+    /// Events that will never be delivered: said once, and their triggers are not
+    /// resting (they may fire again, rather than stay quiet for nothing).
+    fn give_up(&self, events: &[Queued], what: &str) {
+        if events.is_empty() {
+            return;
         }
+        for q in events {
+            lift_stop(&self.window, q);
+        }
+        let mut why = String::new();
+        push_count(&mut why, events.len());
+        why.push_str(what);
+        js::warn(&[&why]);
     }
 
     fn here(&self, props: Fields, item: &Item, now: u64) -> Here {
@@ -715,6 +784,20 @@ fn prop(props: &Fields, keys: &[&str]) -> String {
 
 fn push_count(out: &mut String, n: usize) {
     sitehook_core::json::push_num(out, n as u64);
+}
+
+/// Whether two URLs are the same page: an anchor (`#faq`) is not a new page, but a
+/// hash route (`#/cart`, `#!/cart`) is.
+fn same_page(a: &str, b: &str) -> bool {
+    fn key(url: &str) -> &str {
+        match url.find('#') {
+            Some(at) if !matches!(url.as_bytes().get(at + 1), Some(b'/' | b'!')) => {
+                url.get(..at).unwrap_or(url)
+            }
+            _ => url,
+        }
+    }
+    key(a) == key(b)
 }
 
 /// Cuts text to `max` bytes on a character boundary.

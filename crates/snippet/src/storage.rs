@@ -14,7 +14,9 @@ use crate::js;
 
 const HISTORY: &str = "sitehook:v1:history:";
 const STOPS: &str = "sitehook:v1:stops:";
-const SESSION: &str = "sitehook:v1:session:";
+/// One session for the browser, whoever is signed in: the anonymous views merged
+/// into a profile at sign-in keep session numbers that still mean something.
+const SESSION: &str = "sitehook:v1:session";
 /// Matched events waiting for the relay: one queue for the browser (each event
 /// carries its profile), so a later page sends what an earlier one could not.
 const OUTBOX: &str = "sitehook:v1:outbox";
@@ -26,8 +28,9 @@ pub const SESSION_GAP_MS: u64 = 30 * 60_000;
 pub const OUTBOX_MAX: usize = 50;
 /// See [`OUTBOX_MAX`].
 pub const OUTBOX_MAX_BYTES: usize = 60 * 1024;
-/// How long an event may wait for the relay before it is given up.
-pub const OUTBOX_MAX_AGE_MS: u64 = 7 * 86_400_000;
+/// How long an event may wait for the relay before it is given up: well inside the
+/// relay's default `retention` (7 days), during which it drops a resent duplicate.
+pub const OUTBOX_MAX_AGE_MS: u64 = 3 * 86_400_000;
 
 /// The most Stop timers kept per profile (one per trigger that has fired); past it
 /// the oldest go first.
@@ -110,6 +113,9 @@ pub struct Queued {
 pub struct Store {
     storage: Option<web_sys::Storage>,
     profile: String,
+    /// The outbox, while storage cannot hold it (blocked, or its quota full): the
+    /// events are still sent from this page.
+    outbox: Option<Vec<Queued>>,
 }
 
 impl Store {
@@ -118,6 +124,7 @@ impl Store {
         Store {
             storage: window.local_storage().ok().flatten(),
             profile: String::from(profile_id),
+            outbox: None,
         }
     }
 
@@ -166,7 +173,7 @@ impl Store {
 
     /// The visitor's session as stored (number 0 when there is none yet).
     pub fn session(&self) -> Session {
-        let v = self.read(SESSION);
+        let v = self.read_key(SESSION);
         let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
         Session {
             number: n("n").min(u32::MAX.into()) as u32,
@@ -185,7 +192,9 @@ impl Store {
         json::push_key(&mut out, "l", false);
         json::push_num(&mut out, s.last);
         out.push('}');
-        self.write(SESSION, &out);
+        if let Some(storage) = &self.storage {
+            let _ = storage.set_item(SESSION, &out);
+        }
     }
 
     /// Forgets this profile's history (after it was merged into a signed-in one).
@@ -197,6 +206,9 @@ impl Store {
 
     /// The events waiting for the relay; unreadable entries are skipped.
     pub fn outbox(&self) -> Vec<Queued> {
+        if let Some(queue) = &self.outbox {
+            return queue.clone();
+        }
         let Value::Arr(items) = self.read_key(OUTBOX) else {
             return Vec::new();
         };
@@ -219,9 +231,9 @@ impl Store {
     }
 
     /// Stores the outbox, cut to its bounds (the oldest events go first); returns
-    /// how many were dropped.
-    pub fn save_outbox(&self, queue: &mut Vec<Queued>) -> usize {
-        let mut dropped = 0;
+    /// the events dropped. Kept in memory when storage refuses it.
+    pub fn save_outbox(&mut self, queue: &mut Vec<Queued>) -> Vec<Queued> {
+        let mut dropped = Vec::new();
         loop {
             let mut out = String::from("[");
             for (i, q) in queue.iter().enumerate() {
@@ -247,33 +259,36 @@ impl Store {
             }
             out.push(']');
             if queue.len() <= OUTBOX_MAX && out.len() <= OUTBOX_MAX_BYTES {
-                match &self.storage {
-                    Some(storage) if queue.is_empty() => {
-                        let _ = storage.remove_item(OUTBOX);
-                    }
-                    Some(storage) => {
-                        let _ = storage.set_item(OUTBOX, &out);
-                    }
-                    None => {}
-                }
+                let stored = match &self.storage {
+                    Some(storage) if queue.is_empty() => storage.remove_item(OUTBOX).is_ok(),
+                    Some(storage) => storage.set_item(OUTBOX, &out).is_ok(),
+                    None => false,
+                };
+                self.outbox = (!stored).then(|| queue.clone());
                 return dropped;
             }
-            queue.remove(0);
-            dropped += 1;
+            dropped.push(queue.remove(0));
         }
     }
 
+    /// Moves the in-memory outbox (if any) to `next`, the store of another profile:
+    /// the outbox belongs to the browser, not to a profile.
+    pub fn hand_over(&mut self, next: &mut Store) {
+        next.outbox = self.outbox.take();
+    }
+
     /// Removes everything sitehook stored in this browser (consent withdrawn).
-    pub fn forget_all(&self) {
+    pub fn forget_all(&mut self) {
+        self.outbox = None;
         let Some(storage) = &self.storage else {
             return;
         };
         let mut keys = Vec::new();
         for i in 0..storage.length().unwrap_or(0) {
-            if let Ok(Some(k)) = storage.key(i) {
-                if k.as_bytes().starts_with(b"sitehook:") {
-                    keys.push(k);
-                }
+            if let Ok(Some(k)) = storage.key(i)
+                && k.as_bytes().starts_with(b"sitehook:")
+            {
+                keys.push(k);
             }
         }
         for k in keys {
