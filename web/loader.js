@@ -120,7 +120,12 @@
     }
   });
 /*@GLUE@*/
-  wasm_bindgen({ module_or_path: base + "sitehook_bg.wasm" }).then(function () {
+  // The wasm's hash, written in by `cargo xtask dist`: a page that pins this script
+  // with `integrity` gets exactly the wasm built with it.
+  var wasmHash = "@WASM_SRI@";
+  wasm_bindgen({
+    module_or_path: fetch(base + "sitehook_bg.wasm", wasmHash.indexOf("sha384-") === 0 ? { integrity: wasmHash } : {})
+  }).then(function () {
     try { snip = wasm_bindgen.Snippet.start(base) || null; } catch (e) {
       off = true;
       say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");

@@ -62,6 +62,13 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Print the Subresource Integrity hash of /sitehook.js as this config serves it,
+    /// and a script tag that pins it (the script pins the wasm in turn).
+    Integrity {
+        /// The TOML config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Send one sample event to a webhook and show the request (secrets masked), the
     /// response and a verdict; exits non-zero when the webhook does not answer 2xx.
     Test {
@@ -202,6 +209,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("invalid config {}", path.display()))?;
             print!("{}", sitehook_relay::config::summary(&config));
             println!("{}: OK", path.display());
+            Ok(())
+        }
+        Command::Integrity { config: path } => {
+            let config = Config::load(&path)
+                .with_context(|| format!("invalid config {}", path.display()))?;
+            let Some(hash) = sitehook_relay::http::snippet::integrity(&config) else {
+                anyhow::bail!(
+                    "the snippet is not built into this relay: run `cargo xtask dist`, then rebuild the relay"
+                );
+            };
+            println!("{hash}");
+            println!(
+                "<script async src=\"https://RELAY{}/sitehook.js\" integrity=\"{hash}\" crossorigin=\"anonymous\"></script>",
+                config.base_path
+            );
+            eprintln!(
+                "The hash changes with the relay's version and with the webhooks' `fields` in the config: run this again after either changes."
+            );
             Ok(())
         }
         Command::Test {

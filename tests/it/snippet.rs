@@ -548,8 +548,13 @@ window.sitehookConfig = {
     let url = site.serve(html);
     let browser = Browser::start().await;
     browser.goto(&url).await;
-    let trace = browser.trace().await;
-    assert_eq!(trace["event"], "item_view", "{trace}");
+    // The page view's trace comes first; the item view's once the relay answered.
+    let trace = poll(std::time::Duration::from_secs(15), || async {
+        let t = browser.trace().await;
+        (t["event"] == "item_view").then_some(t)
+    })
+    .await
+    .expect("the item view's trace");
     assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
     assert_eq!(sent(&trace).len(), 1, "{trace}");
     let got = relay.wait_received(1).await;
@@ -567,4 +572,73 @@ window.sitehookConfig = {
             .await,
         "page script ran"
     );
+}
+
+/// A site that pins the script with Subresource Integrity: the right hash loads it
+/// (and the script pins the wasm it fetches); a wrong one is blocked by the browser,
+/// and the page carries on without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_blocked() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let site = Site::bind().await;
+    let other = Site::bind().await;
+    let other_origin = other.origin.clone();
+    let relay = TestRelay::demo("k", |c| {
+        c.allowed_origins.push(site.origin.parse().unwrap());
+        c.allowed_origins.push(other_origin.parse().unwrap());
+    })
+    .await;
+    let script = relay
+        .http
+        .get(relay.url("/sitehook.js"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let hash = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&script))
+    );
+    let pinned = |integrity: &str| {
+        page(
+            &relay,
+            r#"window.sitehookConfig = { profile: { profileid: "p-sri" }, triggers: [{ id: "any", webhook: "product-view" }] };"#,
+        )
+        .replace(
+            "<script async src=",
+            &format!("<script async integrity=\"{integrity}\" crossorigin=\"anonymous\" src="),
+        )
+    };
+    let good = site.serve(pinned(&hash));
+    let bad = other.serve(pinned(
+        "sha384-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ));
+    let browser = Browser::start().await;
+    browser.goto(&good).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "any"), "fired", "{trace}");
+    relay.wait_received(1).await;
+
+    browser.goto(&bad).await;
+    let loaded = poll(std::time::Duration::from_secs(3), || async {
+        let v = browser
+            .eval("return window.__sitehookLoaded || null", json!([]))
+            .await;
+        (!v.is_null()).then_some(())
+    })
+    .await;
+    assert!(loaded.is_none(), "a script with a wrong hash must not run");
+    assert_eq!(
+        browser
+            .eval(
+                "return document.getElementById('ok').textContent",
+                json!([])
+            )
+            .await,
+        "page script ran"
+    );
+    assert_eq!(relay.received().await.len(), 1, "nothing more was sent");
 }

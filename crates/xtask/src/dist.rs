@@ -62,11 +62,16 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
 
     let glue = std::fs::read_to_string(work.join("sitehook.js"))?;
     let loader = std::fs::read_to_string(root.join("web/loader.js"))?;
-    let js = loader.replacen("/*@GLUE@*/", &glue, 1);
     anyhow::ensure!(
-        js.len() > loader.len(),
-        "web/loader.js lost its /*@GLUE@*/ marker"
+        loader.contains("/*@GLUE@*/") && loader.contains("@WASM_SRI@"),
+        "web/loader.js lost its /*@GLUE@*/ or @WASM_SRI@ marker"
     );
+    // The loader fetches the wasm with the wasm's own hash: a site that pins the
+    // script with `integrity` pins the wasm too.
+    let wasm_sri = sri(&std::fs::read(&optimised)?);
+    let js = loader
+        .replacen("/*@GLUE@*/", &glue, 1)
+        .replacen("@WASM_SRI@", &wasm_sri, 1);
     let unminified = work.join("sitehook.full.js");
     std::fs::write(&unminified, &js)?;
     let minified = work.join("sitehook.min.js");
@@ -118,7 +123,21 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
         );
     }
     eprintln!("  (budget: 20 KB gzip in total)");
+    eprintln!(
+        "  integrity of web/dist/sitehook.js served as it is: {}\n  (a relay serves it with its webhooks' field lists in front: `sitehook-relay integrity --config FILE` prints that hash)",
+        sri(js.as_bytes())
+    );
     Ok(())
+}
+
+/// A Subresource Integrity value: `sha384-` and the base64 digest.
+fn sri(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+    )
 }
 
 fn kb(bytes: usize) -> f64 {

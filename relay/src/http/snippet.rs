@@ -70,9 +70,14 @@ async fn js(
     Ok(cached(&headers, &encoded, "text/javascript; charset=utf-8"))
 }
 
-/// The script for `config`: its field lists, then the snippet, compressed. Unchanged
-/// field lists give the same bytes and so the same `ETag` after a reload.
+/// The script for `config`, compressed. Unchanged field lists give the same bytes and
+/// so the same `ETag` after a reload.
 fn snippet_for(config: &Config, js: &[u8]) -> Encoded {
+    Encoded::compress(script(config, js).into())
+}
+
+/// The script as served for `config`: its field lists, then the snippet.
+fn script(config: &Config, js: &[u8]) -> Vec<u8> {
     let fields: serde_json::Map<String, serde_json::Value> = config
         .webhooks
         .iter()
@@ -84,7 +89,22 @@ fn snippet_for(config: &Config, js: &[u8]) -> Encoded {
     )
     .into_bytes();
     body.extend_from_slice(js);
-    Encoded::compress(body.into())
+    body
+}
+
+/// The Subresource Integrity value (`sha384-...`) of `/sitehook.js` as this relay
+/// serves it with `config`, for sites that pin the script with `integrity="..."`.
+/// The script loads the wasm with the wasm's own hash, so pinning the script pins
+/// both. It depends on the webhooks' field lists: a config change there changes it.
+/// `None` when the snippet is not built into this relay.
+pub fn integrity(config: &Config) -> Option<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha384::digest(script(config, embedded::JS?));
+    Some(format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    ))
 }
 
 /// The trace panel, fetched by the snippet only when debugging is on.

@@ -563,6 +563,51 @@ async fn the_snippet_files_are_served_with_their_types() {
     }
 }
 
+/// `sitehook-relay integrity` prints the hash of the script exactly as served, and
+/// the script carries the hash of the wasm exactly as served: pinning one pins both.
+#[tokio::test]
+async fn the_integrity_hashes_match_the_served_files() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    if !sitehook_relay::http::snippet::is_built() {
+        return;
+    }
+    let sri = |bytes: &[u8]| {
+        format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(config.clone(), store, Arc::new(Notify::new()));
+    let mut served = Vec::new();
+    for path in ["/sitehook.js", "/sitehook_bg.wasm"] {
+        let response = app(state.clone())
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        served.push(
+            axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        sitehook_relay::http::snippet::integrity(&config),
+        Some(sri(&served[0]))
+    );
+    let script = String::from_utf8_lossy(&served[0]);
+    let wasm_hash = sri(&served[1]);
+    assert!(
+        script.contains(&format!("\"{wasm_hash}\"")),
+        "the script names the wasm's hash {wasm_hash}"
+    );
+}
+
 /// The whole path through a real relay: accepted → stored → delivered to a real
 /// receiver with the secret header; a 500 is retried on schedule with the same
 /// `webhook-id`, moved along by the test's clock rather than by waiting.
