@@ -23,7 +23,7 @@
     // `sitehook.page(...)` right after `pushState` belongs to the new page.
     if (!snip || moving) {
       if (queue.length < 100) queue.push(args);
-      else if (!full) { full = true; say("warn", "more than 100 calls before the snippet was ready; the rest are ignored"); }
+      else if (!full) { full = true; say("warn", "more than 100 calls waiting for the snippet; the rest are ignored"); }
       return;
     }
     run(function () { snip.command(String(args[0]), args[1], args[2]); });

@@ -642,3 +642,122 @@ async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_block
     );
     assert_eq!(relay.received().await.len(), 1, "nothing more was sent");
 }
+
+/// A Content-Security-Policy without `'wasm-unsafe-eval'`, and a browser without
+/// WebAssembly (iOS Lockdown Mode): one console line naming the fix, no trace, no
+/// error thrown into the page, and the page's own scripts run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_webassembly_the_snippet_says_so_once_and_the_page_works() {
+    let site = Site::bind().await;
+    let bare = Site::bind().await;
+    let bare_origin = bare.origin.clone();
+    let site_origin = site.origin.clone();
+    let relay = TestRelay::demo("k", |c| {
+        c.allowed_origins.push(site.origin.parse().unwrap());
+        c.allowed_origins.push(bare_origin.parse().unwrap());
+    })
+    .await;
+    let relay_origin = format!("http://{}", relay.addr);
+    let capture = "window.lines = []; window.errors = [];\
+        window.addEventListener('error', function (e) { window.errors.push(String(e.message)); });\
+        window.addEventListener('unhandledrejection', function (e) { window.errors.push(String(e.reason)); });\
+        ['info', 'warn', 'error'].forEach(function (how) { var f = console[how].bind(console);\
+          console[how] = function (m) { window.lines.push(how + ' ' + String(m)); f(m); }; });";
+    let config = "window.sitehookConfig = { profile: { profileid: 'p-w' }, \
+        triggers: [{ id: 'any', webhook: 'product-view' }] };";
+    let page = |extra: &str| {
+        format!(
+            "<!doctype html><html><head><title>No wasm</title>\
+             <script src=\"/setup.js\"></script>{extra}\
+             <script async src=\"{relay_origin}/sitehook.js\"></script>\
+             <script src=\"/after.js\"></script></head><body></body></html>"
+        )
+    };
+    // The CSP allows the script and the relay, but not compiling WebAssembly.
+    site.serve_files(
+        vec![
+            ("/", "text/html; charset=utf-8", page("")),
+            ("/setup.js", "text/javascript", format!("{capture}{config}")),
+            (
+                "/after.js",
+                "text/javascript",
+                "window.pageScript = 'ran';".into(),
+            ),
+        ],
+        format!("default-src 'none'; script-src 'self' {relay_origin}; connect-src {relay_origin}"),
+    );
+    bare.serve_files(
+        vec![
+            (
+                "/",
+                "text/html; charset=utf-8",
+                page("<script src=\"/nowasm.js\"></script>"),
+            ),
+            ("/setup.js", "text/javascript", format!("{capture}{config}")),
+            (
+                "/nowasm.js",
+                "text/javascript",
+                "window.WebAssembly = undefined;".into(),
+            ),
+            (
+                "/after.js",
+                "text/javascript",
+                "window.pageScript = 'ran';".into(),
+            ),
+        ],
+        "default-src * 'unsafe-inline'".into(),
+    );
+    let browser = Browser::start().await;
+    for (url, want) in [
+        (
+            format!("{site_origin}/"),
+            "info sitehook: could not start (",
+        ),
+        (
+            format!("{bare_origin}/"),
+            "info sitehook: WebAssembly is unavailable in this browser; triggers are off on this page",
+        ),
+    ] {
+        browser.goto(&url).await;
+        let lines = poll(std::time::Duration::from_secs(15), || async {
+            let lines: Vec<String> =
+                serde_json::from_value(browser.eval("return window.lines", json!([])).await)
+                    .unwrap_or_default();
+            lines
+                .iter()
+                .any(|l| l.contains("sitehook:"))
+                .then_some(lines)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no sitehook line on {url}"));
+        let ours: Vec<&String> = lines.iter().filter(|l| l.contains("sitehook")).collect();
+        assert_eq!(ours.len(), 1, "one line on {url}: {lines:#?}");
+        assert!(ours[0].starts_with(want), "{url}: {ours:#?}");
+        if want.contains("could not start") {
+            assert!(
+                ours[0].contains("script-src 'wasm-unsafe-eval'"),
+                "the line names the CSP fix: {ours:#?}"
+            );
+        }
+        assert_eq!(
+            browser.eval("return window.errors", json!([])).await,
+            json!([]),
+            "nothing thrown into the page on {url}"
+        );
+        assert_eq!(
+            browser.eval("return window.pageScript", json!([])).await,
+            "ran"
+        );
+        assert_eq!(
+            browser
+                .eval(
+                    "return window.sitehook && window.sitehook.last || null",
+                    json!([])
+                )
+                .await,
+            Value::Null,
+            "no trace on {url}"
+        );
+    }
+    assert!(relay.received().await.is_empty());
+}

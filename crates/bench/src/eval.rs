@@ -115,7 +115,7 @@ for (var i = 0; i < n; i++) triggers.push({ id: "t" + i, webhook: "w", if: { any
   { count: { of: { path: { startsWith: "/p" + (i % 50) } }, atLeast: 1000, within: "7d" } } ] } });
 window.sitehookConfig = { profile: { profileid: "p-1" }, triggers: triggers };
 window.addEventListener("sitehook:evaluated", function (e) {
-  window.result = { eval: e.detail.evalUs, total: e.detail.totalUs, ready: performance.now() - window.t0 };
+  window.result = { eval: e.detail.evalUs, handle: e.detail.handleUs, total: e.detail.totalUs, ready: performance.now() - window.t0 };
 });
 </script><script async src="/sitehook.js"></script></head><body></body></html>"#;
 
@@ -156,7 +156,7 @@ pub async fn browser(dist: &Path, runs: usize) -> anyhow::Result<Value> {
     let mut rows = Vec::new();
     let mut start_to_eval = Vec::new();
     for n in [10, 100, 1000] {
-        let (mut eval, mut total) = (Vec::new(), Vec::new());
+        let (mut eval, mut handle, mut total) = (Vec::new(), Vec::new(), Vec::new());
         for r in 0..runs {
             browser.goto(&format!("{base}/bench?n={n}&r={r}")).await;
             let got = sitehook_webdriver::poll(Duration::from_secs(20), || async {
@@ -168,12 +168,18 @@ pub async fn browser(dist: &Path, runs: usize) -> anyhow::Result<Value> {
             .await
             .ok_or_else(|| anyhow::anyhow!("no evaluation result for {n} triggers"))?;
             eval.push(got["eval"].as_f64().unwrap_or(f64::NAN) / 1000.0);
+            handle.push(got["handle"].as_f64().unwrap_or(f64::NAN) / 1000.0);
             total.push(got["total"].as_f64().unwrap_or(f64::NAN) / 1000.0);
             if n == 100 {
                 start_to_eval.push(got["ready"].as_f64().unwrap_or(f64::NAN));
             }
         }
-        rows.push(json!({ "triggers": n, "eval_ms": median(eval), "page_view_ms": median(total) }));
+        rows.push(json!({
+            "triggers": n,
+            "eval_ms": median(eval),
+            "with_storage_ms": median(handle),
+            "page_view_ms": median(total)
+        }));
     }
     Ok(json!({ "by_triggers": rows, "start_to_first_eval_ms": median(start_to_eval) }))
 }

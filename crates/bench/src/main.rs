@@ -373,10 +373,11 @@ fn render(r: &Value) -> String {
         for row in rows {
             let n = row["triggers"].as_u64().unwrap_or(0);
             let ms = f(&row["eval_ms"]);
+            let with_storage = f(&row["with_storage_ms"]);
             let budget = if n == 100 { "≤ 1 ms" } else { "" };
             let verdict = if n == 100 { met(ms <= 1.0) } else { "" };
             md += &format!(
-                "| page view, {n} triggers, full history (Chromium) | {ms:.3} ms | {budget} | {verdict} |\n"
+                "| page view, {n} triggers, full history (Chromium) | {ms:.3} ms (with storage: {with_storage:.3} ms) | {budget} | {verdict} |\n"
             );
         }
         md += &format!(

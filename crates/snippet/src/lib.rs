@@ -254,7 +254,9 @@ impl Snippet {
     /// backoff are included too, but not those a fetch already carries; should the
     /// beacon and a later page both send one, the relay drops the duplicate by id.
     pub fn batch(&mut self, all: bool) -> Option<String> {
-        if !all && !self.in_flight.is_empty() {
+        // Consent withdrawn (or a privacy signal) on this page: events queued on an
+        // earlier one wait too.
+        if (!all && !self.in_flight.is_empty()) || !self.allowed() {
             return None;
         }
         let now = js_sys::Date::now() as u64;
@@ -346,7 +348,7 @@ impl Snippet {
             });
             self.give_up(
                 &given_up,
-                " event(s) could not be sent after 20 attempts and were dropped",
+                " event(s) could not be sent (20 attempts, or 3 days) and were dropped",
             );
         } else {
             // A 4xx for the whole batch will not get better by retrying.
@@ -425,16 +427,22 @@ impl Snippet {
             return;
         }
         let identity = match identity.as_string().filter(|i| !i.is_empty()) {
-            Some(i) if i.len() > limits::VALUE => {
-                js::warn(&["sitehook.identify: the identity is longer than 1024 bytes; ignored"]);
-                None
+            Some(i) if i.len() <= limits::VALUE => Some(i),
+            too_long => {
+                if too_long.is_some() {
+                    js::warn(&[
+                        "sitehook.identify: the identity is longer than 1024 bytes; ignored",
+                    ]);
+                }
+                // The same profile again without one keeps the identity it had.
+                let same =
+                    fields.get(PROFILE_ID).map(|s| s.trim()) == Some(self.config.profile_id());
+                if same {
+                    self.config.identity.clone()
+                } else {
+                    None
+                }
             }
-            Some(i) => Some(i),
-            // The same profile again without one keeps the identity it had.
-            None if fields.get(PROFILE_ID).map(|s| s.trim()) == Some(self.config.profile_id()) => {
-                self.config.identity.clone()
-            }
-            None => None,
         };
         self.switch_profile(fields, identity);
     }
@@ -506,7 +514,7 @@ impl Snippet {
             at: now,
             event: String::from(PAGE_VIEW),
             path: self.window.location().pathname().unwrap_or_default(),
-            session: self.store.session().number,
+            session: self.store.session().number.max(1),
             ..Visit::default()
         }]);
         let Some(current) = history.visits().last() else {
@@ -601,6 +609,8 @@ impl Snippet {
         let mut trace = trace::Trace::new(event, &current.path, self.config.debug);
         let mut fired = Vec::new();
         let page_fired = self.page.as_ref().map(|p| &p.fired);
+        // The decisions alone, apart from storage: what the trigger count drives.
+        let deciding = js::now(&self.window);
         for trigger in &self.config.triggers {
             if trigger.on != event {
                 continue;
@@ -634,6 +644,7 @@ impl Snippet {
                 });
             }
         }
+        let decided = js::now(&self.window);
         self.store.save_stops(&stops);
         if let Some(p) = self.page.as_mut() {
             p.fired.extend(fired.iter().map(|e| e.trigger.clone()));
@@ -641,8 +652,10 @@ impl Snippet {
         // Any event can start the clock of a timed page-view trigger (a cart update
         // begins the abandoned-cart wait), so the timer is planned after each one.
         self.wake_at = self.plan_wake(&history, &here, now);
+        self.store.keep_history(history);
         let evaluated = js::now(&self.window);
-        trace.eval_us = ((evaluated - eval_start) * 1000.0) as u64;
+        trace.eval_us = ((decided - deciding) * 1000.0) as u64;
+        trace.handle_us = ((evaluated - eval_start) * 1000.0) as u64;
         trace.total_us = ((evaluated - self.started) * 1000.0) as u64;
         if fired.is_empty() {
             trace::publish(&self.window, &trace);

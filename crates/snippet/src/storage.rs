@@ -7,6 +7,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use sitehook_core::{History, Value, json};
 
@@ -116,6 +117,13 @@ pub struct Store {
     /// The outbox, while storage cannot hold it (blocked, or its quota full): the
     /// events are still sent from this page.
     outbox: Option<Vec<Queued>>,
+    /// The history this page last wrote, with its stored text. Each event reads the
+    /// history, and parsing it from JSON is most of an evaluation's cost: while the
+    /// stored text is still what this page wrote (no other tab wrote since), the
+    /// parsed copy is used. Without storage it is the page's only history.
+    history_cache: RefCell<Option<(String, History)>>,
+    /// The text [`Store::save_history`] wrote last, for [`Store::keep_history`].
+    written: RefCell<String>,
 }
 
 impl Store {
@@ -125,17 +133,41 @@ impl Store {
             storage: window.local_storage().ok().flatten(),
             profile: String::from(profile_id),
             outbox: None,
+            history_cache: RefCell::new(None),
+            written: RefCell::new(String::new()),
         }
     }
 
     /// The stored history, repaired; empty when missing or unreadable.
     pub fn history(&self) -> History {
-        History::from_value(&self.read(HISTORY))
+        let mut cache = self.history_cache.borrow_mut();
+        let Some(storage) = &self.storage else {
+            return cache.take().map(|(_, h)| h).unwrap_or_default();
+        };
+        let raw = storage.get_item(&self.key(HISTORY)).ok().flatten();
+        if let Some(raw) = &raw
+            && let Some((_, history)) = cache.take_if(|(text, _)| text == raw)
+        {
+            return history;
+        }
+        *cache = None;
+        History::from_value(&raw.map_or(Value::Null, |t| js::parse_json(&t)))
     }
 
     /// Stores the history.
     pub fn save_history(&self, history: &History) {
-        self.write(HISTORY, &history.to_json());
+        let text = history.to_json();
+        self.write(HISTORY, &text);
+        *self.written.borrow_mut() = text;
+    }
+
+    /// Hands back the history [`Store::history`] gave out, as last saved, so that
+    /// the next read can skip parsing it.
+    pub fn keep_history(&self, history: History) {
+        let text = core::mem::take(&mut *self.written.borrow_mut());
+        if !text.is_empty() || self.storage.is_none() {
+            *self.history_cache.borrow_mut() = Some((text, history));
+        }
     }
 
     /// When each trigger last fired for this profile.
@@ -199,6 +231,7 @@ impl Store {
 
     /// Forgets this profile's history (after it was merged into a signed-in one).
     pub fn clear_history(&self) {
+        *self.history_cache.borrow_mut() = None;
         if let Some(storage) = &self.storage {
             let _ = storage.remove_item(&self.key(HISTORY));
         }
@@ -280,6 +313,7 @@ impl Store {
     /// Removes everything sitehook stored in this browser (consent withdrawn).
     pub fn forget_all(&mut self) {
         self.outbox = None;
+        *self.history_cache.borrow_mut() = None;
         let Some(storage) = &self.storage else {
             return;
         };

@@ -30,6 +30,8 @@ pub struct Trace {
     pub error: Option<String>,
     /// Microseconds spent deciding the triggers (the evaluation alone).
     pub eval_us: u64,
+    /// The whole event: storage read and written, the triggers decided, the trace.
+    pub handle_us: u64,
     /// Microseconds from reading the config to the decisions stored (no network).
     pub total_us: u64,
     debug: bool,
@@ -82,7 +84,7 @@ impl Trace {
     }
 
     /// The trace as JSON: `{"event", "path", "consent", "triggers": [{"id", "result", "why"?}],
-    /// "sent", "evalUs", "totalUs", "debug"?, "error"?}`.
+    /// "sent", "evalUs", "handleUs", "totalUs", "debug"?, "error"?}`.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{");
         json::push_key(&mut out, "event", true);
@@ -120,6 +122,8 @@ impl Trace {
         out.push(']');
         json::push_key(&mut out, "evalUs", false);
         json::push_num(&mut out, self.eval_us);
+        json::push_key(&mut out, "handleUs", false);
+        json::push_num(&mut out, self.handle_us);
         json::push_key(&mut out, "totalUs", false);
         json::push_num(&mut out, self.total_us);
         if self.debug {
