@@ -50,7 +50,7 @@
   function show(t) {
     if (!t) return;
     body.textContent = "";
-    var title = t.consent === false ? "consent withheld: nothing evaluated" : "page view " + t.path;
+    var title = t.consent === false ? "consent withheld: nothing evaluated" : (t.event || "page_view") + " " + t.path;
     body.appendChild(el("div", title, { fontWeight: "600", margin: "2px 0 6px" }));
     var list = el("ul", null, { listStyle: "none", margin: "0", padding: "0" });
     (t.triggers || []).forEach(function (r) {
@@ -64,7 +64,7 @@
       if (r.why) li.appendChild(el("div", r.why, { color: "#57606a", marginLeft: "74px" }));
       list.appendChild(li);
     });
-    if (!list.children.length) list.appendChild(el("li", "no valid triggers", { color: "#57606a" }));
+    if (!list.children.length) list.appendChild(el("li", "no valid trigger listens to " + (t.event || "page_view"), { color: "#57606a" }));
     body.appendChild(list);
     var sent = t.sent || [];
     var foot = sent.length ? "sent " + sent.length + " event(s): " + sent.join(", ") : "nothing sent";
