@@ -59,7 +59,9 @@ pub enum Op {
     /// The text matches this JavaScript regular expression.
     Regex(String),
     /// The text is one of these.
-    In(Vec<String>),
+    /// Each item's text, and its number when the config wrote a number: `in: [10]`
+    /// then matches "10.00" as `equals: 10` does.
+    In(Vec<(String, Option<f64>)>),
     /// The text is a number that compares so with this one.
     Num(Cmp, f64),
 }
@@ -170,7 +172,21 @@ impl Test {
                 let Value::Arr(items) = arg else {
                     return Err(ConfigError::new(&at, "must be a list, e.g. [\"a\", \"b\"]"));
                 };
-                Op::In(items.iter().map(text).collect::<Result<_, _>>()?)
+                Op::In(
+                    items
+                        .iter()
+                        .map(|v| {
+                            Ok((
+                                text(v)?,
+                                if let Value::Num(n) = v {
+                                    Some(*n)
+                                } else {
+                                    None
+                                },
+                            ))
+                        })
+                        .collect::<Result<_, _>>()?,
+                )
             }
             "lt" => Op::Num(Cmp::Lt, number(arg)?),
             "lte" => Op::Num(Cmp::Lte, number(arg)?),
@@ -188,7 +204,7 @@ impl Test {
                 Op::Equals(w) | Op::Contains(w) | Op::StartsWith(w) | Op::EndsWith(w) => {
                     w.make_ascii_lowercase()
                 }
-                Op::In(ws) => ws.iter_mut().for_each(|w| w.make_ascii_lowercase()),
+                Op::In(ws) => ws.iter_mut().for_each(|(w, _)| w.make_ascii_lowercase()),
                 Op::Regex(_) | Op::Num(..) => {}
             }
         }
@@ -219,7 +235,9 @@ impl Test {
             Op::StartsWith(w) => t.starts_with(w.as_bytes()),
             Op::EndsWith(w) => t.ends_with(w.as_bytes()),
             Op::Regex(p) => patterns.is_match(p, self.ignore_case, text),
-            Op::In(ws) => ws.iter().any(|w| w.as_bytes() == t),
+            Op::In(ws) => ws.iter().any(|(w, n)| {
+                w.as_bytes() == t || n.is_some_and(|n| parse_number(text) == Some(n))
+            }),
             Op::Num(cmp, want) => parse_number(text).is_some_and(|n| match cmp {
                 Cmp::Eq => n == *want,
                 Cmp::Lt => n < *want,
@@ -391,6 +409,8 @@ pub(crate) mod tests {
             (r#"{"regex":"^/P/","ignoreCase":true}"#, Some("/p/42"), true),
             (r#"{"regex":"^/p/","not":true}"#, Some("/q"), true),
             (r#"{"in":["nl","be"]}"#, Some("be"), true),
+            (r#"{"in":[10, 20]}"#, Some("10.00"), true),
+            (r#"{"in":["10", 20]}"#, Some("10.00"), false),
             (r#"{"in":["nl","be"]}"#, Some("de"), false),
             (r#"{"in":["NL"],"ignoreCase":true}"#, Some("nl"), true),
             (r#"{"in":[1,2]}"#, Some("2"), true),
