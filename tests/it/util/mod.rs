@@ -4,6 +4,8 @@ pub use sitehook_webdriver as webdriver;
 pub use sitehook_webdriver::poll;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sitehook_relay::Config;
@@ -15,6 +17,9 @@ pub struct TestRelay {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    /// Set when the test is done with the relay: the runtime may then cancel its
+    /// tasks mid-way, which is not a failure of the relay.
+    stopping: Arc<AtomicBool>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -38,11 +43,15 @@ impl TestRelay {
             .expect("the demo config is valid");
         edit(&mut config);
         let (tx, rx) = oneshot::channel::<()>();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stopped = stopping.clone();
         tokio::spawn(async move {
             let shutdown = async {
                 let _ = rx.await;
             };
-            if let Err(e) = sitehook_relay::run(config, listener, shutdown).await {
+            if let Err(e) = sitehook_relay::run(config, listener, shutdown).await
+                && !stopped.load(Ordering::SeqCst)
+            {
                 panic!("the relay failed: {e:#}");
             }
         });
@@ -50,6 +59,7 @@ impl TestRelay {
             addr,
             http: reqwest::Client::new(),
             stop: Some(tx),
+            stopping,
             _data_dir: data_dir,
         }
     }
@@ -106,6 +116,7 @@ impl TestRelay {
 
 impl Drop for TestRelay {
     fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
