@@ -418,42 +418,40 @@ fn write_loop(conn: Connection, rx: mpsc::Receiver<Work>) {
 }
 
 fn insert(tx: &Connection, events: &[Incoming], now: u64) -> Result<Vec<Outcome>, StoreError> {
+    // Prepared once per connection and reused (rusqlite's statement cache): parsing
+    // and planning the SQL cost about as much as running it.
+    //
+    // The de-duplication is the insert itself: `ON CONFLICT (id) DO NOTHING` changes
+    // no row for an id already stored, so one statement (one look-up of the primary
+    // key) does what a `SELECT` and an `INSERT` did. Unlike `INSERT OR IGNORE`, it
+    // ignores only that conflict, never a violated `NOT NULL`.
+    let mut add = tx.prepare_cached(
+        "INSERT INTO outbox (id, webhook, trigger, profileid, event, status, next_at, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (id) DO NOTHING",
+    )?;
     let mut outcomes = Vec::with_capacity(events.len());
     for incoming in events {
         let e = &incoming.event;
-        let exists = tx
-            .query_row("SELECT 1 FROM outbox WHERE id = ?1", [&e.id], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if exists {
-            outcomes.push(Outcome::Duplicate);
-            continue;
-        }
         let profileid = e
             .profile
             .get(sitehook_core::event::PROFILE_ID)
-            .cloned()
-            .unwrap_or_default();
+            .map_or("", String::as_str);
+        // The Stop is read before the insert (a read changes nothing, so a duplicate
+        // may read it too) and written after it, only for an event that was new.
         let mut outcome = Outcome::Queued;
-        if let (Some(restart), true) = (incoming.restart_after, e.is_known()) {
+        let restart = incoming.restart_after.filter(|_| e.is_known());
+        if let Some(restart) = restart {
             let last: Option<u64> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT fired_at FROM stops WHERE webhook = ?1 AND trigger = ?2 AND profileid = ?3",
-                    params![e.webhook, e.trigger, profileid],
-                    |row| row.get(0),
-                )
+                )?
+                .query_row(params![e.webhook, e.trigger, profileid], |row| row.get(0))
                 .optional()?;
             let stop = sitehook_core::Stop {
                 restart_after: restart,
             };
             if stop.check(last, now).is_err() {
                 outcome = Outcome::Suppressed;
-            } else {
-                tx.execute(
-                    "INSERT INTO stops (webhook, trigger, profileid, fired_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT DO UPDATE SET fired_at = excluded.fired_at",
-                    params![e.webhook, e.trigger, profileid, now],
-                )?;
             }
         }
         let status = match outcome {
@@ -462,11 +460,26 @@ fn insert(tx: &Connection, events: &[Incoming], now: u64) -> Result<Vec<Outcome>
         };
         // An Event always serialises: it is plain strings, maps and numbers.
         let json = serde_json::to_string(e).expect("events serialise");
-        tx.execute(
-            "INSERT INTO outbox (id, webhook, trigger, profileid, event, status, next_at, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            params![e.id, e.webhook, e.trigger, profileid, json, status.as_str(), now],
-        )?;
+        let added = add.execute(params![
+            e.id,
+            e.webhook,
+            e.trigger,
+            profileid,
+            json,
+            status.as_str(),
+            now
+        ])?;
+        if added == 0 {
+            outcomes.push(Outcome::Duplicate);
+            continue;
+        }
+        if restart.is_some() && outcome == Outcome::Queued {
+            tx.prepare_cached(
+                "INSERT INTO stops (webhook, trigger, profileid, fired_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET fired_at = excluded.fired_at",
+            )?
+            .execute(params![e.webhook, e.trigger, profileid, now])?;
+        }
         outcomes.push(outcome);
     }
     Ok(outcomes)
