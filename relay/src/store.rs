@@ -417,7 +417,11 @@ fn write_loop(conn: Connection, rx: mpsc::Receiver<Work>) {
     }
 }
 
-fn insert(tx: &Connection, events: &[Incoming], now: u64) -> Result<Vec<Outcome>, StoreError> {
+fn insert(
+    tx: &Connection,
+    events: &[(Incoming, String)],
+    now: u64,
+) -> Result<Vec<Outcome>, StoreError> {
     // Prepared once per connection and reused (rusqlite's statement cache): parsing
     // and planning the SQL cost about as much as running it.
     //
@@ -430,7 +434,7 @@ fn insert(tx: &Connection, events: &[Incoming], now: u64) -> Result<Vec<Outcome>
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (id) DO NOTHING",
     )?;
     let mut outcomes = Vec::with_capacity(events.len());
-    for incoming in events {
+    for (incoming, json) in events {
         let e = &incoming.event;
         let profileid = e
             .profile
@@ -458,8 +462,6 @@ fn insert(tx: &Connection, events: &[Incoming], now: u64) -> Result<Vec<Outcome>
             Outcome::Suppressed => Status::Suppressed,
             _ => Status::Pending,
         };
-        // An Event always serialises: it is plain strings, maps and numbers.
-        let json = serde_json::to_string(e).expect("events serialise");
         let added = add.execute(params![
             e.id,
             e.webhook,
@@ -517,6 +519,16 @@ fn record_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
 impl Store for SqliteStore {
     fn accept(&self, events: Vec<Incoming>) -> Pending<Vec<Outcome>> {
         let now = self.clock.now_ms();
+        // Serialised here, on the caller's thread (a request's task), so that the one
+        // writer thread, which every request waits for, only runs SQL.
+        let events: Vec<(Incoming, String)> = events
+            .into_iter()
+            .map(|incoming| {
+                // An Event always serialises: it is plain strings, maps and numbers.
+                let json = serde_json::to_string(&incoming.event).expect("events serialise");
+                (incoming, json)
+            })
+            .collect();
         self.write_pending(move |conn| insert(conn, &events, now))
     }
 

@@ -208,11 +208,13 @@ async fn ingest_checked(
     } else {
         StatusCode::ACCEPTED
     };
-    let mut body = serde_json::to_value(&response).expect("a response serialises");
     if response.accepted.is_empty() {
+        let mut body = serde_json::to_value(&response).expect("a response serialises");
         body["error"] = "no event was accepted: see `rejected`".into();
+        return Ok((status, Json(body)).into_response());
     }
-    Ok((status, Json(body)).into_response())
+    // Written straight to bytes: the common answer needs no `Value` tree.
+    Ok((status, Json(response)).into_response())
 }
 
 /// The body is JSON; browsers send it as `text/plain` (no CORS preflight), other
