@@ -185,6 +185,33 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
+/// Waits until the relay at `base` has nothing left to deliver (its
+/// `sitehook_queue_depth` is 0), so that its worker is idle during the next run.
+async fn wait_drained(base: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let text = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let depth = text
+            .lines()
+            .find_map(|l| l.strip_prefix("sitehook_queue_depth "))
+            .and_then(|n| n.trim().parse::<u64>().ok());
+        if depth == Some(0) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the relay at {base} still had {depth:?} events to deliver after 120 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// A relay config for the bench. With `dry_run`, the webhook is delivered in dry-run
 /// mode: the worker claims every event and records its attempt in the store as
 /// always, but makes no outbound call.
@@ -291,11 +318,14 @@ async fn all(
                 .await?
                 .rps,
         );
+        wait_drained(&relay_url).await?;
         delivering_rps.push(
             load::run(&delivering_url, 32, run, None, 1, &format!("d{r}"))
                 .await?
                 .rps,
         );
+        // The next bare run must not share the cores with this relay's backlog.
+        wait_drained(&delivering_url).await?;
     }
     drop(delivering);
     let (bare_peak, relay_peak) = (median(bare_rps), median(relay_rps));
