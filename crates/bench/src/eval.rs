@@ -82,14 +82,7 @@ pub fn native() -> Value {
             let started = Instant::now();
             let mut iterations = 0u32;
             while started.elapsed() < Duration::from_millis(100) {
-                let scope = Scope {
-                    now,
-                    visit: &visit,
-                    current: &visit,
-                    history: &history,
-                    here: &here,
-                    patterns: &NoPatterns,
-                };
+                let scope = Scope::of_current(now, &visit, &history, &here, &NoPatterns);
                 let fired = triggers
                     .iter()
                     .filter(|t| t.decide(PAGE_VIEW, scope, None) == sitehook_core::Decision::Fire)

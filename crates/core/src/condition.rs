@@ -175,6 +175,27 @@ pub struct Scope<'a> {
     pub patterns: &'a dyn Patterns,
 }
 
+impl<'a> Scope<'a> {
+    /// The scope of the current event, `current`: the event looked at until a
+    /// `count` or `sequence` steps through the stored ones.
+    pub fn of_current(
+        now: u64,
+        current: &'a Visit,
+        history: &'a History,
+        here: &'a Here,
+        patterns: &'a dyn Patterns,
+    ) -> Self {
+        Scope {
+            now,
+            visit: current,
+            current,
+            history,
+            here,
+            patterns,
+        }
+    }
+}
+
 /// The UTM parameters `utm.X` may name.
 const UTM: &[&str] = &["source", "medium", "campaign", "term", "content"];
 
@@ -878,14 +899,7 @@ mod tests {
         let h = history(entries);
         let current = h.visits().last().expect("an entry");
         let c = cond(json);
-        let scope = Scope {
-            now,
-            visit: current,
-            current,
-            history: &h,
-            here,
-            patterns: &TestPatterns,
-        };
+        let scope = Scope::of_current(now, current, &h, here, &TestPatterns);
         let got = c.eval(scope);
         assert_eq!(
             c.why_not(scope).is_none(),
@@ -990,14 +1004,7 @@ mod tests {
         let h = history(&entries);
         let current = h.visits().last().unwrap();
         let why = cond(r#"{"count":{"of":{"event":{"equals":"conversion"}},"atLeast":1}}"#)
-            .why_not(Scope {
-                now: NOW,
-                visit: current,
-                current,
-                history: &h,
-                here: &here(),
-                patterns: &TestPatterns,
-            });
+            .why_not(Scope::of_current(NOW, current, &h, &here(), &TestPatterns));
         assert_eq!(why.as_deref(), Some("count: 0 matching event(s), needs 1"));
     }
 
@@ -1223,14 +1230,7 @@ mod tests {
         for (json, want) in cases {
             let hist = history(&h);
             let current = hist.visits().last().unwrap();
-            let scope = Scope {
-                now: NOW,
-                visit: current,
-                current,
-                history: &hist,
-                here: &here,
-                patterns: &TestPatterns,
-            };
+            let scope = Scope::of_current(NOW, current, &hist, &here, &TestPatterns);
             assert_eq!(cond(json).why_not(scope).as_deref(), want, "{json}");
         }
     }
@@ -1281,14 +1281,7 @@ mod tests {
         for (json, entries, want) in cases {
             let h = history(entries);
             let current = h.visits().last().unwrap();
-            let scope = Scope {
-                now: NOW,
-                visit: current,
-                current,
-                history: &h,
-                here: &here,
-                patterns: &TestPatterns,
-            };
+            let scope = Scope::of_current(NOW, current, &h, &here, &TestPatterns);
             assert_eq!(cond(json).wake(scope), *want, "{json}");
         }
     }

@@ -378,14 +378,7 @@ mod tests {
                 known: *known,
                 ..Here::default()
             };
-            let scope = Scope {
-                now,
-                visit,
-                current: visit,
-                history: &history,
-                here: &here,
-                patterns: &TestPatterns,
-            };
+            let scope = Scope::of_current(now, visit, &history, &here, &TestPatterns);
             let got = trigger.decide(event, scope, *last);
             assert_eq!(
                 got, *want,
@@ -467,14 +460,7 @@ mod tests {
         let at = |now: u64| {
             t.decide(
                 PAGE_VIEW,
-                Scope {
-                    now,
-                    visit,
-                    current: visit,
-                    history: &history,
-                    here: &here,
-                    patterns: &TestPatterns,
-                },
+                Scope::of_current(now, visit, &history, &here, &TestPatterns),
                 None,
             )
         };

@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     let here = Here { url: "https://a.example/p1?utm_source=x#h".into(), host: "a.example".into(), query: "?utm_source=x".into(), hash: "#h".into(), known: true, ..Here::default() };
     let _ = trigger.lookback();
     for last in [None, Some(now - 1), Some(0)] {
-        let scope = Scope { now, visit: &visit, current: &visit, history: &history, here: &here, patterns: &NoPatterns };
+        let scope = Scope::of_current(now, &visit, &history, &here, &NoPatterns);
         let _ = trigger.decide("page_view", scope, last);
         let _ = trigger.wake(scope);
     }

@@ -262,12 +262,11 @@ impl Snippet {
         let now = js_sys::Date::now() as u64;
         let mut queue = self.store.outbox();
         let expired: Vec<Queued> = queue
-            .iter()
-            .filter(|q| now.saturating_sub(q.at) >= storage::OUTBOX_MAX_AGE_MS)
-            .cloned()
+            .extract_if(.., |q| {
+                now.saturating_sub(q.at) >= storage::OUTBOX_MAX_AGE_MS
+            })
             .collect();
         if !expired.is_empty() {
-            queue.retain(|q| now.saturating_sub(q.at) < storage::OUTBOX_MAX_AGE_MS);
             self.give_up(
                 &expired,
                 " event(s) waited too long for the relay and were dropped",
@@ -329,23 +328,21 @@ impl Snippet {
             }
             js::warn(&[&why]);
             error = Some(why);
-            let mut given_up = Vec::new();
-            queue.retain_mut(|q| {
-                if !sent.contains(&q.id) {
-                    return true;
-                }
-                q.attempts += 1;
-                // 4 s, 8 s, ... up to about 8.5 minutes, each ±50% so that many
-                // visitors do not come back at the same moment.
-                let base = 2_000u64 << q.attempts.min(8);
-                let jitter = 0.5 + js_sys::Math::random();
-                q.not_before = now + (base as f64 * jitter) as u64;
-                let keep = q.attempts < 20 && now.saturating_sub(q.at) < storage::OUTBOX_MAX_AGE_MS;
-                if !keep {
-                    given_up.push(q.clone());
-                }
-                keep
-            });
+            // Backed off, or given up (and taken out).
+            let given_up: Vec<Queued> = queue
+                .extract_if(.., |q| {
+                    if !sent.contains(&q.id) {
+                        return false;
+                    }
+                    q.attempts += 1;
+                    // 4 s, 8 s, ... up to about 8.5 minutes, each ±50% so that many
+                    // visitors do not come back at the same moment.
+                    let base = 2_000u64 << q.attempts.min(8);
+                    let jitter = 0.5 + js_sys::Math::random();
+                    q.not_before = now + (base as f64 * jitter) as u64;
+                    q.attempts >= 20 || now.saturating_sub(q.at) >= storage::OUTBOX_MAX_AGE_MS
+                })
+                .collect();
             self.give_up(
                 &given_up,
                 " event(s) could not be sent (20 attempts, or 3 days) and were dropped",
@@ -510,25 +507,25 @@ impl Snippet {
         };
         // The page view just recorded, as a history of one: page types are told by
         // the page (its URL), and blocked storage must not hide them.
+        let session = self.store.session();
         let history = History::from_visits(alloc::vec![Visit {
             at: now,
             event: String::from(PAGE_VIEW),
             path: self.window.location().pathname().unwrap_or_default(),
-            session: self.store.session().number.max(1),
+            session: session.number.max(1),
             ..Visit::default()
         }]);
         let Some(current) = history.visits().last() else {
             return false;
         };
-        let here = self.here(Fields::new(), &Item::default(), now);
-        condition.eval(Scope {
+        let here = self.here(Fields::new(), &Item::default(), now, session);
+        condition.eval(Scope::of_current(
             now,
-            visit: current,
             current,
-            history: &history,
-            here: &here,
-            patterns: &self.patterns,
-        })
+            &history,
+            &here,
+            &self.patterns,
+        ))
     }
 
     /// Records an event and evaluates the triggers that listen to it.
@@ -592,19 +589,8 @@ impl Snippet {
         let Some(current) = history.visits().get(index) else {
             return;
         };
-        let here = self.here(props, item, now);
-        let here = Here {
-            session_started: session.started,
-            ..here
-        };
-        let scope = Scope {
-            now,
-            visit: current,
-            current,
-            history: &history,
-            here: &here,
-            patterns: &self.patterns,
-        };
+        let here = self.here(props, item, now, session);
+        let scope = Scope::of_current(now, current, &history, &here, &self.patterns);
         let mut stops = self.store.stops();
         let mut trace = trace::Trace::new(event, &current.path, self.config.debug);
         let mut fired = Vec::new();
@@ -696,14 +682,7 @@ impl Snippet {
             item_name: String::new(),
             ..here.clone()
         };
-        let scope = Scope {
-            now,
-            visit: current,
-            current,
-            history,
-            here: &here,
-            patterns: &self.patterns,
-        };
+        let scope = Scope::of_current(now, current, history, &here, &self.patterns);
         self.config
             .triggers
             .iter()
@@ -736,7 +715,7 @@ impl Snippet {
         js::warn(&[&why]);
     }
 
-    fn here(&self, props: Fields, item: &Item, now: u64) -> Here {
+    fn here(&self, props: Fields, item: &Item, now: u64, session: storage::Session) -> Here {
         let location = self.window.location();
         let (url, referrer, page_started) = match &self.page {
             Some(p) => (p.url.clone(), p.referrer.clone(), p.at),
@@ -757,7 +736,7 @@ impl Snippet {
             props,
             profile: self.config.profile.clone(),
             known: self.config.is_known(),
-            session_started: now,
+            session_started: session.started,
             page_started,
         }
     }

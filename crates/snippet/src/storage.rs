@@ -7,7 +7,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
 use sitehook_core::{History, Value, json};
 
@@ -121,9 +120,9 @@ pub struct Store {
     /// history, and parsing it from JSON is most of an evaluation's cost: while the
     /// stored text is still what this page wrote (no other tab wrote since), the
     /// parsed copy is used. Without storage it is the page's only history.
-    history_cache: RefCell<Option<(String, History)>>,
+    history_cache: Option<(String, History)>,
     /// The text [`Store::save_history`] wrote last, for [`Store::keep_history`].
-    written: RefCell<String>,
+    written: String,
 }
 
 impl Store {
@@ -133,40 +132,39 @@ impl Store {
             storage: window.local_storage().ok().flatten(),
             profile: String::from(profile_id),
             outbox: None,
-            history_cache: RefCell::new(None),
-            written: RefCell::new(String::new()),
+            history_cache: None,
+            written: String::new(),
         }
     }
 
     /// The stored history, repaired; empty when missing or unreadable.
-    pub fn history(&self) -> History {
-        let mut cache = self.history_cache.borrow_mut();
+    pub fn history(&mut self) -> History {
+        let cache = self.history_cache.take();
         let Some(storage) = &self.storage else {
-            return cache.take().map(|(_, h)| h).unwrap_or_default();
+            return cache.map(|(_, h)| h).unwrap_or_default();
         };
         let raw = storage.get_item(&self.key(HISTORY)).ok().flatten();
-        if let Some(raw) = &raw
-            && let Some((_, history)) = cache.take_if(|(text, _)| text == raw)
+        if let (Some(raw), Some((text, history))) = (&raw, cache)
+            && text == *raw
         {
             return history;
         }
-        *cache = None;
         History::from_value(&raw.map_or(Value::Null, |t| js::parse_json(&t)))
     }
 
     /// Stores the history.
-    pub fn save_history(&self, history: &History) {
+    pub fn save_history(&mut self, history: &History) {
         let text = history.to_json();
         self.write(HISTORY, &text);
-        *self.written.borrow_mut() = text;
+        self.written = text;
     }
 
     /// Hands back the history [`Store::history`] gave out, as last saved, so that
     /// the next read can skip parsing it.
-    pub fn keep_history(&self, history: History) {
-        let text = core::mem::take(&mut *self.written.borrow_mut());
+    pub fn keep_history(&mut self, history: History) {
+        let text = core::mem::take(&mut self.written);
         if !text.is_empty() || self.storage.is_none() {
-            *self.history_cache.borrow_mut() = Some((text, history));
+            self.history_cache = Some((text, history));
         }
     }
 
@@ -230,8 +228,8 @@ impl Store {
     }
 
     /// Forgets this profile's history (after it was merged into a signed-in one).
-    pub fn clear_history(&self) {
-        *self.history_cache.borrow_mut() = None;
+    pub fn clear_history(&mut self) {
+        self.history_cache = None;
         if let Some(storage) = &self.storage {
             let _ = storage.remove_item(&self.key(HISTORY));
         }
@@ -313,7 +311,7 @@ impl Store {
     /// Removes everything sitehook stored in this browser (consent withdrawn).
     pub fn forget_all(&mut self) {
         self.outbox = None;
-        *self.history_cache.borrow_mut() = None;
+        self.history_cache = None;
         let Some(storage) = &self.storage else {
             return;
         };
