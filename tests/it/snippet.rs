@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::util::webdriver::Browser;
 use crate::util::{Site, TestRelay, header, poll};
-use crate::{CAPTURE_WARNINGS, result_of, sent};
+use crate::{CAPTURE_WARNINGS, page_script_ran, result_of, sent};
 
 /// A page on `site` that loads the snippet from `relay`, after `head` (a script).
 fn page(relay: &TestRelay, head: &str) -> String {
@@ -255,12 +255,7 @@ window.sitehookConfig = {
 async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page() {
     let site = Site::bind().await;
     let gpc_site = Site::bind().await;
-    let gpc_origin = gpc_site.origin.clone();
-    let relay = TestRelay::demo("k", |c| {
-        c.allowed_origins.push(site.origin.parse().unwrap());
-        c.allowed_origins.push(gpc_origin.parse().unwrap());
-    })
-    .await;
+    let relay = TestRelay::demo_for_all(&[&site, &gpc_site]).await;
     let config = r#"window.sitehookConfig = {
   consent: false,
   respectPrivacySignals: true,
@@ -569,15 +564,7 @@ window.sitehookConfig = {
         "{:#}",
         got[0]
     );
-    assert_eq!(
-        browser
-            .eval(
-                "return document.getElementById('ok').textContent",
-                json!([])
-            )
-            .await,
-        "page script ran"
-    );
+    assert!(page_script_ran(&browser).await);
 }
 
 /// A site that pins the script with Subresource Integrity: the right hash loads it
@@ -589,12 +576,7 @@ async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_block
     use sha2::Digest as _;
     let site = Site::bind().await;
     let other = Site::bind().await;
-    let other_origin = other.origin.clone();
-    let relay = TestRelay::demo("k", |c| {
-        c.allowed_origins.push(site.origin.parse().unwrap());
-        c.allowed_origins.push(other_origin.parse().unwrap());
-    })
-    .await;
+    let relay = TestRelay::demo_for_all(&[&site, &other]).await;
     let script = relay
         .http
         .get(relay.url("/sitehook.js"))
@@ -637,15 +619,7 @@ async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_block
     })
     .await;
     assert!(loaded.is_none(), "a script with a wrong hash must not run");
-    assert_eq!(
-        browser
-            .eval(
-                "return document.getElementById('ok').textContent",
-                json!([])
-            )
-            .await,
-        "page script ran"
-    );
+    assert!(page_script_ran(&browser).await);
     assert_eq!(relay.received().await.len(), 1, "nothing more was sent");
 }
 
@@ -658,11 +632,7 @@ async fn without_webassembly_the_snippet_says_so_once_and_the_page_works() {
     let bare = Site::bind().await;
     let bare_origin = bare.origin.clone();
     let site_origin = site.origin.clone();
-    let relay = TestRelay::demo("k", |c| {
-        c.allowed_origins.push(site.origin.parse().unwrap());
-        c.allowed_origins.push(bare_origin.parse().unwrap());
-    })
-    .await;
+    let relay = TestRelay::demo_for_all(&[&site, &bare]).await;
     let relay_origin = format!("http://{}", relay.addr);
     let capture = "window.lines = []; window.errors = [];\
         window.addEventListener('error', function (e) { window.errors.push(String(e.message)); });\

@@ -66,9 +66,16 @@ impl TestRelay {
 
     /// The demo relay, taking events from `site`'s pages.
     pub async fn demo_for(site: &Site) -> TestRelay {
-        let origin = site.origin.clone();
-        TestRelay::demo("k", move |c| {
-            c.allowed_origins.push(origin.parse().expect("an origin"))
+        TestRelay::demo_for_all(&[site]).await
+    }
+
+    /// The demo relay, taking events from the pages of each of `sites`.
+    pub async fn demo_for_all(sites: &[&Site]) -> TestRelay {
+        TestRelay::demo("k", |c| {
+            for site in sites {
+                c.allowed_origins
+                    .push(site.origin.parse().expect("an origin"));
+            }
         })
         .await
     }
