@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::util::{Receiver, free_port};
+use crate::util::{Receiver, free_port, wait_ready};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sitehook-relay");
 
@@ -29,22 +29,6 @@ fn start(config: &Path, log: &Path, level: &str, args: &[&str]) -> Child {
         .stderr(log)
         .spawn()
         .expect("the relay binary starts")
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the relay at {base} did not become ready within 30s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn batch(from: usize, n: usize) -> (Vec<String>, String) {
@@ -82,7 +66,7 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
 
     // The receiver is down: every delivery fails and is retried.
     let mut relay = start(&config, &log, "warn", &[]);
-    wait_ready(&http, &base).await;
+    wait_ready(&http, &base, Duration::from_secs(30)).await;
     let mut acked: Vec<String> = Vec::new();
     for b in 0..20 {
         let (ids, body) = batch(b * 10, 10);
@@ -126,7 +110,7 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
     let receiver = Receiver::start_on(receiver_port, &[]).await;
     let json_log = dir.path().join("relay.json.log");
     let mut relay = start(&config, &json_log, "info", &["--log-format", "json"]);
-    wait_ready(&http, &base).await;
+    wait_ready(&http, &base, Duration::from_secs(30)).await;
     receiver
         .wait_for_within(acked.len(), Duration::from_secs(60))
         .await;
@@ -289,7 +273,7 @@ async fn sighup_reloads_the_config_and_a_broken_file_is_refused() {
     let base = format!("http://127.0.0.1:{relay_port}");
     let http = reqwest::Client::new();
     let mut relay = start(&config, &log, "info", &[]);
-    wait_ready(&http, &base).await;
+    wait_ready(&http, &base, Duration::from_secs(30)).await;
     let send = |id: &'static str, webhook: &'static str| {
         let (http, base) = (http.clone(), base.clone());
         async move {

@@ -15,7 +15,7 @@ use sitehook_relay::store::{Filter, Record, SqliteStore, Status, Store};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::util::{Answer, Receiver};
+use crate::util::{Answer, Receiver, wait_ready};
 
 /// A relay serving from a config file in its own temporary folder.
 struct Relay {
@@ -74,16 +74,7 @@ impl Relay {
             clock,
         ));
         let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            assert!(Instant::now() < deadline, "the relay did not become ready");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_ready(&http, &base, Duration::from_secs(10)).await;
         Relay {
             base,
             dir,

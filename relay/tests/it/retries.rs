@@ -10,7 +10,7 @@ use sitehook_relay::config::Config;
 use sitehook_relay::store::{Filter, Record, SqliteStore, Status, Store};
 use tokio::sync::oneshot;
 
-use crate::util::{Answer, Receiver, free_port};
+use crate::util::{Answer, Receiver, free_port, wait_ready};
 
 struct Relay {
     base: String,
@@ -45,16 +45,7 @@ impl Relay {
             }
         });
         let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            assert!(Instant::now() < deadline, "the relay did not become ready");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_ready(&http, &base, Duration::from_secs(10)).await;
         // A second handle on the same SQLite file: what an operator's CLI sees.
         let store = SqliteStore::open(dir.path(), clock.clone()).unwrap();
         Relay {

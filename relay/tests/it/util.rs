@@ -150,3 +150,20 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Waits until the relay at `base` answers `/readyz` with 200, failing after `within`.
+pub async fn wait_ready(http: &reqwest::Client, base: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the relay at {base} did not become ready within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
