@@ -136,32 +136,29 @@ impl Changes {
             .filter(|id| old.webhooks[**id] != new.webhooks[**id])
             .map(|s| (*s).clone())
             .collect();
-        let mut settings = Vec::new();
-        let mut differs = |key: &'static str, d: bool| {
-            if d {
-                settings.push(key);
-            }
-        };
-        differs(
-            "allowed_origins",
-            old.allowed_origins != new.allowed_origins,
-        );
-        differs(
-            "trusted_proxies",
-            old.trusted_proxies != new.trusted_proxies,
-        );
-        differs(
-            "dangerously_allow_targets",
-            old.allow_targets != new.allow_targets,
-        );
-        differs(
-            "identity_secret",
-            old.identity_secret != new.identity_secret,
-        );
-        differs("admin_token", old.admin_token != new.admin_token);
-        differs("limits", old.limits != new.limits);
-        differs("retention", old.retention != new.retention);
-        differs("shutdown_grace", old.shutdown_grace != new.shutdown_grace);
+        let settings = [
+            (
+                "allowed_origins",
+                old.allowed_origins != new.allowed_origins,
+            ),
+            (
+                "trusted_proxies",
+                old.trusted_proxies != new.trusted_proxies,
+            ),
+            (
+                "dangerously_allow_targets",
+                old.allow_targets != new.allow_targets,
+            ),
+            (
+                "identity_secret",
+                old.identity_secret != new.identity_secret,
+            ),
+            ("admin_token", old.admin_token != new.admin_token),
+            ("limits", old.limits != new.limits),
+            ("retention", old.retention != new.retention),
+            ("shutdown_grace", old.shutdown_grace != new.shutdown_grace),
+        ];
+        let settings = changed_keys(settings);
         Changes {
             added,
             removed,
@@ -199,17 +196,18 @@ impl fmt::Display for Changes {
 /// The settings a running relay cannot change: the socket it listens on, the store it
 /// has open, and the routes it has mounted.
 fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
-    let mut keys = Vec::new();
-    if old.listen != new.listen {
-        keys.push("listen");
-    }
-    if old.data_dir != new.data_dir {
-        keys.push("data_dir");
-    }
-    if old.base_path != new.base_path {
-        keys.push("base_path");
-    }
-    keys
+    changed_keys([
+        ("listen", old.listen != new.listen),
+        ("data_dir", old.data_dir != new.data_dir),
+        ("base_path", old.base_path != new.base_path),
+    ])
+}
+
+/// The keys whose values differ, in the order given.
+fn changed_keys<const N: usize>(keys: [(&'static str, bool); N]) -> Vec<&'static str> {
+    keys.into_iter()
+        .filter_map(|(key, differs)| differs.then_some(key))
+        .collect()
 }
 
 /// Reloads the config file a relay was started with into its [`Shared`] config.
