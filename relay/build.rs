@@ -23,6 +23,11 @@ fn main() {
         // Precompressed by `cargo xtask dist`; the relay compresses what is missing.
         ("WASM_GZ", "sitehook_bg.wasm.gz"),
         ("WASM_BR", "sitehook_bg.wasm.br"),
+        // The explaining build, which the script fetches instead when the page's
+        // config has a problem or debugging is on.
+        ("DEBUG_WASM", "sitehook-debug.wasm"),
+        ("DEBUG_WASM_GZ", "sitehook-debug.wasm.gz"),
+        ("DEBUG_WASM_BR", "sitehook-debug.wasm.br"),
     ] {
         let path = dist.join(file);
         println!("cargo:rerun-if-changed={}", path.display());

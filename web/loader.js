@@ -119,34 +119,52 @@
       (d.head || d.documentElement).appendChild(p);
     }
   });
+  // wasm-bindgen's glue, written in by `cargo xtask dist`: one instance per wasm
+  // started. It is the explaining build's glue, which serves both builds.
+  function glue() {
 /*@GLUE@*/
-  // The wasm's hash, written in by `cargo xtask dist`: a page that pins this script
-  // with `integrity` gets exactly the wasm built with it.
-  var wasmHash = "@WASM_SRI@";
-  wasm_bindgen({
-    module_or_path: fetch(base + "sitehook_bg.wasm", wasmHash.indexOf("sha384-") === 0 ? { integrity: wasmHash } : {})
-  }).then(function () {
-    try { snip = wasm_bindgen.Snippet.start(base) || null; } catch (e) {
+    return wasm_bindgen;
+  }
+  // The wasm files and their hashes, written in by `cargo xtask dist`: a page that
+  // pins this script with `integrity` gets exactly the wasm built with it.
+  // sitehook_bg.wasm is the visitor build, which has no words: given a config with a
+  // problem, or asked to debug, it declines, and the explaining build
+  // (sitehook-debug.wasm) starts in its place to say what is wrong or why.
+  var VISITOR = "sitehook_bg.wasm", hashes = {};
+  hashes[VISITOR] = "@WASM_SRI@";
+  hashes["sitehook-debug.wasm"] = "@DEBUG_WASM_SRI@";
+  function boot(file) {
+    var hash = hashes[file], g = glue();
+    g({
+      module_or_path: fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})
+    }).then(function () {
+      try { snip = g.Snippet.start(base) || null; } catch (e) {
+        off = true;
+        say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
+        return;
+      }
+      if (!snip) {
+        if (file === VISITOR && g.wants_words()) boot("sitehook-debug.wasm");
+        else off = true;
+        return;
+      }
+      // Who the visitor is and what the page is come first, then the page view, then
+      // the events the page tracked while the wasm was loading.
+      // This first page view covers the current URL, whatever navigation the app
+      // made while the wasm loaded.
+      var calls = queue, later = [];
+      queue = [];
+      moving = false;
+      calls.forEach(function (args) {
+        if (args[0] === "track") later.push(args); else call(args);
+      });
+      run(function () { snip.navigate(); });
+      later.forEach(call);
+    }, function (e) {
       off = true;
-      say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
-      return;
-    }
-    if (!snip) { off = true; return; }
-    // Who the visitor is and what the page is come first, then the page view, then
-    // the events the page tracked while the wasm was loading.
-    // This first page view covers the current URL, whatever navigation the app
-    // made while the wasm loaded.
-    var calls = queue, later = [];
-    queue = [];
-    moving = false;
-    calls.forEach(function (args) {
-      if (args[0] === "track") later.push(args); else call(args);
+      say("info", "could not start (" + ((e && e.message) || e) + "). A Content-Security-Policy needs " +
+        "script-src 'wasm-unsafe-eval' and connect-src for the relay; triggers are off on this page");
     });
-    run(function () { snip.navigate(); });
-    later.forEach(call);
-  }, function (e) {
-    off = true;
-    say("info", "could not start (" + ((e && e.message) || e) + "). A Content-Security-Policy needs " +
-      "script-src 'wasm-unsafe-eval' and connect-src for the relay; triggers are off on this page");
-  });
+  }
+  boot(VISITOR);
 })();

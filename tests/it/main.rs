@@ -49,6 +49,25 @@ pub async fn page_script_ran(browser: &Browser) -> bool {
         == "page script ran"
 }
 
+/// The snippet builds this page fetched, by file name: `sitehook_bg.wasm` (the
+/// visitor build), and `sitehook-debug.wasm` when the explaining build took over.
+pub async fn wasm_fetched(browser: &Browser) -> Vec<String> {
+    let names = browser
+        .eval(
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; })",
+            json!([]),
+        )
+        .await;
+    names
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str()?.rsplit('/').next())
+        .filter(|n| n.ends_with(".wasm"))
+        .map(str::to_owned)
+        .collect()
+}
+
 pub fn sent(trace: &Value) -> Vec<String> {
     trace["sent"]
         .as_array()
@@ -114,6 +133,12 @@ async fn demo_shop_fires_each_webhook_once_with_the_secret_header_and_allowliste
             ("product-view".into(), "no-match".into())
         ],
         "home page trace: {trace}"
+    );
+    // The demo turns debugging on: the explaining build took over from the visitor
+    // build, which has no words for the trace.
+    assert_eq!(
+        wasm_fetched(&browser).await,
+        ["sitehook_bg.wasm", "sitehook-debug.wasm"]
     );
 
     // Two views of /pricing are not enough; the third fires.
@@ -272,6 +297,12 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
         "the good trigger's event reached the relay cross-origin: {trace}"
     );
     assert!(page_script_ran(&browser).await);
+    // The visitor build has no words for the problems: it handed over to the
+    // explaining build, which printed them below and did the work.
+    assert_eq!(
+        wasm_fetched(&browser).await,
+        ["sitehook_bg.wasm", "sitehook-debug.wasm"]
+    );
 
     // Only the fields the webhook takes (product-view: profileid) left the browser.
     let bodies = browser.eval("return window.bodies", json!([])).await;

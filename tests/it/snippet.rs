@@ -576,7 +576,8 @@ async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_block
     use sha2::Digest as _;
     let site = Site::bind().await;
     let other = Site::bind().await;
-    let relay = TestRelay::demo_for_all(&[&site, &other]).await;
+    let third = Site::bind().await;
+    let relay = TestRelay::demo_for_all(&[&site, &other, &third]).await;
     let script = relay
         .http
         .get(relay.url("/sitehook.js"))
@@ -590,25 +591,48 @@ async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_block
         "sha384-{}",
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&script))
     );
-    let pinned = |integrity: &str| {
+    let pinned = |integrity: &str, profile: &str, triggers: &str| {
         page(
             &relay,
-            r#"window.sitehookConfig = { profile: { profileid: "p-sri" }, triggers: [{ id: "any", webhook: "product-view" }] };"#,
+            &format!(
+                r#"window.sitehookConfig = {{ profile: {{ profileid: "{profile}" }}, triggers: [{triggers}] }};"#
+            ),
         )
         .replace(
             "<script async src=",
             &format!("<script async integrity=\"{integrity}\" crossorigin=\"anonymous\" src="),
         )
     };
-    let good = site.serve(pinned(&hash));
+    let any = r#"{ id: "any", webhook: "product-view" }"#;
+    let good = site.serve(pinned(&hash, "p-sri", any));
     let bad = other.serve(pinned(
         "sha384-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "p-sri",
+        any,
+    ));
+    // A config with a problem: the explaining build takes over, fetched with its own
+    // hash from the pinned script.
+    let explained = third.serve(pinned(
+        &hash,
+        "p-sri-2",
+        r#"{ id: "any", webhook: "product-view" }, { id: "typo", webhok: "crm-lead" }"#,
     ));
     let browser = Browser::start().await;
     browser.goto(&good).await;
     let trace = browser.trace().await;
     assert_eq!(result_of(&trace, "any"), "fired", "{trace}");
     relay.wait_received(1).await;
+    // A correct config, debugging off: the visitor build alone did the work.
+    assert_eq!(crate::wasm_fetched(&browser).await, ["sitehook_bg.wasm"]);
+
+    browser.goto(&explained).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "any"), "fired", "{trace}");
+    relay.wait_received(2).await;
+    assert_eq!(
+        crate::wasm_fetched(&browser).await,
+        ["sitehook_bg.wasm", "sitehook-debug.wasm"]
+    );
 
     browser.goto(&bad).await;
     let loaded = poll(std::time::Duration::from_secs(3), || async {
@@ -620,7 +644,7 @@ async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_block
     .await;
     assert!(loaded.is_none(), "a script with a wrong hash must not run");
     assert!(page_script_ran(&browser).await);
-    assert_eq!(relay.received().await.len(), 1, "nothing more was sent");
+    assert_eq!(relay.received().await.len(), 2, "nothing more was sent");
 }
 
 /// A Content-Security-Policy without `'wasm-unsafe-eval'`, and a browser without

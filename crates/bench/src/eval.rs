@@ -29,7 +29,19 @@ pub fn sizes(dist: &Path) -> anyhow::Result<Value> {
         br += b;
         files.push(json!({ "file": name, "raw": bytes.len(), "gzip": g, "brotli": b }));
     }
-    Ok(json!({ "files": files, "total_raw": raw, "total_gzip": gz, "total_brotli": br }))
+    // The explaining build is fetched instead of the visitor build only when the page's
+    // config has a problem or debugging is on: reported, not counted in the total.
+    let bytes = std::fs::read(dist.join("sitehook-debug.wasm"))?;
+    let explaining = json!({
+        "file": "sitehook-debug.wasm",
+        "raw": bytes.len(),
+        "gzip": sitehook_relay::http::encoding::gzip(&bytes).len(),
+        "brotli": sitehook_relay::http::encoding::brotli(&bytes).len(),
+    });
+    Ok(json!({
+        "files": files, "total_raw": raw, "total_gzip": gz, "total_brotli": br,
+        "explaining": explaining,
+    }))
 }
 
 /// Trigger `i` of the benchmark: a path that never matches OR a count that scans the

@@ -431,6 +431,10 @@ fn render(r: &Value) -> String {
         f(&s["total_brotli"]) / 1024.0,
         f(&s["total_raw"]) / 1024.0
     );
+    md += &format!(
+        "| explaining build instead (config with a problem, or debugging), gzip | {:.1} KB wasm | | |\n",
+        f(&s["explaining"]["gzip"]) / 1024.0
+    );
     if let Some(rows) = r["eval_browser"]["by_triggers"].as_array() {
         for row in rows {
             let n = row["triggers"].as_u64().unwrap_or(0);

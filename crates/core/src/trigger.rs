@@ -121,6 +121,9 @@ impl Trigger {
         if !EVENTS.contains(&on.as_str()) {
             // A near miss of a built-in event is a typo that would never fire.
             if let Some(near) = crate::value::suggest(&on, EVENTS) {
+                if !crate::value::EXPLAIN {
+                    return Err(ConfigError::default());
+                }
                 let mut why = String::from("unknown event \"");
                 why.push_str(&on);
                 why.push_str("\" (did you mean \"");
@@ -485,6 +488,45 @@ mod tests {
         ];
         for (json, want) in cases {
             assert_eq!(parse(json).unwrap_err(), want, "{json}");
+        }
+    }
+}
+
+/// Without the `explain` feature (the snippet's visitor build) a config is refused
+/// exactly where it is with it; only the words are missing. Run by `cargo xtask test`
+/// as `cargo test -p sitehook-core --no-default-features --lib wordless`.
+#[cfg(all(test, not(feature = "explain")))]
+mod wordless {
+    use super::*;
+    use crate::matcher::tests::TestPatterns;
+    use crate::value::testing::from_json;
+
+    fn parse(json: &str) -> Result<Trigger, ConfigError> {
+        Trigger::from_value(&from_json(json), &TestPatterns)
+    }
+
+    #[test]
+    fn the_same_configs_are_refused_with_empty_errors() {
+        let good = r#"{"id": "a", "webhook": "w", "if": {"all": [
+            {"path": {"startsWith": "/p"}},
+            {"count": {"of": {"utm.source": {"equals": "x"}}, "atLeast": 2, "within": "7d"}},
+            {"sequence": {"steps": [{"event": {"equals": "item_view"}}], "absent": {"event": {"equals": "conversion"}}, "for": "30m"}}
+        ]}, "stop": {"restartAfter": "30d"}, "schedule": {"from": "2026-01-01"}}"#;
+        assert!(parse(good).is_ok());
+        for bad in [
+            r#"{"id": "a", "webhook": "w", "if": {"path": {"startWith": "/p"}}}"#,
+            r#"{"id": "a", "webhook": "w", "if": {"paht": {"startsWith": "/p"}}}"#,
+            r#"{"id": "a", "webhook": "w", "on": "page_veiw"}"#,
+            r#"{"id": "a", "webhook": "w", "if": {"utm.sorce": {"equals": "x"}}}"#,
+            r#"{"id": "a", "webhook": "w", "if": {"all": {"path": {"equals": "/"}}}}"#,
+            r#"{"id": "a", "webhook": "w", "stop": {"restartAfter": "soon"}}"#,
+            r#"{"id": "a", "webhook": "w", "schedule": {"from": "tomorrow"}}"#,
+            r#"{"id": "a", "webhook": "w", "if": {"count": {"atLeast": 2, "within": "a week"}}}"#,
+            r#"{"id": "a", "webhook": "w", "if": {"path": {"regex": "("}}}"#,
+            r#"{"id": "a", "webhook": "w", "extra": 1}"#,
+            r#"{"id": "a"}"#,
+        ] {
+            assert_eq!(parse(bad).err(), Some(ConfigError::default()), "{bad}");
         }
     }
 }

@@ -28,8 +28,19 @@ pub enum Value {
     Obj(Vec<(String, Value)>),
 }
 
+/// Whether config errors carry words: the feature `explain`, on by default.
+///
+/// Without it a parse still fails on exactly the same input, but its [`ConfigError`]
+/// is empty (no path, no message, no suggestion) and the code and texts that build
+/// them are left out. The snippet's visitor build is made that way: a site whose
+/// config is right never downloads its error texts, and a site whose config is wrong
+/// gets the snippet's explaining build, which says what is wrong (crates/snippet).
+pub const EXPLAIN: bool = cfg!(feature = "explain");
+
 /// A problem in a config, at a path such as `triggers[2].if.all[0].path`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Empty (`path` and `message` both `""`) without [`EXPLAIN`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigError {
     /// Where, relative to the thing being parsed (empty: the thing itself).
     pub path: String,
@@ -39,7 +50,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// An error about the value at `path`.
+    #[cfg_attr(not(feature = "explain"), inline(always))]
     pub fn new(path: &str, message: &str) -> Self {
+        if !EXPLAIN {
+            return ConfigError::default();
+        }
         ConfigError {
             path: path.into(),
             message: message.into(),
@@ -63,8 +78,12 @@ impl core::fmt::Display for ConfigError {
     }
 }
 
-/// Joins a path and a key: `join("if", "all")` is `"if.all"`.
+/// Joins a path and a key: `join("if", "all")` is `"if.all"` (`""` without
+/// [`EXPLAIN`]: paths only name where an error is).
 pub fn join(path: &str, key: &str) -> String {
+    if !EXPLAIN {
+        return String::new();
+    }
     let mut out = String::from(path);
     if !out.is_empty() {
         out.push('.');
@@ -73,8 +92,11 @@ pub fn join(path: &str, key: &str) -> String {
     out
 }
 
-/// `index("if.all", 2)` is `"if.all[2]"`.
+/// `index("if.all", 2)` is `"if.all[2]"` (`""` without [`EXPLAIN`]).
 pub fn index(path: &str, i: usize) -> String {
+    if !EXPLAIN {
+        return String::new();
+    }
     let mut out = String::from(path);
     out.push('[');
     push_u64(&mut out, i as u64);
@@ -199,6 +221,9 @@ pub fn object<'a>(
 /// "unknown key \"paht\" (did you mean \"path\"?)", or with the list of choices when
 /// nothing is close.
 pub fn unknown(path: &str, what: &str, got: &str, known: &[&str]) -> ConfigError {
+    if !EXPLAIN {
+        return ConfigError::default();
+    }
     let mut message = String::from(what);
     message.push_str(" \"");
     message.push_str(got);
@@ -283,6 +308,9 @@ pub fn one_of<'a>(
     known: &[&str],
 ) -> Result<(&'a str, &'a Value), ConfigError> {
     let Value::Obj(entries) = value else {
+        if !EXPLAIN {
+            return Err(ConfigError::default());
+        }
         let mut m = String::from("must be an object with one ");
         m.push_str(what);
         return Err(ConfigError {
@@ -291,6 +319,9 @@ pub fn one_of<'a>(
         });
     };
     let [(key, inner)] = entries.as_slice() else {
+        if !EXPLAIN {
+            return Err(ConfigError::default());
+        }
         let mut m = String::from("must have exactly one ");
         m.push_str(what);
         m.push_str(", e.g. { ");
@@ -302,6 +333,9 @@ pub fn one_of<'a>(
         });
     };
     if !known.contains(&key.as_str()) {
+        if !EXPLAIN {
+            return Err(ConfigError::default());
+        }
         let mut w = String::from("unknown ");
         w.push_str(what);
         return Err(unknown(path, &w, key, known));

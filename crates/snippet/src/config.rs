@@ -7,6 +7,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use sitehook_core::event::{PROFILE_ID, is_known, limits};
 use sitehook_core::value::{push_u64, suggest};
@@ -54,7 +55,7 @@ pub struct Config {
     /// `pages: { item, category }`: conditions that make a page view also an
     /// `item_view` or a `category_view`, for sites that do not call `sitehook.page`.
     pub pages: [Option<Condition>; 2],
-    /// Print why each trigger did or didn't fire.
+    /// Print why each trigger did or didn't fire (read it with [`Config::debug`]).
     pub debug: bool,
     /// The valid triggers, in config order.
     pub triggers: Vec<Trigger>,
@@ -68,6 +69,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether to print why each trigger did or didn't fire. Always `false` in the
+    /// visitor build: asked to debug, it hands over to the explaining build instead.
+    pub fn debug(&self) -> bool {
+        cfg!(feature = "explain") && self.debug
+    }
+
     /// The profile id, or `""` for an anonymous visitor (whose history is kept apart).
     pub fn profile_id(&self) -> &str {
         // The same test as `is_known`: a blank id is anonymous, in storage too.
@@ -122,7 +129,33 @@ impl Config {
     }
 }
 
-/// Reads the config, or warns and returns `None` when there is none to read.
+/// Set by the visitor build when the config has a problem or asks for debugging:
+/// the loader then starts the explaining build, which reads the same config and says
+/// what is wrong. See [`wants_words`].
+static WANTS_WORDS: AtomicBool = AtomicBool::new(false);
+
+/// Whether the snippet that just declined to start wants the explaining build in its
+/// place (always `false` in the explaining build itself).
+pub fn wants_words() -> bool {
+    WANTS_WORDS.load(Ordering::Relaxed)
+}
+
+/// A problem with the config: a console warning in the explaining build; in the
+/// visitor build, which carries no texts, a note that the explaining build is needed.
+/// A macro, so that the visitor build does not even build the warning's parts.
+macro_rules! problem {
+    ($($part:expr),+ $(,)?) => {
+        if cfg!(feature = "explain") {
+            js::warn(&[$($part),+]);
+        } else {
+            WANTS_WORDS.store(true, Ordering::Relaxed);
+        }
+    };
+}
+
+/// Reads the config, or warns and returns `None` when there is none to read. The
+/// visitor build also returns `None` when the config has a problem or turns
+/// debugging on, having noted that it [`wants_words`].
 pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config> {
     let raw = js_sys::Reflect::get(window, &"sitehookConfig".into()).unwrap_or_default();
     if raw.is_undefined() || raw.is_null() {
@@ -136,21 +169,20 @@ pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config>
     };
     for (key, _) in entries {
         if !KEYS.contains(&key.as_str()) {
-            let hint = suggest(key, KEYS).unwrap_or("");
-            let (a, b) = if hint.is_empty() {
-                ("", "")
+            if cfg!(feature = "explain") {
+                let (a, hint, b) = did_you_mean(key);
+                js::warn(&[
+                    "window.sitehookConfig: unknown key \"",
+                    key,
+                    "\"",
+                    a,
+                    hint,
+                    b,
+                    "; ignored",
+                ]);
             } else {
-                (" (did you mean \"", "\"?)")
-            };
-            js::warn(&[
-                "window.sitehookConfig: unknown key \"",
-                key,
-                "\"",
-                a,
-                hint,
-                b,
-                "; ignored",
-            ]);
+                WANTS_WORDS.store(true, Ordering::Relaxed);
+            }
         }
     }
     let mut config = Config {
@@ -158,7 +190,7 @@ pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config>
         identity: string(&value, "identity").filter(|id| {
             let ok = id.len() <= limits::VALUE;
             if !ok {
-                js::warn(&["window.sitehookConfig.identity is longer than 1024 bytes; ignored"]);
+                problem!("window.sitehookConfig.identity is longer than 1024 bytes; ignored");
             }
             ok
         }),
@@ -178,11 +210,11 @@ pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config>
                     "item" => 0,
                     "category" => 1,
                     _ => {
-                        js::warn(&[
+                        problem!(
                             "window.sitehookConfig.pages: unknown key \"",
                             key,
                             "\" (expected item or category); ignored",
-                        ]);
+                        );
                         continue;
                     }
                 };
@@ -190,15 +222,28 @@ pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config>
                 at.push_str(key);
                 match Condition::from_value(c, &at, patterns) {
                     Ok(c) => config.pages[slot] = Some(c),
-                    Err(e) => js::warn(&["window.sitehookConfig.", &e.text(), "; ignored"]),
+                    Err(e) => problem!("window.sitehookConfig.", &e.text(), "; ignored"),
                 }
             }
         }
-        Some(_) => js::warn(&["window.sitehookConfig.pages must be an object; ignored"]),
+        Some(_) => problem!("window.sitehookConfig.pages must be an object; ignored"),
     }
     let fields = js_sys::Reflect::get(window, &"__sitehookFields".into()).unwrap_or_default();
     config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
+    if !cfg!(feature = "explain") && (config.debug || wants_words()) {
+        WANTS_WORDS.store(true, Ordering::Relaxed);
+        return None;
+    }
     Some(config)
+}
+
+/// `(" (did you mean \"", "relay", "\"?)")` for a misspelt top-level key, or three
+/// empty parts.
+fn did_you_mean(key: &str) -> (&'static str, &'static str, &'static str) {
+    match suggest(key, KEYS) {
+        Some(near) => (" (did you mean \"", near, "\"?)"),
+        None => ("", "", ""),
+    }
 }
 
 /// Whether `?sitehook_debug=1` asked for the trace, now or earlier in this browser
@@ -235,12 +280,12 @@ fn debug_param(window: &web_sys::Window) -> bool {
 fn triggers(raw: Option<&Value>, patterns: &dyn Patterns) -> (Vec<Trigger>, bool) {
     let list = match raw {
         None | Some(Value::Null) => {
-            js::warn(&["window.sitehookConfig.triggers is not set: no trigger can fire"]);
+            problem!("window.sitehookConfig.triggers is not set: no trigger can fire");
             return (Vec::new(), false);
         }
         Some(Value::Arr(list)) => list,
         Some(_) => {
-            js::warn(&["window.sitehookConfig.triggers must be an array"]);
+            problem!("window.sitehookConfig.triggers must be an array");
             return (Vec::new(), true);
         }
     };
@@ -248,11 +293,12 @@ fn triggers(raw: Option<&Value>, patterns: &dyn Patterns) -> (Vec<Trigger>, bool
     let mut had_errors = false;
     for (index, item) in list.iter().enumerate() {
         if index >= MAX_TRIGGERS {
-            js::warn(&["more than 1000 triggers: the rest are ignored"]);
+            problem!("more than 1000 triggers: the rest are ignored");
             had_errors = true;
             break;
         }
-        let name = match item.get("id").and_then(Value::as_str) {
+        // For warnings only, so built only for them.
+        let name = || match item.get("id").and_then(Value::as_str) {
             Some(id) => String::from(id),
             None => {
                 let mut name = String::from("#");
@@ -263,22 +309,22 @@ fn triggers(raw: Option<&Value>, patterns: &dyn Patterns) -> (Vec<Trigger>, bool
         match Trigger::from_value(item, patterns) {
             Ok(t) if out.iter().any(|o| o.id == t.id) => {
                 had_errors = true;
-                js::warn(&[
+                problem!(
                     "trigger \"",
-                    &name,
+                    &name(),
                     "\": another trigger has the same id; this one is disabled",
-                ]);
+                );
             }
             Ok(t) => out.push(t),
             Err(e) => {
                 had_errors = true;
-                js::warn(&[
+                problem!(
                     "trigger \"",
-                    &name,
+                    &name(),
                     "\": ",
                     &e.text(),
                     " (this trigger is disabled)",
-                ]);
+                );
             }
         }
     }
@@ -317,7 +363,7 @@ fn string(value: &Value, key: &str) -> Option<String> {
         None | Some(Value::Null) => None,
         Some(Value::Str(s)) => Some(s.clone()),
         Some(_) => {
-            js::warn(&["window.sitehookConfig.", key, " must be a string; ignored"]);
+            problem!("window.sitehookConfig.", key, " must be a string; ignored");
             None
         }
     }
@@ -328,11 +374,11 @@ fn boolean(value: &Value, key: &str, default: bool) -> bool {
         None | Some(Value::Null) => default,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            js::warn(&[
+            problem!(
                 "window.sitehookConfig.",
                 key,
                 " must be true or false; using the default",
-            ]);
+            );
             default
         }
     }

@@ -98,6 +98,15 @@ pub struct Snippet {
     started: f64,
 }
 
+/// Whether the snippet that just declined to start (`Snippet.start` gave nothing) did
+/// so because the config has a problem or asks for debugging: the visitor build has no
+/// words for that, and the loader then starts the explaining build, which reads the
+/// same config and says what is wrong. Always `false` in the explaining build.
+#[wasm_bindgen]
+pub fn wants_words() -> bool {
+    config::wants_words()
+}
+
 #[wasm_bindgen]
 impl Snippet {
     /// Reads the config. `script_base` is the URL of the folder the script was
@@ -361,7 +370,7 @@ impl Snippet {
             queue.retain(|q| !sent.contains(&q.id));
         }
         self.save_outbox(&mut queue);
-        let debug = self.config.debug;
+        let debug = self.config.debug();
         let mut waiting = Vec::new();
         for (mut t, ids) in core::mem::take(&mut self.pending) {
             if !ids.iter().any(|id| sent.contains(id)) {
@@ -592,7 +601,7 @@ impl Snippet {
         let here = self.here(props, item, now, session);
         let scope = Scope::of_current(now, current, &history, &here, &self.patterns);
         let mut stops = self.store.stops();
-        let mut trace = trace::Trace::new(event, &current.path, self.config.debug);
+        let mut trace = trace::Trace::new(event, &current.path, self.config.debug());
         let mut fired = Vec::new();
         let page_fired = self.page.as_ref().map(|p| &p.fired);
         // The decisions alone, apart from storage: what the trigger count drives.

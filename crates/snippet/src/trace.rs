@@ -56,13 +56,15 @@ impl Trace {
 
     /// Whether the trace is shown (`debug: true` or the debug parameter).
     pub fn debug(&self) -> bool {
-        self.debug
+        // Constant `false` in the visitor build, which never debugs (it hands over to
+        // the explaining build), so the trace's printing is left out of it.
+        cfg!(feature = "explain") && self.debug
     }
 
     /// Records one trigger's decision, and prints it when debugging; `why` says why it
     /// did not fire (worked out only when debugging).
     pub fn record(&mut self, id: &str, decision: Decision, why: Option<String>) {
-        if self.debug {
+        if self.debug() {
             let why_text = why.as_deref().unwrap_or("");
             let (open, close) = if why.is_some() { (" (", ")") } else { ("", "") };
             js::log(&[
@@ -126,7 +128,7 @@ impl Trace {
         json::push_num(&mut out, self.handle_us);
         json::push_key(&mut out, "totalUs", false);
         json::push_num(&mut out, self.total_us);
-        if self.debug {
+        if self.debug() {
             json::push_key(&mut out, "debug", false);
             out.push_str("true");
         }

@@ -9,6 +9,34 @@ use anyhow::Context as _;
 
 use crate::tools;
 
+/// One build of the snippet: the visitor build, or the explaining build.
+struct Build {
+    /// What `dist` calls it.
+    name: &'static str,
+    /// The cargo profile (one per build, so that neither rebuilds the other).
+    profile: &'static str,
+    features: &'static [&'static str],
+    /// The wasm's file name in `web/dist/`.
+    file: &'static str,
+}
+
+/// What every page downloads: no error texts, suggestions or explanations.
+const VISITOR: Build = Build {
+    name: "visitor",
+    profile: "wasm-release",
+    features: &[],
+    file: "sitehook_bg.wasm",
+};
+
+/// Started by the loader in the visitor build's place when the config has a problem
+/// or debugging is on: the same snippet, with the words.
+const EXPLAINING: Build = Build {
+    name: "explaining",
+    profile: "wasm-explain",
+    features: &["explain"],
+    file: "sitehook-debug.wasm",
+};
+
 /// Builds the snippet into `web/dist/` and prints its sizes.
 pub fn build(root: &Path) -> anyhow::Result<()> {
     tools::wasm_target()?;
@@ -16,9 +44,132 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
     let target = target_dir(root);
     let wasm_opt = tools::wasm_opt(&target)?;
     let esbuild = tools::esbuild(&target)?;
+    let work = target.join("snippet");
 
-    eprintln!("xtask: building the snippet (wasm32, size profile)…");
-    tools::run(Command::new(tools::cargo()).current_dir(root).args([
+    let visitor = wasm(
+        root,
+        &target,
+        wasm_bindgen.as_ref(),
+        wasm_opt.as_ref(),
+        &VISITOR,
+    )?;
+    let explaining = wasm(
+        root,
+        &target,
+        wasm_bindgen.as_ref(),
+        wasm_opt.as_ref(),
+        &EXPLAINING,
+    )?;
+    // One glue serves both wasm files: the explaining build's, since its imports are
+    // a superset. Checked, so that a change that breaks it fails here, not in a
+    // browser.
+    let glue = std::fs::read_to_string(explaining.glue)?;
+    let visitor_glue = std::fs::read_to_string(visitor.glue)?;
+    check_glue(&visitor_glue, &glue)?;
+    let (mut wasm, mut debug_wasm) = (
+        std::fs::read(&visitor.wasm)?,
+        std::fs::read(&explaining.wasm)?,
+    );
+    let glue = short_imports(&glue, &mut [&mut debug_wasm, &mut wasm])?;
+    let loader = std::fs::read_to_string(root.join("web/loader.js"))?;
+    anyhow::ensure!(
+        loader.contains("/*@GLUE@*/")
+            && loader.contains("@WASM_SRI@")
+            && loader.contains("@DEBUG_WASM_SRI@"),
+        "web/loader.js lost its /*@GLUE@*/, @WASM_SRI@ or @DEBUG_WASM_SRI@ marker"
+    );
+    // The loader fetches each wasm with its own hash: a site that pins the script
+    // with `integrity` pins both.
+    let js = loader
+        .replacen("/*@GLUE@*/", &glue, 1)
+        .replacen("@WASM_SRI@", &sri(&wasm), 1)
+        .replacen("@DEBUG_WASM_SRI@", &sri(&debug_wasm), 1);
+    let unminified = work.join("sitehook.full.js");
+    std::fs::write(&unminified, &js)?;
+    let minified = work.join("sitehook.min.js");
+    // ES2017: the oldest syntax wasm-bindgen's glue uses (async functions).
+    tools::run(
+        Command::new(&esbuild)
+            .args([
+                "--minify",
+                "--target=es2017",
+                "--log-level=warning",
+                "--legal-comments=inline",
+            ])
+            .arg(format!("--outfile={}", minified.display()))
+            .arg(&unminified),
+    )?;
+    let js = std::fs::read_to_string(&minified)?;
+
+    let dist = root.join("web/dist");
+    std::fs::create_dir_all(&dist)?;
+    let mut files = Vec::new();
+    for (name, bytes) in [
+        ("sitehook.js", js.as_bytes()),
+        (VISITOR.file, &wasm[..]),
+        (EXPLAINING.file, &debug_wasm[..]),
+    ] {
+        write_if_changed(&dist.join(name), bytes)?;
+        let (gz, br) = (gzip(bytes), brotli(bytes));
+        // The relay serves the wasm as it is; it prefixes the script with the
+        // config's field lists, so it compresses that one itself.
+        if name.ends_with(".wasm") {
+            write_if_changed(&dist.join(format!("{name}.gz")), &gz)?;
+            write_if_changed(&dist.join(format!("{name}.br")), &br)?;
+        }
+        files.push((name, bytes.len(), gz.len(), br.len()));
+    }
+    // What a page downloads: the script and the visitor build.
+    let total = files[..2]
+        .iter()
+        .fold((0, 0, 0), |t, f| (t.0 + f.1, t.1 + f.2, t.2 + f.3));
+    eprintln!("xtask: web/dist/");
+    let row = |name: &str, (raw, gz, br): (usize, usize, usize)| {
+        eprintln!(
+            "  {name:<20} {:>8.1} KB raw {:>8.1} KB gzip {:>8.1} KB brotli",
+            kb(raw),
+            kb(gz),
+            kb(br)
+        );
+    };
+    for (name, raw, gz, br) in &files[..2] {
+        row(name, (*raw, *gz, *br));
+    }
+    row("total for a visitor", total);
+    eprintln!("  (budget: 20 KB gzip in total)");
+    let (name, raw, gz, br) = files[2];
+    row(name, (raw, gz, br));
+    eprintln!(
+        "  (the explaining build, fetched instead only when the config has a problem or debugging is on)"
+    );
+    eprintln!(
+        "  integrity of web/dist/sitehook.js served as it is: {}\n  (a relay serves it with its webhooks' field lists in front: `sitehook-relay integrity --config FILE` prints that hash)",
+        sri(js.as_bytes())
+    );
+    Ok(())
+}
+
+/// A built and optimised wasm, with its wasm-bindgen glue.
+struct Built {
+    wasm: PathBuf,
+    glue: PathBuf,
+}
+
+/// cargo (the build's profile and features) → wasm-bindgen (no-modules glue) →
+/// wasm-opt -Oz, in `target/snippet/<name>/`.
+fn wasm(
+    root: &Path,
+    target: &Path,
+    wasm_bindgen: &Path,
+    wasm_opt: &Path,
+    build: &Build,
+) -> anyhow::Result<Built> {
+    eprintln!(
+        "xtask: building the snippet's {} build (wasm32, size profile)…",
+        build.name
+    );
+    let mut cargo = Command::new(tools::cargo());
+    cargo.current_dir(root).args([
         "build",
         "--quiet",
         "-p",
@@ -26,13 +177,20 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
-        "wasm-release",
-    ]))?;
-    let raw = target.join("wasm32-unknown-unknown/wasm-release/sitehook_snippet.wasm");
-    let work = target.join("snippet");
+        build.profile,
+    ]);
+    if !build.features.is_empty() {
+        cargo.arg("--features").arg(build.features.join(","));
+    }
+    tools::run(&mut cargo)?;
+    let raw = target.join(format!(
+        "wasm32-unknown-unknown/{}/sitehook_snippet.wasm",
+        build.profile
+    ));
+    let work = target.join("snippet").join(build.name);
     std::fs::create_dir_all(&work)?;
     tools::run(
-        Command::new(&wasm_bindgen)
+        Command::new(wasm_bindgen)
             .args([
                 "--target",
                 "no-modules",
@@ -51,7 +209,7 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
     let fresh = optimised.is_file() && std::fs::read(&last_input).is_ok_and(|last| last == input);
     if !fresh {
         tools::run(
-            Command::new(&wasm_opt)
+            Command::new(wasm_opt)
                 .args(["-Oz", "--strip-debug", "--strip-producers"])
                 .arg(work.join("sitehook_bg.wasm"))
                 .arg("-o")
@@ -59,75 +217,242 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
         )?;
         std::fs::write(&last_input, &input)?;
     }
+    Ok(Built {
+        wasm: optimised,
+        glue: work.join("sitehook.js"),
+    })
+}
 
-    let glue = std::fs::read_to_string(work.join("sitehook.js"))?;
-    let loader = std::fs::read_to_string(root.join("web/loader.js"))?;
-    anyhow::ensure!(
-        loader.contains("/*@GLUE@*/") && loader.contains("@WASM_SRI@"),
-        "web/loader.js lost its /*@GLUE@*/ or @WASM_SRI@ marker"
-    );
-    // The loader fetches the wasm with the wasm's own hash: a site that pins the
-    // script with `integrity` pins the wasm too.
-    let wasm_sri = sri(&std::fs::read(&optimised)?);
-    let js = loader
-        .replacen("/*@GLUE@*/", &glue, 1)
-        .replacen("@WASM_SRI@", &wasm_sri, 1);
-    let unminified = work.join("sitehook.full.js");
-    std::fs::write(&unminified, &js)?;
-    let minified = work.join("sitehook.min.js");
-    // ES2017: the oldest syntax wasm-bindgen's glue uses (async functions).
-    tools::run(
-        Command::new(&esbuild)
-            .args([
-                "--minify",
-                "--target=es2017",
-                "--log-level=warning",
-                "--legal-comments=inline",
-            ])
-            .arg(format!("--outfile={}", minified.display()))
-            .arg(&unminified),
-    )?;
-    let js = std::fs::read_to_string(&minified)?;
-    let wasm = std::fs::read(&optimised)?;
-
-    let dist = root.join("web/dist");
-    std::fs::create_dir_all(&dist)?;
-    let mut files = Vec::new();
-    for (name, bytes) in [
-        ("sitehook.js", js.as_bytes()),
-        ("sitehook_bg.wasm", &wasm[..]),
-    ] {
-        write_if_changed(&dist.join(name), bytes)?;
-        let (gz, br) = (gzip(bytes), brotli(bytes));
-        // The relay serves the wasm as it is; it prefixes the script with the
-        // config's field lists, so it compresses that one itself.
-        if name.ends_with(".wasm") {
-            write_if_changed(&dist.join(format!("{name}.gz")), &gz)?;
-            write_if_changed(&dist.join(format!("{name}.br")), &br)?;
-        }
-        files.push((name, bytes.len(), gz.len(), br.len()));
-    }
-    let total = files
-        .iter()
-        .fold((0, 0, 0), |t, f| (t.0 + f.1, t.1 + f.2, t.2 + f.3));
-    eprintln!("xtask: web/dist/");
-    for (name, raw, gz, br) in files
-        .into_iter()
-        .chain([("total", total.0, total.1, total.2)])
-    {
-        eprintln!(
-            "  {name:<18} {:>8.1} KB raw {:>8.1} KB gzip {:>8.1} KB brotli",
-            kb(raw),
-            kb(gz),
-            kb(br)
+/// Checks that the explaining build's glue also runs the visitor build: every import
+/// the visitor build's glue provides is provided by it, and both call the same
+/// exports. wasm-bindgen names an import by a hash of its declaration, so the two
+/// builds agree on the names of what they share.
+fn check_glue(visitor: &str, explaining: &str) -> anyhow::Result<()> {
+    let (v_imports, e_imports) = (names(visitor, "__wbg_"), names(explaining, "__wbg_"));
+    if let Some(missing) = v_imports.iter().find(|n| !e_imports.contains(*n)) {
+        anyhow::bail!(
+            "the snippet's visitor build imports {missing}, which its explaining build does not: the one glue cannot serve both. Make both builds use it (or neither)"
         );
     }
-    eprintln!("  (budget: 20 KB gzip in total)");
-    eprintln!(
-        "  integrity of web/dist/sitehook.js served as it is: {}\n  (a relay serves it with its webhooks' field lists in front: `sitehook-relay integrity --config FILE` prints that hash)",
-        sri(js.as_bytes())
+    let (v_exports, e_exports) = (names(visitor, "wasm."), names(explaining, "wasm."));
+    anyhow::ensure!(
+        v_exports == e_exports,
+        "the snippet's two builds export different functions ({v_exports:?} vs {e_exports:?}): the one glue cannot serve both"
     );
     Ok(())
+}
+
+/// wasm-bindgen's import module.
+const GLUE_MODULE: &str = "./sitehook_bg.js";
+
+/// Renames the imports of the wasm files (the first one's are a superset) to short
+/// names, `a`, `b`, …, from module `w`, in the files and in the glue.
+///
+/// wasm-bindgen names each import after its declaration and a 16-digit hash
+/// (`__wbg_getItem_9fc74b31b896f95a`), and each name is spelt out twice, in the wasm
+/// and in the glue: about 3 KB of nearly incompressible text. The two builds share
+/// the glue, so both get the same renaming (wasm-opt's `--minify-imports` would
+/// number each file's imports its own way).
+fn short_imports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<String> {
+    let names = wasm_imports(wasms[0])?;
+    let mapping: std::collections::HashMap<&str, String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), short_name(i)))
+        .collect();
+    for wasm in wasms.iter_mut() {
+        **wasm = rename_imports(wasm, |module, name| {
+            anyhow::ensure!(
+                module == GLUE_MODULE,
+                "the snippet imports from {module:?}: only {GLUE_MODULE:?} can be renamed"
+            );
+            mapping.get(name).cloned().with_context(|| {
+                format!("the snippet's visitor build imports {name}, which its explaining build does not")
+            })
+        })?;
+    }
+    let module_key = format!("\"{GLUE_MODULE}\": import0");
+    anyhow::ensure!(
+        glue.matches(&module_key).count() == 1,
+        "wasm-bindgen's glue no longer says {module_key} once: the import renaming needs updating"
+    );
+    let mut out = glue.replacen(&module_key, "w: import0", 1);
+    for name in &names {
+        // The import object's key, which is the name's only use in the glue.
+        let key = format!("{name}:");
+        anyhow::ensure!(
+            out.matches(name.as_str()).count() == 1 && out.matches(&key).count() == 1,
+            "wasm-bindgen's glue does not use {name} once, as a key: the import renaming needs updating"
+        );
+        out = out.replacen(&key, &format!("{}:", mapping[name.as_str()]), 1);
+    }
+    Ok(out)
+}
+
+/// `a` … `z`, `A` … `Z`, `aa`, `ab`, …: the `i`th short name.
+fn short_name(mut i: usize) -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut name = Vec::new();
+    loop {
+        name.insert(0, LETTERS[i % LETTERS.len()]);
+        i /= LETTERS.len();
+        if i == 0 {
+            return String::from_utf8(name).expect("ASCII letters");
+        }
+        i -= 1;
+    }
+}
+
+/// The names of a wasm file's imports, in order.
+fn wasm_imports(wasm: &[u8]) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    rename_imports(wasm, |_, name| {
+        names.push(name.to_owned());
+        Ok(name.to_owned())
+    })?;
+    Ok(names)
+}
+
+/// The wasm file with each import renamed by `rename(module, name)` and its module
+/// set to `w`. Only the import section changes (the name section is stripped).
+fn rename_imports(
+    wasm: &[u8],
+    mut rename: impl FnMut(&str, &str) -> anyhow::Result<String>,
+) -> anyhow::Result<Vec<u8>> {
+    anyhow::ensure!(wasm.starts_with(b"\0asm\x01\0\0\0"), "not a wasm file");
+    let mut r = Reader { bytes: wasm, at: 8 };
+    let mut out = wasm[..8].to_vec();
+    while r.at < wasm.len() {
+        let id = r.byte()?;
+        let size = usize::try_from(r.leb()?)?;
+        let body = r.take(size)?;
+        if id != 2 {
+            out.push(id);
+            write_leb(&mut out, size as u64);
+            out.extend_from_slice(body);
+            continue;
+        }
+        let mut s = Reader { bytes: body, at: 0 };
+        let count = s.leb()?;
+        let mut section = Vec::new();
+        write_leb(&mut section, count);
+        for _ in 0..count {
+            let module = s.name()?;
+            let name = s.name()?;
+            let new = rename(module, name)?;
+            for text in ["w", new.as_str()] {
+                write_leb(&mut section, text.len() as u64);
+                section.extend_from_slice(text.as_bytes());
+            }
+            // The import's description, copied as it is.
+            let start = s.at;
+            match s.byte()? {
+                // A function (its type) or a tag (an attribute and its type).
+                0x00 => {
+                    s.leb()?;
+                }
+                0x04 => {
+                    s.byte()?;
+                    s.leb()?;
+                }
+                // A table (its element type and limits) or a memory (its limits).
+                0x01 => {
+                    s.byte()?;
+                    s.limits()?;
+                }
+                0x02 => s.limits()?,
+                // A global: its value type and mutability.
+                0x03 => {
+                    s.take(2)?;
+                }
+                kind => anyhow::bail!("the wasm file has an import of unknown kind {kind:#x}"),
+            }
+            section.extend_from_slice(&body[start..s.at]);
+        }
+        anyhow::ensure!(
+            s.at == body.len(),
+            "the wasm file's import section has trailing bytes"
+        );
+        out.push(2);
+        write_leb(&mut out, section.len() as u64);
+        out.extend_from_slice(&section);
+    }
+    Ok(out)
+}
+
+/// Reads a wasm file's bytes.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> anyhow::Result<&'a [u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .context("the wasm file ends early")?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    fn byte(&mut self) -> anyhow::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn leb(&mut self) -> anyhow::Result<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        anyhow::bail!("a number in the wasm file is too long")
+    }
+
+    fn name(&mut self) -> anyhow::Result<&'a str> {
+        let len = usize::try_from(self.leb()?)?;
+        std::str::from_utf8(self.take(len)?).context("a name in the wasm file is not UTF-8")
+    }
+
+    /// A table's or a memory's limits: flags, the minimum, and the maximum if flagged.
+    fn limits(&mut self) -> anyhow::Result<()> {
+        let flags = self.byte()?;
+        self.leb()?;
+        if flags & 1 != 0 {
+            self.leb()?;
+        }
+        Ok(())
+    }
+}
+
+fn write_leb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let b = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// The identifiers in `js` that start with `prefix` (prefix included).
+fn names(js: &str, prefix: &str) -> std::collections::BTreeSet<String> {
+    js.match_indices(prefix)
+        .map(|(at, _)| {
+            let rest = &js[at..];
+            let end = rest[prefix.len()..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(rest.len(), |e| e + prefix.len());
+            rest[..end].to_owned()
+        })
+        .collect()
 }
 
 /// A Subresource Integrity value: `sha384-` and the base64 digest.

@@ -132,22 +132,46 @@ fn bench() -> anyhow::Result<()> {
 }
 
 fn test(args: &[String]) -> anyhow::Result<()> {
-    use std::io::{BufRead as _, Write as _};
     let root = root();
     let browser = tools::browser()?;
     let nginx = tools::nginx()?;
     dist::build(&root)?;
-    let mut child = Command::new(tools::cargo())
+    let mut workspace = Command::new(tools::cargo());
+    workspace
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(args)
         .env("SITEHOOK_CHROME", &browser.chrome)
         .env("SITEHOOK_CHROMEDRIVER", &browser.chromedriver)
-        .env("SITEHOOK_NGINX", &nginx)
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    // Pass the output through, adding up cargo's per-binary "test result" lines, so
-    // the run ends with one total (the last binary is often a doc-test run of 0).
+        .env("SITEHOOK_NGINX", &nginx);
+    let mut total = cargo_test(&mut workspace)?;
+    if args.is_empty() {
+        // The core as the snippet's visitor build compiles it (no `explain`): it
+        // must refuse the same configs, without the words.
+        let mut wordless = Command::new(tools::cargo());
+        wordless.current_dir(&root).args([
+            "test",
+            "-p",
+            "sitehook-core",
+            "--no-default-features",
+            "--lib",
+            "wordless",
+        ]);
+        let (p, f, ok) = cargo_test(&mut wordless)?;
+        total = (total.0 + p, total.1 + f, total.2 && ok);
+    }
+    let (passed, failed, ok) = total;
+    println!("tests: {passed} passed, {failed} failed");
+    anyhow::ensure!(ok, "cargo test failed");
+    Ok(())
+}
+
+/// Runs a `cargo test` command, passing its output through and adding up cargo's
+/// per-binary "test result" lines, so the run ends with one total (the last binary
+/// is often a doc-test run of 0): (passed, failed, whether it succeeded).
+fn cargo_test(command: &mut Command) -> anyhow::Result<(u64, u64, bool)> {
+    use std::io::{BufRead as _, Write as _};
+    let mut child = command.stdout(std::process::Stdio::piped()).spawn()?;
     let (mut passed, mut failed) = (0u64, 0u64);
     let stdout = child.stdout.take().expect("piped");
     for line in std::io::BufReader::new(stdout).lines() {
@@ -167,7 +191,5 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     }
     let _ = std::io::stdout().flush();
     let status = child.wait()?;
-    println!("tests: {passed} passed, {failed} failed");
-    anyhow::ensure!(status.success(), "cargo test failed ({status})");
-    Ok(())
+    Ok((passed, failed, status.success()))
 }

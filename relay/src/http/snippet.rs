@@ -1,7 +1,9 @@
-//! The snippet, served first-party: `GET /sitehook.js`, `GET /sitehook_bg.wasm`, and the
+//! The snippet, served first-party: `GET /sitehook.js`, `GET /sitehook_bg.wasm` (the
+//! visitor build), `GET /sitehook-debug.wasm` (the explaining build, which the script
+//! fetches instead when the page's config has a problem or debugging is on), and the
 //! trace panel `GET /sitehook-debug.js`.
 //!
-//! Both are embedded in the binary at build time (see `build.rs`), the wasm with its
+//! All are embedded in the binary at build time (see `build.rs`), the wasm with its
 //! gzip and brotli forms made by `cargo xtask dist`, and served compressed as the
 //! browser accepts (see [`super::encoding`]). The script is
 //! prefixed with which profile fields each webhook takes, so the snippet sends only
@@ -37,12 +39,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sitehook.js", get(js))
         .route("/sitehook_bg.wasm", get(wasm))
+        .route("/sitehook-debug.wasm", get(debug_wasm))
         .route("/sitehook-debug.js", get(debug))
 }
 
 /// Whether this build carries the snippet.
 pub fn is_built() -> bool {
-    embedded::JS.is_some() && embedded::WASM.is_some()
+    embedded::JS.is_some() && embedded::WASM.is_some() && embedded::DEBUG_WASM.is_some()
 }
 
 async fn js(
@@ -118,18 +121,38 @@ async fn debug(headers: HeaderMap) -> Result<Response, Error> {
 
 async fn wasm(headers: HeaderMap) -> Result<Response, Error> {
     static WASM: OnceLock<Option<Encoded>> = OnceLock::new();
-    let encoded = WASM
-        .get_or_init(|| {
-            let identity = Bytes::from_static(embedded::WASM?);
-            Some(Encoded::precompressed(
-                identity,
-                embedded::WASM_GZ.map(Bytes::from_static),
-                embedded::WASM_BR.map(Bytes::from_static),
-            ))
-        })
-        .as_ref()
-        .ok_or(Error::Unavailable(NOT_BUILT))?;
-    Ok(cached(&headers, encoded, "application/wasm"))
+    let encoded =
+        WASM.get_or_init(|| precompressed(embedded::WASM, embedded::WASM_GZ, embedded::WASM_BR));
+    wasm_response(&headers, encoded.as_ref())
+}
+
+async fn debug_wasm(headers: HeaderMap) -> Result<Response, Error> {
+    static WASM: OnceLock<Option<Encoded>> = OnceLock::new();
+    let encoded = WASM.get_or_init(|| {
+        precompressed(
+            embedded::DEBUG_WASM,
+            embedded::DEBUG_WASM_GZ,
+            embedded::DEBUG_WASM_BR,
+        )
+    });
+    wasm_response(&headers, encoded.as_ref())
+}
+
+fn precompressed(
+    identity: Option<&'static [u8]>,
+    gz: Option<&'static [u8]>,
+    br: Option<&'static [u8]>,
+) -> Option<Encoded> {
+    Some(Encoded::precompressed(
+        Bytes::from_static(identity?),
+        gz.map(Bytes::from_static),
+        br.map(Bytes::from_static),
+    ))
+}
+
+fn wasm_response(headers: &HeaderMap, encoded: Option<&Encoded>) -> Result<Response, Error> {
+    let encoded = encoded.ok_or(Error::Unavailable(NOT_BUILT))?;
+    Ok(cached(headers, encoded, "application/wasm"))
 }
 
 /// The file in the coding the browser prefers, with its `ETag`, or `304 Not Modified`

@@ -482,6 +482,7 @@ async fn the_snippet_files_are_served_with_their_types() {
     for (path, want) in [
         ("/sitehook.js", "text/javascript; charset=utf-8"),
         ("/sitehook_bg.wasm", "application/wasm"),
+        ("/sitehook-debug.wasm", "application/wasm"),
         ("/sitehook-debug.js", "text/javascript; charset=utf-8"),
     ] {
         let response = app(state.clone())
@@ -584,7 +585,7 @@ async fn the_integrity_hashes_match_the_served_files() {
         Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
     let state = AppState::new(config.clone(), store, Arc::new(Notify::new()));
     let mut served = Vec::new();
-    for path in ["/sitehook.js", "/sitehook_bg.wasm"] {
+    for path in ["/sitehook.js", "/sitehook_bg.wasm", "/sitehook-debug.wasm"] {
         let response = app(state.clone())
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
@@ -601,11 +602,13 @@ async fn the_integrity_hashes_match_the_served_files() {
         Some(sri(&served[0]))
     );
     let script = String::from_utf8_lossy(&served[0]);
-    let wasm_hash = sri(&served[1]);
-    assert!(
-        script.contains(&format!("\"{wasm_hash}\"")),
-        "the script names the wasm's hash {wasm_hash}"
-    );
+    for wasm in &served[1..] {
+        let wasm_hash = sri(wasm);
+        assert!(
+            script.contains(&format!("\"{wasm_hash}\"")),
+            "the script names each wasm's hash {wasm_hash}"
+        );
+    }
 }
 
 /// The whole path through a real relay: accepted → stored → delivered to a real
