@@ -508,7 +508,7 @@ impl Condition {
             }
             Condition::Known(want) => scope.here.known == *want,
             Condition::Count(count) => count.seen(scope) >= count.at_least,
-            Condition::Sequence(seq) => seq.eval(scope).is_ok(),
+            Condition::Sequence(seq) => seq.failure(scope).is_none(),
         }
     }
 
@@ -572,7 +572,7 @@ impl Condition {
                 crate::json::push_num(&mut out, count.at_least.into());
                 Some(out)
             }
-            Condition::Sequence(seq) => seq.eval(scope).err(),
+            Condition::Sequence(seq) => seq.failure(scope).map(|f| seq.why_not(f)),
         }
     }
 
@@ -802,28 +802,53 @@ impl Sequence {
             .any(|visit| absent.eval(Scope { visit, ..scope }))
     }
 
-    /// `Ok` when the sequence holds, else why not.
-    fn eval(&self, scope: Scope<'_>) -> Result<(), String> {
+    /// `None` when the sequence holds, else which part failed. Not a text, so that
+    /// evaluating builds none: only [`Condition::why_not`] puts it in words.
+    fn failure(&self, scope: Scope<'_>) -> Option<SequenceFailure> {
         let Some(last) = self.chain(scope) else {
-            let mut out = String::from("sequence: the steps did not happen in order");
-            self.within.text(&mut out);
-            return Err(out);
+            return Some(SequenceFailure::OutOfOrder);
         };
         if !self.absent_holds(scope, last) {
-            return Err(String::from(
-                "sequence: an event matching \"absent\" followed the last step",
-            ));
+            return Some(SequenceFailure::Absent);
         }
-        if let Some(wait) = self.wait {
-            if scope.now < last.saturating_add(wait.as_millis()) {
+        match self.wait {
+            Some(wait) if scope.now < last.saturating_add(wait.as_millis()) => {
+                Some(SequenceFailure::Waiting(wait))
+            }
+            _ => None,
+        }
+    }
+
+    /// Why the sequence does not hold, in words.
+    fn why_not(&self, failure: SequenceFailure) -> String {
+        match failure {
+            SequenceFailure::OutOfOrder => {
+                let mut out = String::from("sequence: the steps did not happen in order");
+                self.within.text(&mut out);
+                out
+            }
+            SequenceFailure::Absent => {
+                String::from("sequence: an event matching \"absent\" followed the last step")
+            }
+            SequenceFailure::Waiting(wait) => {
                 let mut out = String::from("sequence: waiting ");
                 out.push_str(&wait.text());
                 out.push_str(" after the last step");
-                return Err(out);
+                out
             }
         }
-        Ok(())
     }
+}
+
+/// Which part of a sequence failed.
+#[derive(Clone, Copy)]
+enum SequenceFailure {
+    /// The steps did not happen in order, within the window.
+    OutOfOrder,
+    /// An event matching `absent` followed the last step.
+    Absent,
+    /// Not enough time has passed since the last step.
+    Waiting(Duration),
 }
 
 #[cfg(test)]

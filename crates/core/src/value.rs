@@ -39,12 +39,15 @@ pub const EXPLAIN: bool = cfg!(feature = "explain");
 
 /// A problem in a config, at a path such as `triggers[2].if.all[0].path`.
 ///
-/// Empty (`path` and `message` both `""`) without [`EXPLAIN`].
+/// Without [`EXPLAIN`] it carries nothing (it is zero-sized), so that a parse's
+/// `Result`s are as small as its success values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigError {
     /// Where, relative to the thing being parsed (empty: the thing itself).
+    #[cfg(feature = "explain")]
     pub path: String,
     /// What is wrong, and what to do.
+    #[cfg(feature = "explain")]
     pub message: String,
 }
 
@@ -55,13 +58,26 @@ impl ConfigError {
         if !EXPLAIN {
             return ConfigError::default();
         }
+        ConfigError::with(path, String::from(message))
+    }
+
+    #[cfg(feature = "explain")]
+    fn with(path: &str, message: String) -> Self {
         ConfigError {
             path: path.into(),
-            message: message.into(),
+            message,
         }
     }
 
-    /// `"path: message"`, or the message alone at the top.
+    #[cfg(not(feature = "explain"))]
+    #[inline(always)]
+    fn with(_: &str, _: String) -> Self {
+        ConfigError {}
+    }
+
+    /// `"path: message"`, or the message alone at the top (`""` without
+    /// [`EXPLAIN`]).
+    #[cfg(feature = "explain")]
     pub fn text(&self) -> String {
         let mut out = self.path.clone();
         if !out.is_empty() {
@@ -69,6 +85,13 @@ impl ConfigError {
         }
         out.push_str(&self.message);
         out
+    }
+
+    /// `"path: message"`, or the message alone at the top (`""` without
+    /// [`EXPLAIN`]).
+    #[cfg(not(feature = "explain"))]
+    pub fn text(&self) -> String {
+        String::new()
     }
 }
 
@@ -245,10 +268,7 @@ pub fn unknown(path: &str, what: &str, got: &str, known: &[&str]) -> ConfigError
             message.push(')');
         }
     }
-    ConfigError {
-        path: path.into(),
-        message,
-    }
+    ConfigError::with(path, message)
 }
 
 /// The closest of `known` to `got`, if it is close: at most two edits away ignoring
@@ -313,10 +333,7 @@ pub fn one_of<'a>(
         }
         let mut m = String::from("must be an object with one ");
         m.push_str(what);
-        return Err(ConfigError {
-            path: path.into(),
-            message: m,
-        });
+        return Err(ConfigError::with(path, m));
     };
     let [(key, inner)] = entries.as_slice() else {
         if !EXPLAIN {
@@ -327,10 +344,7 @@ pub fn one_of<'a>(
         m.push_str(", e.g. { ");
         m.push_str(known[0]);
         m.push_str(": ... }");
-        return Err(ConfigError {
-            path: path.into(),
-            message: m,
-        });
+        return Err(ConfigError::with(path, m));
     };
     if !known.contains(&key.as_str()) {
         if !EXPLAIN {
