@@ -558,6 +558,16 @@ fn next_word(next: Next) -> &'static str {
     }
 }
 
+/// The events a claim takes: due (`?1` is now), not taken, at most `?2`, oldest first.
+const CLAIM: &str = "SELECT id, event, attempts FROM outbox
+     WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
+       AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)
+     ORDER BY next_at, received_at LIMIT ?2";
+
+/// When the next event a claim could take is due.
+const NEXT_DUE: &str = "SELECT MIN(next_at) FROM outbox WHERE status = 'pending' AND claimed = 0
+       AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)";
+
 /// The columns [`record_of`] reads, in its order.
 const RECORD_COLUMNS: &str = "id, webhook, trigger, profileid, status, attempts, last_status, last_error, received_at, next_at";
 
@@ -604,12 +614,7 @@ impl Store for SqliteStore {
         let now = self.clock.now_ms();
         self.write_pending(move |conn| {
             let rows: Vec<(String, String, u32)> = {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT id, event, attempts FROM outbox
-                     WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
-                       AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)
-                     ORDER BY next_at, received_at LIMIT ?2",
-                )?;
+                let mut stmt = conn.prepare_cached(CLAIM)?;
                 stmt.query_map(params![now, limit as i64], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?
@@ -660,12 +665,7 @@ impl Store for SqliteStore {
     }
 
     fn next_due(&self) -> Result<Option<u64>, StoreError> {
-        Ok(self.conn()?.query_row(
-            "SELECT MIN(next_at) FROM outbox WHERE status = 'pending' AND claimed = 0
-               AND webhook NOT IN (SELECT webhook FROM disabled_webhooks)",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn()?.query_row(NEXT_DUE, [], |r| r.get(0))?)
     }
 
     fn pending(&self) -> Result<u64, StoreError> {
