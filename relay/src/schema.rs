@@ -9,15 +9,17 @@
 //! A relay refuses a database whose version is above the migrations it knows: an
 //! older binary cannot know what a newer one changed, and guessing could corrupt it.
 //!
-//! To change the schema, add `schema/v2.sql` to [`MIGRATIONS`] and never edit a file
-//! already listed: data directories in the field were made by exactly those.
+//! To change the schema, add the next `schema/vN.sql` to [`MIGRATIONS`] and never edit
+//! a file already listed: data directories in the field were made by exactly those.
+//! A change in what the stored values mean is a migration too, even without a table
+//! change (v2: the status `'paused'`), so that an older relay refuses the database.
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
 /// The migrations, in order: entry `i` takes the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql")];
+pub const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql"), include_str!("schema/v2.sql")];
 
 /// The schema version this build writes: the number of its migrations.
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;
@@ -140,7 +142,10 @@ mod tests {
     fn shipped_migrations_are_frozen() {
         // Data directories in the field were made by these exact bytes: a change here
         // must be a new migration instead. Update a digest only when adding its file.
-        let frozen = ["12648e22794f87c1c180dd7b9baefa405919c1881042451e444efdddcb5a5afe"];
+        let frozen = [
+            "12648e22794f87c1c180dd7b9baefa405919c1881042451e444efdddcb5a5afe",
+            "fe0cfa97484d1c4aacc531ccedf10570fe20f1dbf9d5bf4a0593dc967b25ed9c",
+        ];
         assert_eq!(
             MIGRATIONS.len(),
             frozen.len(),

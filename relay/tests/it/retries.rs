@@ -58,7 +58,12 @@ impl Relay {
     }
 
     async fn send(&self, id: &str) {
-        let body = json!({"events": [{"id": id, "trigger": "t", "webhook": "hook", "profile": {"profileid": "p-1"},
+        self.send_for(id, "p-1").await
+    }
+
+    /// [`Relay::send`] for another profile (each profile has its own rate limit).
+    async fn send_for(&self, id: &str, profileid: &str) {
+        let body = json!({"events": [{"id": id, "trigger": "t", "webhook": "hook", "profile": {"profileid": profileid},
                                       "page": {"url": "https://shop.example.com/"}, "at": 1}]});
         let r = reqwest::Client::new()
             .post(format!("{}/v1/events", self.base))
@@ -132,20 +137,49 @@ async fn gone_pauses_the_webhook_until_it_is_enabled() {
     receiver.wait_for(1).await;
     relay.wait_record("ev-1", |r| r.attempts == 1).await;
     assert_eq!(relay.store.disabled().unwrap().len(), 1);
-    relay.send("ev-2").await;
+    // The backlog that builds up while the webhook is paused.
+    let backlog: Vec<String> = (2..=30).map(|i| format!("ev-{i}")).collect();
+    for id in &backlog {
+        relay.send_for(id, &format!("p-{id}")).await;
+    }
     relay.clock.advance(3_600_000);
     assert_eq!(
         relay.record("ev-2").status,
         Status::Pending,
         "accepted and kept while the webhook is paused"
     );
+    assert_eq!(relay.store.pending().unwrap(), 30, "all of it waits");
+    assert_eq!(
+        relay.store.next_due().unwrap(),
+        None,
+        "none of it is due while paused"
+    );
     assert_eq!(receiver.got().len(), 1);
+
     assert!(relay.store.enable("hook").unwrap());
-    let got = receiver.wait_for(3).await;
-    assert_eq!(got.len(), 3, "ev-1 again and ev-2, once each");
+    receiver.wait_for(31).await;
+    for id in &backlog {
+        relay
+            .wait_record(id, |r| r.status == Status::Delivered)
+            .await;
+    }
     relay
-        .wait_record("ev-2", |r| r.status == Status::Delivered)
+        .wait_record("ev-1", |r| r.status == Status::Delivered)
         .await;
+    let mut ids: Vec<String> = receiver
+        .got()
+        .iter()
+        .map(|g| g.header("webhook-id").unwrap_or("(none)").to_owned())
+        .collect();
+    ids.sort();
+    let mut want: Vec<String> = backlog.clone();
+    want.extend(["ev-1".to_owned(), "ev-1".to_owned()]);
+    want.sort();
+    assert_eq!(
+        ids, want,
+        "ev-1 twice (the 410, then the delivery), the backlog once each"
+    );
+    assert_eq!(relay.store.pending().unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
