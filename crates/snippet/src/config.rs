@@ -13,7 +13,7 @@ use sitehook_core::event::{PROFILE_ID, is_known, limits};
 use sitehook_core::value::{push_u64, suggest};
 use sitehook_core::{Condition, Fields, Patterns, Trigger, Value};
 
-use crate::js;
+use crate::{js, web};
 
 /// The most triggers read from one config; the rest are ignored with a warning, so a
 /// runaway generated config cannot make every page view slow.
@@ -156,8 +156,8 @@ macro_rules! problem {
 /// Reads the config, or warns and returns `None` when there is none to read. The
 /// visitor build also returns `None` when the config has a problem or turns
 /// debugging on, having noted that it [`wants_words`].
-pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config> {
-    let raw = js_sys::Reflect::get(window, &"sitehookConfig".into()).unwrap_or_default();
+pub fn read(window: &web::Window, patterns: &dyn Patterns) -> Option<Config> {
+    let raw = window.get("sitehookConfig");
     if raw.is_undefined() || raw.is_null() {
         js::warn(&["window.sitehookConfig is not set: define it before the sitehook script tag"]);
         return None;
@@ -228,7 +228,7 @@ pub fn read(window: &web_sys::Window, patterns: &dyn Patterns) -> Option<Config>
         }
         Some(_) => problem!("window.sitehookConfig.pages must be an object; ignored"),
     }
-    let fields = js_sys::Reflect::get(window, &"__sitehookFields".into()).unwrap_or_default();
+    let fields = window.get("__sitehookFields");
     config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
     if !cfg!(feature = "explain") && (config.debug || wants_words()) {
         WANTS_WORDS.store(true, Ordering::Relaxed);
@@ -249,8 +249,8 @@ fn did_you_mean(key: &str) -> (&'static str, &'static str, &'static str) {
 /// Whether `?sitehook_debug=1` asked for the trace, now or earlier in this browser
 /// session (kept in `sessionStorage`, so it follows the visitor through a funnel;
 /// `?sitehook_debug=0` ends it).
-fn debug_param(window: &web_sys::Window) -> bool {
-    let search = window.location().search().unwrap_or_default();
+fn debug_param(window: &web::Window) -> bool {
+    let search = window.location().search();
     let session = window.session_storage().ok().flatten();
     // On bytes: `str`'s pattern searchers would pull formatting code into the wasm.
     let asked = search
@@ -266,13 +266,13 @@ fn debug_param(window: &web_sys::Window) -> bool {
             let _ = s.set_item(DEBUG_KEY, "1");
         }
         (Some(false), Some(s)) => {
-            let _ = s.remove_item(DEBUG_KEY);
+            s.remove_item(DEBUG_KEY);
         }
         _ => {}
     }
     asked.unwrap_or_else(|| {
         session
-            .and_then(|s| s.get_item(DEBUG_KEY).ok().flatten())
+            .and_then(|s| s.get_item(DEBUG_KEY))
             .is_some_and(|v| v == "1")
     })
 }

@@ -7,9 +7,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Reflect};
 use sitehook_core::Value;
 use wasm_bindgen::{JsCast, JsValue};
+
+use crate::web;
 
 /// Deepest nesting read; deeper values read as `null`. Above what the core accepts
 /// (conditions nest 16 deep, two JS levels each), so its clearer error wins.
@@ -47,8 +48,8 @@ fn walk(value: &JsValue, depth: usize, budget: &mut usize) -> Value {
     if let Some(n) = value.as_f64() {
         return Value::Num(n);
     }
-    if Array::is_array(value) {
-        let array: &Array = value.unchecked_ref();
+    if web::Array::is_array(value) {
+        let array: &web::Array = value.unchecked_ref();
         let len = array.length().min(MAX_ITEMS);
         return Value::Arr(
             (0..len)
@@ -57,15 +58,14 @@ fn walk(value: &JsValue, depth: usize, budget: &mut usize) -> Value {
         );
     }
     if value.is_object() && !value.is_function() {
-        let keys = Object::keys(value.unchecked_ref::<Object>());
+        let keys = web::keys(value);
         let len = keys.length().min(MAX_ITEMS);
         let mut entries = Vec::with_capacity(len as usize);
         for i in 0..len {
-            let key = keys.get(i);
-            let Some(name) = key.as_string() else {
+            let Some(name) = keys.get(i).as_string() else {
                 continue;
             };
-            let item = Reflect::get(value, &key).unwrap_or(JsValue::UNDEFINED);
+            let item = web::get(value, &name).unwrap_or(JsValue::UNDEFINED);
             entries.push((name, walk(&item, depth + 1, budget)));
         }
         return Value::Obj(entries);
@@ -75,32 +75,32 @@ fn walk(value: &JsValue, depth: usize, budget: &mut usize) -> Value {
 
 /// Parses JSON text with the browser's `JSON.parse`; `Null` if it is not JSON.
 pub fn parse_json(text: &str) -> Value {
-    js_sys::JSON::parse(text)
+    web::parse(text)
         .map(|v| to_value(&v))
         .unwrap_or(Value::Null)
 }
 
 /// `performance.now()`, in milliseconds (0 where there is no Performance API).
-pub fn now(window: &web_sys::Window) -> f64 {
+pub fn now(window: &web::Window) -> f64 {
     window.performance().map_or(0.0, |p| p.now())
 }
 
 /// `console.warn("sitehook: " + parts...)`.
 pub fn warn(parts: &[&str]) {
-    web_sys::console::warn_1(&line(parts));
+    web::warn(&line(parts));
 }
 
 /// `console.log("sitehook: " + parts...)`.
 pub fn log(parts: &[&str]) {
-    web_sys::console::log_1(&line(parts));
+    web::log(&line(parts));
 }
 
-fn line(parts: &[&str]) -> JsValue {
+fn line(parts: &[&str]) -> String {
     let mut text = String::from("sitehook: ");
     for part in parts {
         text.push_str(part);
     }
-    JsValue::from_str(&text)
+    text
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -167,17 +167,14 @@ impl sitehook_core::Patterns for Patterns {
 /// The message of a thrown JS value.
 pub fn error_text(e: &JsValue) -> String {
     e.as_string()
-        .or_else(|| {
-            e.dyn_ref::<js_sys::Error>()
-                .and_then(|e| e.message().as_string())
-        })
+        .or_else(|| web::get(e, "message").ok()?.as_string())
         .unwrap_or_else(|| String::from("unknown error"))
 }
 
 /// Whether the browser sends Global Privacy Control or Do Not Track.
-pub fn privacy_signal(window: &web_sys::Window) -> bool {
-    let nav = Reflect::get(window, &"navigator".into()).unwrap_or_default();
-    let gpc = Reflect::get(&nav, &"globalPrivacyControl".into()).unwrap_or_default();
-    let dnt = Reflect::get(&nav, &"doNotTrack".into()).unwrap_or_default();
+pub fn privacy_signal(window: &web::Window) -> bool {
+    let nav = window.navigator();
+    let gpc = web::get(&nav, "globalPrivacyControl").unwrap_or_default();
+    let dnt = web::get(&nav, "doNotTrack").unwrap_or_default();
     gpc.as_bool() == Some(true) || dnt.as_string().is_some_and(|d| d == "1")
 }

@@ -36,6 +36,7 @@ pub mod js;
 pub mod send;
 pub mod storage;
 pub mod trace;
+pub mod web;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -80,7 +81,7 @@ struct PageState {
 /// The snippet on one page: config, visitor, page, and what waits to be sent.
 #[wasm_bindgen]
 pub struct Snippet {
-    window: web_sys::Window,
+    window: web::Window,
     config: config::Config,
     base: String,
     patterns: js::Patterns,
@@ -113,7 +114,7 @@ impl Snippet {
     /// loaded from: the relay's address unless the config names one. `None` (with a
     /// console warning) when there is no config.
     pub fn start(script_base: &str) -> Option<Snippet> {
-        let window = web_sys::window()?;
+        let window = web::window();
         let started = js::now(&window);
         let patterns = js::Patterns::default();
         let config = config::read(&window, &patterns)?;
@@ -142,7 +143,7 @@ impl Snippet {
     /// `pushState`, `replaceState`, `popstate` and `hashchange` all land here, and
     /// one navigation is one view).
     pub fn navigate(&mut self) {
-        let url = self.window.location().href().unwrap_or_default();
+        let url = self.window.location().href();
         if self.page.as_ref().is_some_and(|p| same_page(&p.url, &url)) {
             return;
         }
@@ -152,13 +153,9 @@ impl Snippet {
         }
         let referrer = match &self.page {
             Some(p) => p.url.clone(),
-            None => self
-                .window
-                .document()
-                .map(|d| d.referrer())
-                .unwrap_or_default(),
+            None => self.window.document().referrer(),
         };
-        let now = js_sys::Date::now() as u64;
+        let now = web::now_ms();
         self.page = Some(PageState {
             url,
             referrer,
@@ -214,7 +211,7 @@ impl Snippet {
                     category: prop(&props, &["category"]),
                     price: prop(&props, &["value", "price", "total"]),
                 };
-                self.handle(&event, props, &item, js_sys::Date::now() as u64);
+                self.handle(&event, props, &item, web::now_ms());
             }
             _ => js::warn(&[
                 "unknown command \"",
@@ -227,7 +224,7 @@ impl Snippet {
     /// Re-evaluates the current page's time-based conditions (dwell, a sequence's
     /// wait), when the loader's timer says it is time.
     pub fn wake(&mut self) {
-        let now = js_sys::Date::now() as u64;
+        let now = web::now_ms();
         if self.wake_at.is_none_or(|at| at > now) || !self.allowed() {
             return;
         }
@@ -240,7 +237,7 @@ impl Snippet {
     /// Milliseconds until [`Snippet::wake`] or another send attempt is due; `-1`
     /// when nothing is.
     pub fn next_wake(&self) -> f64 {
-        let now = js_sys::Date::now() as u64;
+        let now = web::now_ms();
         let retry = self
             .store
             .outbox()
@@ -268,7 +265,7 @@ impl Snippet {
         if (!all && !self.in_flight.is_empty()) || !self.allowed() {
             return None;
         }
-        let now = js_sys::Date::now() as u64;
+        let now = web::now_ms();
         let mut queue = self.store.outbox();
         let expired: Vec<Queued> = queue
             .extract_if(.., |q| {
@@ -311,7 +308,7 @@ impl Snippet {
     /// the request failed) and body.
     pub fn answer(&mut self, status: u16, text: &str) {
         let sent = core::mem::take(&mut self.in_flight);
-        let now = js_sys::Date::now() as u64;
+        let now = web::now_ms();
         let mut queue = self.store.outbox();
         let mut accepted = Vec::new();
         let mut error = None;
@@ -347,7 +344,7 @@ impl Snippet {
                     // 4 s, 8 s, ... up to about 8.5 minutes, each ±50% so that many
                     // visitors do not come back at the same moment.
                     let base = 2_000u64 << q.attempts.min(8);
-                    let jitter = 0.5 + js_sys::Math::random();
+                    let jitter = 0.5 + web::random();
                     q.not_before = now + (base as f64 * jitter) as u64;
                     q.attempts >= 20 || now.saturating_sub(q.at) >= storage::OUTBOX_MAX_AGE_MS
                 })
@@ -507,7 +504,7 @@ impl Snippet {
             self.declared = Some((String::from(kind), item));
             return;
         }
-        self.handle(kind, Fields::new(), &item, js_sys::Date::now() as u64);
+        self.handle(kind, Fields::new(), &item, web::now_ms());
     }
 
     fn page_type_matches(&self, slot: usize, now: u64) -> bool {
@@ -520,7 +517,7 @@ impl Snippet {
         let history = History::from_visits(alloc::vec![Visit {
             at: now,
             event: String::from(PAGE_VIEW),
-            path: self.window.location().pathname().unwrap_or_default(),
+            path: self.window.location().pathname(),
             session: session.number.max(1),
             ..Visit::default()
         }]);
@@ -573,7 +570,7 @@ impl Snippet {
             history.push(Visit {
                 at: now,
                 event: String::from(event),
-                path: self.window.location().pathname().unwrap_or_default(),
+                path: self.window.location().pathname(),
                 session: session.number,
                 item: cut(item.id.clone(), History::MAX_PATH),
                 category: cut(item.category.clone(), History::MAX_PATH),
@@ -728,19 +725,15 @@ impl Snippet {
         let location = self.window.location();
         let (url, referrer, page_started) = match &self.page {
             Some(p) => (p.url.clone(), p.referrer.clone(), p.at),
-            None => (location.href().unwrap_or_default(), String::new(), now),
+            None => (location.href(), String::new(), now),
         };
         Here {
             url,
-            host: location.hostname().unwrap_or_default(),
-            query: location.search().unwrap_or_default(),
-            hash: location.hash().unwrap_or_default(),
+            host: location.hostname(),
+            query: location.search(),
+            hash: location.hash(),
             referrer,
-            title: self
-                .window
-                .document()
-                .map(|d| d.title())
-                .unwrap_or_default(),
+            title: self.window.document().title(),
             item_name: item.name.clone(),
             props,
             profile: self.config.profile.clone(),
@@ -752,7 +745,7 @@ impl Snippet {
 }
 
 /// A trigger that fired for an event the relay then refused is not resting.
-fn lift_stop(window: &web_sys::Window, q: &Queued) {
+fn lift_stop(window: &web::Window, q: &Queued) {
     let store = Store::open(window, &q.profile);
     let mut stops = store.stops();
     stops.unset(&q.trigger, q.at);

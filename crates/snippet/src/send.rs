@@ -30,15 +30,15 @@ pub fn read_answer(text: &str) -> Vec<String> {
 
 /// A random (version 4) UUID from the browser's CSPRNG. `crypto.randomUUID` would be
 /// shorter, but it exists only in secure contexts, and sites still serve pages on http.
-pub fn event_id(window: &web_sys::Window) -> String {
+pub fn event_id(window: &crate::web::Window) -> String {
     let mut bytes = [0u8; 16];
-    if let Ok(crypto) = window.crypto() {
-        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    if let Some(crypto) = window.crypto() {
+        let _ = crypto.get_random_values(&mut bytes);
     }
     if bytes == [0; 16] {
         // No CSPRNG: Math.random is enough for de-duplication ids.
         for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
+            *b = (crate::web::random() * 256.0) as u8;
         }
     }
     bytes[6] = (bytes[6] & 0x0f) | 0x40;

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use sitehook_core::{History, Value, json};
 
-use crate::js;
+use crate::{js, web};
 
 const HISTORY: &str = "sitehook:v1:history:";
 const STOPS: &str = "sitehook:v1:stops:";
@@ -111,7 +111,7 @@ pub struct Queued {
 
 /// `localStorage`, scoped to one profile.
 pub struct Store {
-    storage: Option<web_sys::Storage>,
+    storage: Option<web::Storage>,
     profile: String,
     /// The outbox, while storage cannot hold it (blocked, or its quota full): the
     /// events are still sent from this page.
@@ -127,7 +127,7 @@ pub struct Store {
 
 impl Store {
     /// Opens the storage for `profile_id` (`""` for an anonymous visitor).
-    pub fn open(window: &web_sys::Window, profile_id: &str) -> Self {
+    pub fn open(window: &web::Window, profile_id: &str) -> Self {
         Store {
             storage: window.local_storage().ok().flatten(),
             profile: String::from(profile_id),
@@ -143,7 +143,7 @@ impl Store {
         let Some(storage) = &self.storage else {
             return cache.map(|(_, h)| h).unwrap_or_default();
         };
-        let raw = storage.get_item(&self.key(HISTORY)).ok().flatten();
+        let raw = storage.get_item(&self.key(HISTORY));
         if let (Some(raw), Some((text, history))) = (&raw, cache)
             && text == *raw
         {
@@ -231,7 +231,7 @@ impl Store {
     pub fn clear_history(&mut self) {
         self.history_cache = None;
         if let Some(storage) = &self.storage {
-            let _ = storage.remove_item(&self.key(HISTORY));
+            storage.remove_item(&self.key(HISTORY));
         }
     }
 
@@ -291,7 +291,10 @@ impl Store {
             out.push(']');
             if queue.len() <= OUTBOX_MAX && out.len() <= OUTBOX_MAX_BYTES {
                 let stored = match &self.storage {
-                    Some(storage) if queue.is_empty() => storage.remove_item(OUTBOX).is_ok(),
+                    Some(storage) if queue.is_empty() => {
+                        storage.remove_item(OUTBOX);
+                        true
+                    }
                     Some(storage) => storage.set_item(OUTBOX, &out).is_ok(),
                     None => false,
                 };
@@ -316,23 +319,20 @@ impl Store {
             return;
         };
         let mut keys = Vec::new();
-        for i in 0..storage.length().unwrap_or(0) {
-            if let Ok(Some(k)) = storage.key(i)
+        for i in 0..storage.length() {
+            if let Some(k) = storage.key(i)
                 && k.as_bytes().starts_with(b"sitehook:")
             {
                 keys.push(k);
             }
         }
         for k in keys {
-            let _ = storage.remove_item(&k);
+            storage.remove_item(&k);
         }
     }
 
     fn read_key(&self, key: &str) -> Value {
-        let text = self
-            .storage
-            .as_ref()
-            .and_then(|s| s.get_item(key).ok().flatten());
+        let text = self.storage.as_ref().and_then(|s| s.get_item(key));
         text.map_or(Value::Null, |t| js::parse_json(&t))
     }
 

@@ -8,9 +8,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use sitehook_core::{Decision, json};
-use wasm_bindgen::{JsCast, JsValue};
 
-use crate::js;
+use crate::{js, web};
 
 /// The outcome of one page view's evaluation.
 #[derive(Debug, Clone, Default)]
@@ -143,20 +142,20 @@ impl Trace {
 
 /// Makes the trace visible to the page: `window.sitehook.last` and a
 /// `sitehook:evaluated` event whose `detail` is the trace.
-pub fn publish(window: &web_sys::Window, trace: &Trace) {
-    let Ok(detail) = js_sys::JSON::parse(&trace.to_json()) else {
+pub fn publish(window: &web::Window, trace: &Trace) {
+    // The event's init dictionary and the trace in one parse: `{"detail": trace}`.
+    let mut init = String::from("{\"detail\":");
+    init.push_str(&trace.to_json());
+    init.push('}');
+    let Ok(init) = web::parse(&init) else {
         return;
     };
-    let key = JsValue::from_str("sitehook");
-    let mut api = js_sys::Reflect::get(window, &key).unwrap_or_default();
+    let detail = web::get(&init, "detail").unwrap_or_default();
+    let mut api = window.get("sitehook");
     if !api.is_object() {
-        api = js_sys::Object::new().into();
-        let _ = js_sys::Reflect::set(window, &key, &api);
+        api = web::parse("{}").unwrap_or_default();
+        let _ = web::set(window, "sitehook", &api);
     }
-    let _ = js_sys::Reflect::set(&api, &"last".into(), &detail);
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(&detail);
-    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("sitehook:evaluated", &init) {
-        let _ = window.dispatch_event(event.unchecked_ref());
-    }
+    let _ = web::set(&api, "last", &detail);
+    window.dispatch_event(&web::CustomEvent::new("sitehook:evaluated", &init));
 }
