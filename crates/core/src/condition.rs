@@ -378,7 +378,7 @@ impl Window {
     fn parse(value: Option<&Value>, path: &str) -> Result<Window, ConfigError> {
         match value {
             None | Some(Value::Null) => Ok(Window::All),
-            Some(Value::Str(s)) if s.trim() == "session" => Ok(Window::Session),
+            Some(Value::Str(s)) if s.trim_ascii() == "session" => Ok(Window::Session),
             Some(v) => {
                 let text = crate::value::string(Some(v), path)?;
                 Duration::parse(&text).map(Window::Last).map_err(|_| {
@@ -457,11 +457,7 @@ impl Condition {
             let Value::Arr(items) = inner else {
                 return Err(ConfigError::new(&at, "must be a list of conditions"));
             };
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Condition::parse(c, &index(&at, i), depth + 1, patterns))
-                .collect()
+            Condition::parse_list(items, &at, depth + 1, patterns)
         };
         Ok(match kind {
             "all" => Condition::All(list(inner)?),
@@ -484,6 +480,21 @@ impl Condition {
                 }
             },
         })
+    }
+
+    /// Parses the conditions of a list at `path`. A loop rather than
+    /// `collect::<Result<..>>()`, whose adapters are a kilobyte of the snippet.
+    fn parse_list(
+        items: &[Value],
+        path: &str,
+        depth: usize,
+        patterns: &dyn Patterns,
+    ) -> Result<Vec<Condition>, ConfigError> {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, c) in items.iter().enumerate() {
+            out.push(Condition::parse(c, &index(path, i), depth, patterns)?);
+        }
+        Ok(out)
     }
 
     /// Whether the condition tests the event's name itself (outside nested counts
@@ -728,11 +739,9 @@ impl Sequence {
         object(value, path, &["steps", "within", "absent", "for"])?;
         let at = join(path, "steps");
         let steps = match value.get("steps") {
-            Some(Value::Arr(items)) if !items.is_empty() && items.len() <= 16 => items
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Condition::parse(c, &index(&at, i), depth + 1, patterns))
-                .collect::<Result<Vec<_>, _>>()?,
+            Some(Value::Arr(items)) if !items.is_empty() && items.len() <= 16 => {
+                Condition::parse_list(items, &at, depth + 1, patterns)?
+            }
             None => return Err(ConfigError::new(&at, "is required: a list of conditions")),
             Some(_) => {
                 return Err(ConfigError::new(

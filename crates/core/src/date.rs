@@ -33,7 +33,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 impl Date {
     /// Parses an ISO 8601 date or date-time.
     pub fn parse(text: &str) -> Result<Date, &'static str> {
-        let t = text.trim().as_bytes();
+        let t = text.trim_ascii().as_bytes();
         let (y, m, d) = match (
             digits(t, 0, 4),
             t.get(4),

@@ -48,7 +48,7 @@ impl Duration {
     /// The error is a fixed sentence rather than a formatted one: it is shown next to
     /// the offending key by the caller, and fixed strings keep the wasm small.
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        let text = text.trim();
+        let text = text.trim_ascii();
         if let Some(digits) = text.strip_suffix("ms") {
             return whole(digits, 1);
         }

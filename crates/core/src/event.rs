@@ -186,7 +186,7 @@ impl Event {
 pub fn is_known(profile: &Fields) -> bool {
     profile
         .get(PROFILE_ID)
-        .is_some_and(|id| !id.trim().is_empty())
+        .is_some_and(|id| !id.trim_ascii().is_empty())
 }
 
 /// Whether `id` is a valid event, trigger or webhook id: 1 to 64 ASCII letters,

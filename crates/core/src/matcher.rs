@@ -294,7 +294,7 @@ fn contains(text: &[u8], want: &[u8]) -> bool {
 /// anything else. Written out rather than `str::parse::<f64>`, whose exact
 /// algorithm adds kilobytes to the snippet; comparisons need no last-bit precision.
 pub fn parse_number(text: &str) -> Option<f64> {
-    let t = text.trim().as_bytes();
+    let t = text.trim_ascii().as_bytes();
     let (neg, t) = match t.first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),

@@ -23,7 +23,7 @@ pub struct Stop {
 impl Restart {
     /// Parses `"never"` or a duration such as `"30d"`.
     pub fn parse(text: &str) -> Result<Restart, &'static str> {
-        if text.trim() == "never" {
+        if text.trim_ascii() == "never" {
             return Ok(Restart::Never);
         }
         Duration::parse(text)
@@ -81,7 +81,7 @@ impl Limit {
         object(value, path, &["restartAfter"])?;
         let key = join(path, "restartAfter");
         let text = crate::value::string(value.get("restartAfter"), &key)?;
-        match text.trim() {
+        match text.trim_ascii() {
             "session" => return Ok(Limit::Session),
             "page" => return Ok(Limit::Page),
             _ => {}

@@ -112,7 +112,7 @@ impl Trigger {
             None | Some(Value::Null) => String::from(PAGE_VIEW),
             v => crate::value::string(v, "on")?,
         };
-        if on.trim().is_empty() {
+        if on.trim_ascii().is_empty() {
             return Err(ConfigError::new(
                 "on",
                 "must name an event such as \"page_view\"",

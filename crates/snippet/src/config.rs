@@ -78,7 +78,9 @@ impl Config {
     /// The profile id, or `""` for an anonymous visitor (whose history is kept apart).
     pub fn profile_id(&self) -> &str {
         // The same test as `is_known`: a blank id is anonymous, in storage too.
-        self.profile.get(PROFILE_ID).map_or("", |id| id.trim())
+        self.profile
+            .get(PROFILE_ID)
+            .map_or("", |id| id.trim_ascii())
     }
 
     /// The profile fields to send for `webhook`: those it takes, and `profileid` (the

@@ -438,8 +438,8 @@ impl Snippet {
                     ]);
                 }
                 // The same profile again without one keeps the identity it had.
-                let same =
-                    fields.get(PROFILE_ID).map(|s| s.trim()) == Some(self.config.profile_id());
+                let same = fields.get(PROFILE_ID).map(|s| s.trim_ascii())
+                    == Some(self.config.profile_id());
                 if same {
                     self.config.identity.clone()
                 } else {
@@ -455,7 +455,8 @@ impl Snippet {
     /// out (`reset`) starts anonymous and empty.
     fn switch_profile(&mut self, profile: Fields, identity: Option<String>) {
         let from_anonymous = !self.config.is_known();
-        let same = profile.get(PROFILE_ID).map(|s| s.trim()) == Some(self.config.profile_id());
+        let same =
+            profile.get(PROFILE_ID).map(|s| s.trim_ascii()) == Some(self.config.profile_id());
         self.config.profile = profile;
         self.config.identity = identity;
         if same {
@@ -783,11 +784,11 @@ fn push_count(out: &mut String, n: usize) {
 /// Whether two URLs are the same page: an anchor (`#faq`) is not a new page, but a
 /// hash route (`#/cart`, `#!/cart`) is.
 fn same_page(a: &str, b: &str) -> bool {
-    fn key(url: &str) -> &str {
-        match url.find('#') {
-            Some(at) if !matches!(url.as_bytes().get(at + 1), Some(b'/' | b'!')) => {
-                url.get(..at).unwrap_or(url)
-            }
+    fn key(url: &str) -> &[u8] {
+        // On bytes: `str::find` brings a pattern searcher half a kilobyte long.
+        let url = url.as_bytes();
+        match url.iter().position(|b| *b == b'#') {
+            Some(at) if !matches!(url.get(at + 1), Some(b'/' | b'!')) => url.split_at(at).0,
             _ => url,
         }
     }
