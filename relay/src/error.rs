@@ -20,6 +20,9 @@ pub enum Error {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The endpoint exists, but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The request conflicts with the current state; the message says why.
     #[error("{0}")]
     Conflict(String),
@@ -47,6 +50,7 @@ impl IntoResponse for Error {
             Error::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             Error::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             Error::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+            Error::MethodNotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, m.clone()),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()),
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failure");

@@ -19,6 +19,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::Config;
 use crate::demo;
+use crate::error::Error;
 use crate::limit::RateLimiter;
 use crate::metrics::Metrics;
 use crate::receiver::Receiver;
@@ -110,9 +111,24 @@ pub fn app(state: AppState) -> Router {
     if !config.base_path.is_empty() {
         router = Router::new().nest(&config.base_path, router);
     }
+    // A wrong URL or method gets the same JSON error as every other failure.
+    let router = router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
     // Outermost: the snapshot is taken before CORS and every handler look at it.
     let snapshot = axum::middleware::from_fn_with_state(state.config.clone(), take_snapshot);
     router.layer(cors).layer(snapshot).with_state(state)
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> Error {
+    Error::NotFound(format!(
+        "no such endpoint: {method} {}; see docs/relay-config.md for the relay's endpoints",
+        uri.path()
+    ))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Error {
+    Error::MethodNotAllowed(format!("{} does not take {method}", uri.path()))
 }
 
 /// The config one request is served with: taken once, when the request arrives, by

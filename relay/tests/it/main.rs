@@ -699,3 +699,52 @@ async fn delivers_with_the_secret_header_and_retries_a_failure() {
         "nothing is delivered twice once delivered"
     );
 }
+
+/// A wrong URL or method gets a JSON reason like every other error, not an empty body.
+#[tokio::test]
+async fn unknown_endpoints_and_methods_answer_with_a_json_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Arc::new(config("http://127.0.0.1:9/hook", dir.path()));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path(), Arc::new(ManualClock::new(1))).unwrap());
+    let state = AppState::new(config, store, Arc::new(Notify::new()));
+    for (method, path, status, want) in [
+        (
+            "GET",
+            "/v1/evnets",
+            StatusCode::NOT_FOUND,
+            "no such endpoint: GET /v1/evnets",
+        ),
+        (
+            "GET",
+            "/v1/events",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "/v1/events does not take GET",
+        ),
+    ] {
+        let response = app(state.clone())
+            .oneshot(
+                Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{method} {path}"
+        );
+        let body: serde_json::Value = serde_json::from_slice(
+            &axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with(want), "{method} {path}: {body}");
+    }
+}
