@@ -71,6 +71,7 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
         std::fs::read(&explaining.wasm)?,
     );
     let glue = short_imports(&glue, &mut [&mut debug_wasm, &mut wasm])?;
+    let glue = short_exports(&glue, &mut [&mut debug_wasm, &mut wasm])?;
     let loader = std::fs::read_to_string(root.join("web/loader.js"))?;
     anyhow::ensure!(
         loader.contains("/*@GLUE@*/")
@@ -289,6 +290,113 @@ fn short_imports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<Strin
     Ok(out)
 }
 
+/// Renames the exports of the wasm files (both builds export the same) to short
+/// names, in the files and in the glue, where each is used as `wasm.NAME`:
+/// `wasm.__wbindgen_malloc` alone is written out thirteen times.
+fn short_exports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<String> {
+    let names = wasm_exports(wasms[0])?;
+    let mapping: std::collections::HashMap<&str, String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), short_name(i)))
+        .collect();
+    for wasm in wasms.iter_mut() {
+        **wasm = rename_exports(wasm, |name| {
+            mapping.get(name).cloned().with_context(|| {
+                format!("the snippet's builds export different functions ({name})")
+            })
+        })?;
+    }
+    // Every use of the exports object is `wasm.NAME`; a use of another form would be
+    // left pointing at an old name, so it is refused.
+    let mut out = String::with_capacity(glue.len());
+    let mut rest = glue;
+    while let Some(at) = rest.find("wasm.") {
+        out.push_str(&rest[..at + 5]);
+        rest = &rest[at + 5..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        let short = mapping.get(name).with_context(|| {
+            format!("wasm-bindgen's glue uses wasm.{name}, which the snippet does not export")
+        })?;
+        out.push_str(short);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    anyhow::ensure!(
+        !names.iter().any(|n| out.contains(&format!("\"{n}\""))),
+        "wasm-bindgen's glue names an export in a string: the export renaming needs updating"
+    );
+    Ok(out)
+}
+
+/// The names of a wasm file's exports, in order.
+fn wasm_exports(wasm: &[u8]) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    rename_exports(wasm, |name| {
+        names.push(name.to_owned());
+        Ok(name.to_owned())
+    })?;
+    Ok(names)
+}
+
+/// The wasm file with each export renamed by `rename(name)`.
+fn rename_exports(
+    wasm: &[u8],
+    mut rename: impl FnMut(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<Vec<u8>> {
+    rewrite_section(wasm, 7, |body| {
+        let mut s = Reader { bytes: body, at: 0 };
+        let count = s.leb()?;
+        let mut section = Vec::new();
+        write_leb(&mut section, count);
+        for _ in 0..count {
+            let new = rename(s.name()?)?;
+            write_leb(&mut section, new.len() as u64);
+            section.extend_from_slice(new.as_bytes());
+            // The kind and the index, copied as they are.
+            let start = s.at;
+            s.byte()?;
+            s.leb()?;
+            section.extend_from_slice(&body[start..s.at]);
+        }
+        anyhow::ensure!(
+            s.at == body.len(),
+            "the wasm file's export section has trailing bytes"
+        );
+        Ok(section)
+    })
+}
+
+/// The wasm file with the body of section `id` replaced by `rewrite(body)`.
+fn rewrite_section(
+    wasm: &[u8],
+    id: u8,
+    mut rewrite: impl FnMut(&[u8]) -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<Vec<u8>> {
+    anyhow::ensure!(wasm.starts_with(b"\0asm\x01\0\0\0"), "not a wasm file");
+    let mut r = Reader { bytes: wasm, at: 8 };
+    let mut out = wasm[..8].to_vec();
+    while r.at < wasm.len() {
+        let section = r.byte()?;
+        let size = usize::try_from(r.leb()?)?;
+        let body = r.take(size)?;
+        let new;
+        let body = if section == id {
+            new = rewrite(body)?;
+            &new[..]
+        } else {
+            body
+        };
+        out.push(section);
+        write_leb(&mut out, body.len() as u64);
+        out.extend_from_slice(body);
+    }
+    Ok(out)
+}
+
 /// `a` … `z`, `A` … `Z`, `aa`, `ab`, …: the `i`th short name.
 fn short_name(mut i: usize) -> String {
     const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -319,19 +427,7 @@ fn rename_imports(
     wasm: &[u8],
     mut rename: impl FnMut(&str, &str) -> anyhow::Result<String>,
 ) -> anyhow::Result<Vec<u8>> {
-    anyhow::ensure!(wasm.starts_with(b"\0asm\x01\0\0\0"), "not a wasm file");
-    let mut r = Reader { bytes: wasm, at: 8 };
-    let mut out = wasm[..8].to_vec();
-    while r.at < wasm.len() {
-        let id = r.byte()?;
-        let size = usize::try_from(r.leb()?)?;
-        let body = r.take(size)?;
-        if id != 2 {
-            out.push(id);
-            write_leb(&mut out, size as u64);
-            out.extend_from_slice(body);
-            continue;
-        }
+    rewrite_section(wasm, 2, |body| {
         let mut s = Reader { bytes: body, at: 0 };
         let count = s.leb()?;
         let mut section = Vec::new();
@@ -373,11 +469,8 @@ fn rename_imports(
             s.at == body.len(),
             "the wasm file's import section has trailing bytes"
         );
-        out.push(2);
-        write_leb(&mut out, section.len() as u64);
-        out.extend_from_slice(&section);
-    }
-    Ok(out)
+        Ok(section)
+    })
 }
 
 /// Reads a wasm file's bytes.
