@@ -12,7 +12,15 @@
 //! - [`send`]: event ids, and reading the relay's answer.
 //! - [`trace`]: what happened on each evaluation, for `debug: true`, for the page (a
 //!   `sitehook:evaluated` event) and for tests.
+//! - [`web`]: the browser APIs the snippet calls, declared here (not web-sys/js-sys).
 //! - `allocator` (WebAssembly only): a small size-class allocator.
+//!
+//! # Two builds
+//!
+//! Without features this is the visitor build, which every page downloads: it has no
+//! words for config problems or for why a trigger did not fire. Given a config with a
+//! problem, or asked to debug, [`Snippet::start`] declines and [`wants_words`] says
+//! so; the loader then starts the explaining build (`--features explain`) instead.
 //!
 //! The loader (`web/loader.js`) owns everything asynchronous: it calls
 //! [`Snippet::start`], replays the page's queued calls, reports navigations, runs the

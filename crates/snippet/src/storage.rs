@@ -181,7 +181,7 @@ impl Store {
         )
     }
 
-    /// Stores the Stop timers; past [`MAX_STOPS`] the oldest are forgotten.
+    /// Stores the Stop timers; past `MAX_STOPS` the oldest are forgotten.
     pub fn save_stops(&self, stops: &Stops) {
         let mut kept: Vec<&(String, u64)> = stops.0.iter().collect();
         while kept.len() > MAX_STOPS {

@@ -88,13 +88,15 @@ fn bench() -> anyhow::Result<()> {
     let out = target.join("bench");
     std::fs::create_dir_all(&out)?;
     if let Ok(twiggy) = tools::twiggy() {
-        // The biggest contributors to the wasm, by name: optimise again keeping names.
+        // The biggest contributors to the visitor build's wasm, by name: optimise
+        // again keeping names.
         let named = out.join("sitehook.named.wasm");
         let wasm_opt = tools::wasm_opt(&target)?;
         tools::run(
             Command::new(&wasm_opt)
                 .args(["-Oz", "--debuginfo"])
-                .arg(target.join("snippet/sitehook_bg.wasm"))
+                // The visitor build, before wasm-opt stripped its names.
+                .arg(target.join("snippet/visitor/sitehook_bg.wasm"))
                 .arg("-o")
                 .arg(&named),
         )?;
