@@ -162,7 +162,10 @@
       later.forEach(call);
     }, function (e) {
       off = true;
-      say("info", "could not start (" + ((e && e.message) || e) + "). A Content-Security-Policy needs " +
+      var why = (e && e.message) || e;
+      if (file !== VISITOR) say("warn", "could not load " + file + " (" + why + "), the explaining build this page " +
+        "needs because its config has a problem or debugging is on: serve it beside sitehook.js; triggers are off on this page");
+      else say("info", "could not start (" + why + "). A Content-Security-Policy needs " +
         "script-src 'wasm-unsafe-eval' and connect-src for the relay; triggers are off on this page");
     });
   }

@@ -761,3 +761,56 @@ async fn without_webassembly_the_snippet_says_so_once_and_the_page_works() {
     }
     assert!(relay.received().await.is_empty());
 }
+
+/// A config with a problem needs the explaining build; where it cannot be loaded (here
+/// a Content-Security-Policy that allows only the visitor build's URL), one warning
+/// says which file to serve, and the page works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_explaining_build_is_named_once_and_the_page_works() {
+    let site = Site::bind().await;
+    let origin = site.origin.clone();
+    let relay = TestRelay::demo_for(&site).await;
+    let relay_origin = format!("http://{}", relay.addr);
+    let setup = format!(
+        "{CAPTURE_WARNINGS} window.sitehookConfig = {{ profile: {{ profileid: 'p-m' }}, \
+         triggers: [{{ id: 'typo', webhok: 'crm-lead' }}] }};"
+    );
+    let page = format!(
+        "<!doctype html><html><head><title>Missing build</title>\
+         <script src=\"/setup.js\"></script>\
+         <script async src=\"{relay_origin}/sitehook.js\"></script></head>\
+         <body><p id=\"ok\">page script ran</p></body></html>"
+    );
+    site.serve_files(
+        vec![
+            ("/", "text/html; charset=utf-8", page),
+            ("/setup.js", "text/javascript", setup),
+        ],
+        // Paths in a source match exactly: the visitor build may load, the
+        // explaining build may not.
+        format!(
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {relay_origin}; \
+             connect-src {relay_origin}/sitehook_bg.wasm {relay_origin}/v1/events"
+        ),
+    );
+    let browser = Browser::start().await;
+    browser.goto(&format!("{origin}/")).await;
+    let warned = poll(std::time::Duration::from_secs(15), || async {
+        let w = warnings(&browser).await;
+        (!w.is_empty()).then_some(w)
+    })
+    .await
+    .expect("a warning");
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].starts_with("sitehook: could not load sitehook-debug.wasm (")
+            && warned[0].contains("serve it beside sitehook.js"),
+        "{warned:#?}"
+    );
+    assert!(page_script_ran(&browser).await);
+    assert_eq!(
+        crate::wasm_fetched(&browser).await,
+        ["sitehook_bg.wasm"],
+        "the explaining build was blocked"
+    );
+}
