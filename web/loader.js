@@ -27,6 +27,8 @@
       return;
     }
     run(function () { snip.command(String(args[0]), args[1], args[2]); });
+    // Consent withdrawn: the wasm deleted everything stored, the outbox included.
+    if (args[0] === "consent" && args[1] === false) memory = null;
   }
   var api = { push: function (args) { call(args); } };
   ["identify", "page", "track", "consent", "reset"].forEach(function (name) {
@@ -42,45 +44,153 @@
   }
 
   // Every call into the wasm goes through here: a bug in it traps, and then the
-  // snippet stops for this page instead of breaking it.
+  // snippet stops for this page instead of breaking it. Events that fired go into the
+  // outbox, which is then sent.
   var busy = false, timer = 0;
   function run(f) {
     if (!snip) return;
-    try { f(); } catch (e) {
+    try {
+      f();
+      var fresh = snip && snip.take();
+      if (fresh) keep(load().concat(JSON.parse(fresh)));
+      flush();
+    } catch (e) {
       snip = null; off = true;
       say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
       return;
     }
-    flush();
     schedule();
   }
-  // One request at a time; the wasm keeps what is not acknowledged in its outbox.
+
+  // The outbox: matched events waiting for the relay. One queue for the browser (each
+  // event carries its profile), in localStorage, so a later page sends what this one
+  // could not; in memory while storage refuses it. Entries: i (event id), g (trigger),
+  // p (profile), t (fired at), n (failed attempts), a (not before), j (the event's JSON).
+  // Bounded to 50 events and 60 KB; an event is given up after 20 attempts or 3 days,
+  // inside the relay's 7-day de-duplication window.
+  var OUTBOX = "sitehook:v1:outbox", MAX_AGE = 3 * 864e5, memory = null, inFlight = [];
+  function load() {
+    if (memory) return memory.slice();
+    var q;
+    try { q = JSON.parse(localStorage.getItem(OUTBOX)); } catch (e) {}
+    // Storage is untrusted: unreadable entries are skipped, odd counters read as 0.
+    return Array.isArray(q) ? q.filter(function (e) {
+      if (!e || typeof e.i != "string" || typeof e.g != "string" || typeof e.t != "number" || typeof e.j != "string") return false;
+      e.n = +e.n || 0;
+      e.a = +e.a || 0;
+      return true;
+    }) : [];
+  }
+  function bytes(text) { return new Blob([text]).size; }
+  function keep(q) {
+    var text, dropped = [];
+    while ((text = JSON.stringify(q)) && (q.length > 50 || bytes(text) > 61440)) dropped.push(q.shift());
+    try {
+      if (q.length) localStorage.setItem(OUTBOX, text); else localStorage.removeItem(OUTBOX);
+      memory = null;
+    } catch (e) { memory = q; }
+    giveUp(dropped, " old event(s) that the relay never received were dropped: the outbox is full");
+  }
+  // Events that will never be delivered: said once, and their triggers are not
+  // resting (they may fire again, rather than stay quiet for nothing).
+  function giveUp(events, what) {
+    if (!events.length) return;
+    events.forEach(function (e) { snip.lift(e.g, String(e.p || ""), e.t); });
+    say("warn", events.length + what);
+  }
+  function mine(ids) { return function (e) { return ids.indexOf(e.i) >= 0; }; }
+  function not(f) { return function (e) { return !f(e); }; }
+  // The due events (with `all`, for the pagehide beacon, those waiting out a backoff
+  // too: this page may be the last), not those a fetch already carries, under 60 KB.
+  function batch(q, all) {
+    var now = Date.now(), parts = [], ids = [], size = 13;
+    q.forEach(function (e) {
+      var n = bytes(e.j) + 1;
+      if ((e.a <= now || all) && inFlight.indexOf(e.i) < 0 && size + n <= 61440) { parts.push(e.j); ids.push(e.i); size += n; }
+    });
+    return ids.length ? { body: '{"events":[' + parts.join(",") + "]}", ids: ids } : null;
+  }
+  // One request at a time. Consent withdrawn (or a privacy signal) on this page:
+  // events queued on an earlier one wait too.
   function flush() {
-    if (busy || !snip) return;
-    var body = snip.batch(false);
-    if (!body) return;
+    if (busy || !snip || !snip.may_send()) return;
+    var q = load(), now = Date.now(), old = function (e) { return now - e.t >= MAX_AGE; };
+    var expired = q.filter(old);
+    if (expired.length) {
+      keep(q = q.filter(not(old)));
+      giveUp(expired, " event(s) waited too long for the relay and were dropped");
+    }
+    var b = batch(q, false);
+    if (!b) return;
     busy = true;
-    function done(status, text) { busy = false; run(function () { snip.answer(status, text); }); }
+    inFlight = b.ids;
+    function done(status, text) { run(function () { answer(status, text); }); }
     fetch(snip.url(), {
-      method: "POST", body: body, keepalive: body.length < 60000,
+      method: "POST", body: b.body, keepalive: b.body.length < 60000,
       headers: { "content-type": "text/plain;charset=UTF-8" }
     }).then(function (r) {
       return r.text().then(function (t) { done(r.status, t); }, function () { done(r.status, ""); });
     }, function (e) { done(0, String((e && e.message) || e)); });
   }
+  // The relay's answer: accepted events leave the outbox; what it refused will not be
+  // delivered (those triggers are not resting); when it is unreachable or busy, the
+  // events stay and back off with jitter.
+  function answer(status, text) {
+    var sent = inFlight, q = load(), isSent = mine(sent), accepted = [], error = "", a;
+    busy = false;
+    inFlight = [];
+    try { a = JSON.parse(text); } catch (e) {}
+    a = a && typeof a == "object" ? a : {};
+    var rejected = Array.isArray(a.rejected) ? a.rejected : null;
+    if (status == 0 || status == 408 || status == 429 || status >= 500) {
+      error = "could not reach the relay; " + sent.length + " event(s) will be retried" + (status ? " (HTTP " + status + ")" : "");
+      say("warn", error);
+      var now = Date.now(), gone = [];
+      q = q.filter(function (e) {
+        if (!isSent(e)) return true;
+        e.n++;
+        // 4 s, 8 s, ... up to about 8.5 minutes, each ±50% so that many visitors do
+        // not come back at the same moment.
+        e.a = now + Math.round(2000 * Math.pow(2, Math.min(e.n, 8)) * (0.5 + Math.random()));
+        if (e.n < 20 && now - e.t < MAX_AGE) return true;
+        gone.push(e);
+      });
+      giveUp(gone, " event(s) could not be sent (20 attempts, or 3 days) and were dropped");
+    } else {
+      // Each rejected event with the relay's reason; a batch refused as a whole (a
+      // 4xx will not get better by retrying) with the relay's error.
+      (rejected || []).forEach(function (r) {
+        r = r || {};
+        say("warn", "the relay rejected event " + (typeof r.id == "string" ? r.id : "?") + ": " + (typeof r.reason == "string" ? r.reason : ""));
+      });
+      if (status < 300 && Array.isArray(a.accepted)) accepted = a.accepted.filter(function (id) { return typeof id == "string"; });
+      if (status >= 300) {
+        error = "the relay refused the batch (HTTP " + status + "): " + (typeof a.error == "string" ? a.error : text);
+        if (!rejected) say("warn", error);
+      }
+      q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) snip.lift(e.g, String(e.p || ""), e.t); });
+      q = q.filter(not(isSent));
+    }
+    keep(q);
+    snip.sent(sent.join(","), accepted.join(","), error);
+  }
   // Timed conditions (dwell, a sequence's wait) and retries ask to be woken.
   function schedule() {
     clearTimeout(timer);
-    var ms = snip ? snip.next_wake() : -1;
+    if (!snip) return;
+    var ms = snip.next_wake(), now = Date.now();
+    load().forEach(function (e) {
+      if (inFlight.indexOf(e.i) < 0 && (ms < 0 || e.a - now < ms)) ms = Math.max(0, e.a - now);
+    });
     if (ms >= 0) timer = setTimeout(function () { run(function () { snip.wake(); }); }, Math.min(ms + 20, 2147483647));
   }
   // Leaving the page: what still waits (a retry's backoff) goes by sendBeacon. It
   // stays queued, and the relay drops the duplicate if a later page sends it again.
   function hide() {
     if (!snip || !nav.sendBeacon) return;
-    var body;
-    try { body = snip.batch(true); } catch (e) { return; }
-    if (body) nav.sendBeacon(snip.url(), new Blob([body], { type: "text/plain;charset=UTF-8" }));
+    var b;
+    try { b = snip.may_send() && batch(load(), true); } catch (e) { return; }
+    if (b) nav.sendBeacon(snip.url(), new Blob([b.body], { type: "text/plain;charset=UTF-8" }));
   }
   w.addEventListener("pagehide", hide);
   d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") hide(); });

@@ -814,3 +814,96 @@ async fn a_missing_explaining_build_is_named_once_and_the_page_works() {
         "the explaining build was blocked"
     );
 }
+
+/// What the relay will never deliver leaves the outbox with a warning, and its
+/// trigger's Stop is lifted, so it fires again on the next page: an event the relay
+/// rejects (a webhook it does not have), and a whole batch refused with a 4xx (here
+/// a `relay` that answers 404).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_events_are_said_once_and_do_not_leave_their_trigger_resting() {
+    let site = Site::bind().await;
+    let other = Site::bind().await;
+    let other_origin = other.origin.clone();
+    let relay = TestRelay::demo_for_all(&[&site, &other]).await;
+    let config = |extra: &str, webhook: &str| {
+        format!(
+            r#"window.sitehookConfig = {{ {extra} profile: {{ profileid: "p-r" }},
+  triggers: [{{ id: "any", webhook: "{webhook}", stop: {{ restartAfter: "30d" }} }}] }};"#
+        )
+    };
+    let rejected = site.serve(page(&relay, &config("", "no-such-webhook")));
+    let refused = other.serve(page(
+        &relay,
+        &config(
+            &format!("relay: \"{other_origin}/nowhere\","),
+            "product-view",
+        ),
+    ));
+    let browser = Browser::start().await;
+    for (url, want) in [
+        (&rejected, "sitehook: the relay rejected event "),
+        (
+            &refused,
+            "sitehook: the relay refused the batch (HTTP 404): ",
+        ),
+    ] {
+        for view in 1..=2 {
+            browser.goto(url).await;
+            let trace = browser.trace().await;
+            // Fired both times: the first refusal lifted the 30-day Stop.
+            assert_eq!(
+                result_of(&trace, "any"),
+                "fired",
+                "view {view} of {url}: {trace}"
+            );
+            let warned = poll(std::time::Duration::from_secs(15), || async {
+                let w = warnings(&browser).await;
+                (!w.is_empty()).then_some(w)
+            })
+            .await
+            .expect("a warning");
+            assert_eq!(warned.len(), 1, "{url}: {warned:#?}");
+            assert!(warned[0].starts_with(want), "{url}: {warned:#?}");
+            let stored = browser
+                .eval(
+                    "return localStorage.getItem('sitehook:v1:outbox')",
+                    json!([]),
+                )
+                .await;
+            assert_eq!(stored, Value::Null, "nothing left queued on {url}");
+        }
+    }
+    assert_eq!(relay.received().await.len(), 0, "nothing was delivered");
+}
+
+/// The outbox is bounded: with 50 events already waiting (for a relay that was down),
+/// a new one pushes out the oldest, with one warning; the new one is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_outbox_drops_its_oldest_event_with_a_warning() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = r#"var now = Date.now(), q = [];
+for (var k = 0; k < 50; k++) q.push({ i: "old-" + k, g: "old", p: "p-f", t: now - 1000 + k, n: 3, a: now + 3600e3, j: "{}" });
+localStorage.setItem("sitehook:v1:outbox", JSON.stringify(q));
+window.sitehookConfig = { profile: { profileid: "p-f" }, triggers: [{ id: "any", webhook: "product-view" }] };"#;
+    let url = site.serve(page(&relay, head));
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = trace_of(&browser, "page_view").await;
+    assert_eq!(result_of(&trace, "any"), "fired", "{trace}");
+    relay.wait_received(1).await;
+    let warned = warnings(&browser).await;
+    assert_eq!(
+        warned,
+        ["sitehook: 1 old event(s) that the relay never received were dropped: the outbox is full"],
+    );
+    let left = browser
+        .eval(
+            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox')).map(function (e) { return e.i; })",
+            json!([]),
+        )
+        .await;
+    let left: Vec<String> = serde_json::from_value(left).unwrap();
+    assert_eq!(left.len(), 49, "{left:?}");
+    assert_eq!(left[0], "old-1", "the oldest went first: {left:?}");
+}

@@ -20,8 +20,8 @@ const MAX_NODES: usize = 50_000;
 /// Most items read from one array, keys from one object.
 const MAX_ITEMS: u32 = 2_000;
 /// Longest string read; longer ones read as `null`, so a field reports "is required"
-/// or "must be a string" rather than filling storage. Above the outbox's byte bound,
-/// so that a stored event (one string) always reads back.
+/// or "must be a string" rather than filling storage. Above anything the snippet
+/// stores, so that what it wrote always reads back.
 const MAX_STRING: usize = 64 * 1024;
 
 /// Reads a JS value into a [`Value`].

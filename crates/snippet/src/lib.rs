@@ -7,9 +7,8 @@
 //! - [`js`]: the boundary to JavaScript: JS values into [`sitehook_core::Value`] (with
 //!   bounds, since the page is untrusted), console lines, the browser's `RegExp`.
 //! - [`storage`]: the history, Stop timers and session in `localStorage`, per
-//!   profile, and the outbox of events waiting for the relay; tolerant of blocked
-//!   storage and of corrupt or foreign data.
-//! - [`send`]: event ids, and reading the relay's answer.
+//!   profile; tolerant of blocked storage and of corrupt or foreign data.
+//! - [`send`]: event ids.
 //! - [`trace`]: what happened on each evaluation, for `debug: true`, for the page (a
 //!   `sitehook:evaluated` event) and for tests.
 //! - [`web`]: the browser APIs the snippet calls, declared here (not web-sys/js-sys).
@@ -24,9 +23,11 @@
 //!
 //! The loader (`web/loader.js`) owns everything asynchronous: it calls
 //! [`Snippet::start`], replays the page's queued calls, reports navigations, runs the
-//! timers [`Snippet::next_wake`] asks for, and does the network I/O
-//! ([`Snippet::batch`] out, [`Snippet::answer`] back, `sendBeacon` when the page is
-//! hidden). Keeping futures and closures out of the wasm keeps it small.
+//! timers [`Snippet::next_wake`] asks for, and keeps the outbox: it takes the events
+//! that fired ([`Snippet::take`]), stores them (bounded, in `localStorage` or in
+//! memory), sends them, retries with backoff, and reports back ([`Snippet::sent`] for
+//! the trace, [`Snippet::lift`] for an event that will never be delivered). Keeping
+//! futures, closures and the send queue's bookkeeping out of the wasm keeps it small.
 //!
 //! In the WebAssembly build the crate is `no_std`: a panic traps (the loader reports
 //! it and the page carries on) instead of formatting a message nobody reads, which
@@ -51,10 +52,10 @@ use alloc::vec::Vec;
 
 use sitehook_core::event::{PROFILE_ID, limits};
 use sitehook_core::trigger::PAGE_VIEW;
-use sitehook_core::{Decision, Event, Fields, Here, History, Page, Scope, Value, Visit};
+use sitehook_core::{Decision, Event, Fields, Here, History, Page, Scope, Value, Visit, json};
 use wasm_bindgen::prelude::*;
 
-use storage::{Queued, Store};
+use storage::Store;
 
 #[cfg(target_arch = "wasm32")]
 #[panic_handler]
@@ -99,8 +100,9 @@ pub struct Snippet {
     page: Option<PageState>,
     /// A `sitehook.page` call made before the first page view, applied to it.
     declared: Option<(String, Item)>,
-    /// Ids of the events in the batch being sent.
-    in_flight: Vec<String>,
+    /// Events that fired since the loader last took them ([`Snippet::take`]), as
+    /// the outbox's JSON entries.
+    fresh: String,
     /// Traces waiting for the relay's answer, so they show what was sent.
     pending: Vec<(trace::Trace, Vec<String>)>,
     wake_at: Option<u64>,
@@ -140,7 +142,7 @@ impl Snippet {
             config,
             page: None,
             declared: None,
-            in_flight: Vec::new(),
+            fresh: String::new(),
             pending: Vec::new(),
             wake_at: None,
             started,
@@ -242,148 +244,62 @@ impl Snippet {
         }
     }
 
-    /// Milliseconds until [`Snippet::wake`] or another send attempt is due; `-1`
-    /// when nothing is.
+    /// Milliseconds until [`Snippet::wake`] is due; `-1` when it is not. (The
+    /// loader times the outbox's retries itself.)
     pub fn next_wake(&self) -> f64 {
-        let now = web::now_ms();
-        let retry = self
-            .store
-            .outbox()
-            .iter()
-            .filter(|q| !self.in_flight.contains(&q.id))
-            .map(|q| q.not_before)
-            .min();
-        let at = match (self.wake_at, retry) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => match a.or(b) {
-                Some(at) => at,
-                None => return -1.0,
-            },
-        };
-        at.saturating_sub(now) as f64
+        match self.wake_at {
+            Some(at) => at.saturating_sub(web::now_ms()) as f64,
+            None => -1.0,
+        }
     }
 
-    /// The events due to be sent, as one batch body (under 64 KB), or `None`. With
-    /// `all` (the page is being hidden, for `sendBeacon`), events still waiting out a
-    /// backoff are included too, but not those a fetch already carries; should the
-    /// beacon and a later page both send one, the relay drops the duplicate by id.
-    pub fn batch(&mut self, all: bool) -> Option<String> {
-        // Consent withdrawn (or a privacy signal) on this page: events queued on an
-        // earlier one wait too.
-        if (!all && !self.in_flight.is_empty()) || !self.allowed() {
+    /// The events that fired since the last call, as a JSON array of outbox entries
+    /// (`{"i": id, "g": trigger, "p": profile, "t": fired at, "n": 0, "a": 0,
+    /// "j": the event's JSON}`), or `None`. The loader keeps the outbox: it stores,
+    /// bounds, sends and retries them (web/loader.js).
+    pub fn take(&mut self) -> Option<String> {
+        if self.fresh.is_empty() {
             return None;
         }
-        let now = web::now_ms();
-        let mut queue = self.store.outbox();
-        let expired: Vec<Queued> = queue
-            .extract_if(.., |q| {
-                now.saturating_sub(q.at) >= storage::OUTBOX_MAX_AGE_MS
-            })
-            .collect();
-        if !expired.is_empty() {
-            self.give_up(
-                &expired,
-                " event(s) waited too long for the relay and were dropped",
-            );
-            self.save_outbox(&mut queue);
-        }
-        let mut body = String::from("{\"events\":[");
-        let mut ids = Vec::new();
-        for q in &queue {
-            // The pagehide beacon takes what is waiting out its backoff too (this
-            // page may be the last), but not what a keepalive fetch already carries.
-            let due = q.not_before <= now || all;
-            if !due || self.in_flight.contains(&q.id) || body.len() + q.json.len() + 2 > 60 * 1024 {
-                continue;
-            }
-            if !ids.is_empty() {
-                body.push(',');
-            }
-            body.push_str(&q.json);
-            ids.push(q.id.clone());
-        }
-        body.push_str("]}");
-        if ids.is_empty() {
-            return None;
-        }
-        if !all {
-            self.in_flight = ids;
-        }
-        Some(body)
+        let mut out = String::from("[");
+        out.push_str(&core::mem::take(&mut self.fresh));
+        out.push(']');
+        Some(out)
     }
 
-    /// The relay's answer to the last [`Snippet::batch`]: its HTTP status (0 when
-    /// the request failed) and body.
-    pub fn answer(&mut self, status: u16, text: &str) {
-        let sent = core::mem::take(&mut self.in_flight);
-        let now = web::now_ms();
-        let mut queue = self.store.outbox();
-        let mut accepted = Vec::new();
-        let mut error = None;
-        if (200..300).contains(&status) {
-            accepted = send::read_answer(text);
-            // What the relay did not accept will not be delivered: those triggers are
-            // not resting, and the events are not kept.
-            for q in queue.iter().filter(|q| sent.contains(&q.id)) {
-                if !accepted.contains(&q.id) {
-                    lift_stop(&self.window, q);
-                }
-            }
-            queue.retain(|q| !sent.contains(&q.id));
-        } else if status == 0 || status == 408 || status == 429 || status >= 500 {
-            // The relay is unreachable or busy: keep them, and back off with jitter.
-            let mut why = String::from("could not reach the relay; ");
-            push_count(&mut why, sent.len());
-            why.push_str(" event(s) will be retried");
-            if status > 0 {
-                why.push_str(" (HTTP ");
-                push_count(&mut why, status.into());
-                why.push(')');
-            }
-            js::warn(&[&why]);
-            error = Some(why);
-            // Backed off, or given up (and taken out).
-            let given_up: Vec<Queued> = queue
-                .extract_if(.., |q| {
-                    if !sent.contains(&q.id) {
-                        return false;
-                    }
-                    q.attempts += 1;
-                    // 4 s, 8 s, ... up to about 8.5 minutes, each ±50% so that many
-                    // visitors do not come back at the same moment.
-                    let base = 2_000u64 << q.attempts.min(8);
-                    let jitter = 0.5 + web::random();
-                    q.not_before = now + (base as f64 * jitter) as u64;
-                    q.attempts >= 20 || now.saturating_sub(q.at) >= storage::OUTBOX_MAX_AGE_MS
-                })
-                .collect();
-            self.give_up(
-                &given_up,
-                " event(s) could not be sent (20 attempts, or 3 days) and were dropped",
-            );
-        } else {
-            // A 4xx for the whole batch will not get better by retrying.
-            let mut why = String::from("the relay refused the batch (HTTP ");
-            push_count(&mut why, status.into());
-            why.push_str("): ");
-            why.push_str(text);
-            js::warn(&[&why]);
-            error = Some(why);
-            for q in queue.iter().filter(|q| sent.contains(&q.id)) {
-                lift_stop(&self.window, q);
-            }
-            queue.retain(|q| !sent.contains(&q.id));
-        }
-        self.save_outbox(&mut queue);
+    /// Whether events may be sent now (consent, and privacy signals where the config
+    /// respects them). Events queued on an earlier page wait while not.
+    pub fn may_send(&self) -> bool {
+        self.allowed()
+    }
+
+    /// An event the relay will never deliver (refused, or given up by the loader):
+    /// its trigger is not resting, so it may fire again rather than stay quiet for
+    /// nothing.
+    pub fn lift(&self, trigger: &str, profile: &str, at: f64) {
+        let store = Store::open(&self.window, profile);
+        let mut stops = store.stops();
+        stops.unset(trigger, at as u64);
+        store.save_stops(&stops);
+    }
+
+    /// A batch was answered: `ids` were sent (comma-separated), the relay accepted
+    /// `accepted`, and `error` says why sending failed, if it did. Publishes the
+    /// traces of the evaluations whose events these were.
+    pub fn sent(&mut self, ids: &str, accepted: &str, error: &str) {
+        let has = |list: &str, id: &str| list.split(',').any(|x| x == id);
         let debug = self.config.debug();
         let mut waiting = Vec::new();
-        for (mut t, ids) in core::mem::take(&mut self.pending) {
-            if !ids.iter().any(|id| sent.contains(id)) {
-                waiting.push((t, ids));
+        for (mut t, trace_ids) in core::mem::take(&mut self.pending) {
+            if !trace_ids.iter().any(|id| has(ids, id)) {
+                waiting.push((t, trace_ids));
                 continue;
             }
-            t.sent = ids.into_iter().filter(|id| accepted.contains(id)).collect();
-            t.error = error.clone();
+            t.sent = trace_ids
+                .into_iter()
+                .filter(|id| has(accepted, id))
+                .collect();
+            t.error = (!error.is_empty()).then(|| String::from(error));
             if debug {
                 for id in &t.sent {
                     js::log(&["sent event ", id, " to the relay"]);
@@ -471,7 +387,6 @@ impl Snippet {
             return;
         }
         let mut next = Store::open(&self.window, self.config.profile_id());
-        self.store.hand_over(&mut next);
         if from_anonymous && self.config.is_known() && self.allowed() {
             let mut history = next.history();
             history.merge(self.store.history());
@@ -662,24 +577,33 @@ impl Snippet {
             trace::publish(&self.window, &trace);
             return;
         }
-        let profile = String::from(self.config.profile_id());
-        let mut queue = self.store.outbox();
+        let profile = self.config.profile_id();
         let mut ids = Vec::new();
         for e in &fired {
-            let mut json = String::new();
-            e.write_json(&mut json);
+            if !self.fresh.is_empty() {
+                self.fresh.push(',');
+            }
+            let out = &mut self.fresh;
+            out.push('{');
+            json::push_key(out, "i", true);
+            json::push_str(out, &e.id);
+            json::push_key(out, "g", false);
+            json::push_str(out, &e.trigger);
+            json::push_key(out, "p", false);
+            json::push_str(out, profile);
+            json::push_key(out, "t", false);
+            json::push_num(out, now);
+            json::push_key(out, "n", false);
+            out.push('0');
+            json::push_key(out, "a", false);
+            out.push('0');
+            json::push_key(out, "j", false);
+            let mut event = String::new();
+            e.write_json(&mut event);
+            json::push_str(out, &event);
+            out.push('}');
             ids.push(e.id.clone());
-            queue.push(Queued {
-                id: e.id.clone(),
-                trigger: e.trigger.clone(),
-                profile: profile.clone(),
-                at: now,
-                json,
-                attempts: 0,
-                not_before: 0,
-            });
         }
-        self.save_outbox(&mut queue);
         self.pending.push((trace, ids));
     }
 
@@ -707,29 +631,6 @@ impl Snippet {
             .min()
     }
 
-    fn save_outbox(&mut self, queue: &mut Vec<Queued>) {
-        let dropped = self.store.save_outbox(queue);
-        self.give_up(
-            &dropped,
-            " old event(s) that the relay never received were dropped: the outbox is full",
-        );
-    }
-
-    /// Events that will never be delivered: said once, and their triggers are not
-    /// resting (they may fire again, rather than stay quiet for nothing).
-    fn give_up(&self, events: &[Queued], what: &str) {
-        if events.is_empty() {
-            return;
-        }
-        for q in events {
-            lift_stop(&self.window, q);
-        }
-        let mut why = String::new();
-        push_count(&mut why, events.len());
-        why.push_str(what);
-        js::warn(&[&why]);
-    }
-
     fn here(&self, props: Fields, item: &Item, now: u64, session: storage::Session) -> Here {
         let location = self.window.location();
         let (url, referrer, page_started) = match &self.page {
@@ -751,14 +652,6 @@ impl Snippet {
             page_started,
         }
     }
-}
-
-/// A trigger that fired for an event the relay then refused is not resting.
-fn lift_stop(window: &web::Window, q: &Queued) {
-    let store = Store::open(window, &q.profile);
-    let mut stops = store.stops();
-    stops.unset(&q.trigger, q.at);
-    store.save_stops(&stops);
 }
 
 fn valid_event_name(name: &str) -> bool {
@@ -783,10 +676,6 @@ fn prop(props: &Fields, keys: &[&str]) -> String {
         .find_map(|k| props.get(k))
         .cloned()
         .unwrap_or_default()
-}
-
-fn push_count(out: &mut String, n: usize) {
-    sitehook_core::json::push_num(out, n as u64);
 }
 
 /// Whether two URLs are the same page: an anchor (`#faq`) is not a new page, but a

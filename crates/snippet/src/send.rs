@@ -1,32 +1,8 @@
-//! Event ids, and reading the relay's answer. The request itself is the loader's
-//! (`fetch` with `keepalive`, or `sendBeacon` when the page is hidden): a `text/plain`
-//! body keeps it a CORS "simple" request, with no preflight.
+//! Event ids. Sending is the loader's (web/loader.js): it keeps the outbox and sends
+//! it with `fetch` and `keepalive`, or `sendBeacon` when the page is hidden; a
+//! `text/plain` body keeps it a CORS "simple" request, with no preflight.
 
 use alloc::string::String;
-use alloc::vec::Vec;
-
-use sitehook_core::Value;
-
-/// The ids the relay accepted, from its `202` answer; each rejected event is
-/// reported on the console with the relay's reason.
-pub fn read_answer(text: &str) -> Vec<String> {
-    let answer = crate::js::parse_json(text);
-    let accepted = match answer.get("accepted") {
-        Some(Value::Arr(ids)) => ids
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect(),
-        _ => Vec::new(),
-    };
-    if let Some(Value::Arr(rejected)) = answer.get("rejected") {
-        for r in rejected {
-            let id = r.get("id").and_then(Value::as_str).unwrap_or("?");
-            let reason = r.get("reason").and_then(Value::as_str).unwrap_or("");
-            crate::js::warn(&["the relay rejected event ", id, ": ", reason]);
-        }
-    }
-    accepted
-}
 
 /// A random (version 4) UUID from the browser's CSPRNG. `crypto.randomUUID` would be
 /// shorter, but it exists only in secure contexts, and sites still serve pages on http.

@@ -1,5 +1,5 @@
-//! The history, Stop timers and session in `localStorage`, per profile, and the
-//! outbox of events waiting for the relay.
+//! The history, Stop timers and session in `localStorage`, per profile. (The outbox
+//! of events waiting for the relay is the loader's: web/loader.js.)
 //!
 //! Storage is untrusted and may be missing (blocked cookies, private modes, quota): a
 //! value that does not parse is treated as empty and overwritten, and a failed write
@@ -17,21 +17,8 @@ const STOPS: &str = "sitehook:v1:stops:";
 /// One session for the browser, whoever is signed in: the anonymous views merged
 /// into a profile at sign-in keep session numbers that still mean something.
 const SESSION: &str = "sitehook:v1:session";
-/// Matched events waiting for the relay: one queue for the browser (each event
-/// carries its profile), so a later page sends what an earlier one could not.
-const OUTBOX: &str = "sitehook:v1:outbox";
-
 /// A session ends after this long without an event (the common analytics rule).
 pub const SESSION_GAP_MS: u64 = 30 * 60_000;
-/// The most events waiting in the outbox, and the most bytes; past either the
-/// oldest are dropped (with a console warning).
-pub const OUTBOX_MAX: usize = 50;
-/// See [`OUTBOX_MAX`].
-pub const OUTBOX_MAX_BYTES: usize = 60 * 1024;
-/// How long an event may wait for the relay before it is given up: well inside the
-/// relay's default `retention` (7 days), during which it drops a resent duplicate.
-pub const OUTBOX_MAX_AGE_MS: u64 = 3 * 86_400_000;
-
 /// The most Stop timers kept per profile (one per trigger that has fired); past it
 /// the oldest go first.
 const MAX_STOPS: usize = 1000;
@@ -89,33 +76,10 @@ impl Session {
     }
 }
 
-/// One matched event waiting for the relay.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Queued {
-    /// The event's id.
-    pub id: String,
-    /// The trigger that fired, and the profile it fired for, to lift its Stop if
-    /// the relay rejects the event.
-    pub trigger: String,
-    /// See `trigger`.
-    pub profile: String,
-    /// When it fired.
-    pub at: u64,
-    /// The event as JSON, exactly as sent.
-    pub json: String,
-    /// Failed attempts so far.
-    pub attempts: u32,
-    /// Not to be sent before this time (backoff).
-    pub not_before: u64,
-}
-
 /// `localStorage`, scoped to one profile.
 pub struct Store {
     storage: Option<web::Storage>,
     profile: String,
-    /// The outbox, while storage cannot hold it (blocked, or its quota full): the
-    /// events are still sent from this page.
-    outbox: Option<Vec<Queued>>,
     /// The history this page last wrote, with its stored text. Each event reads the
     /// history, and parsing it from JSON is most of an evaluation's cost: while the
     /// stored text is still what this page wrote (no other tab wrote since), the
@@ -131,7 +95,6 @@ impl Store {
         Store {
             storage: window.local_storage().ok().flatten(),
             profile: String::from(profile_id),
-            outbox: None,
             history_cache: None,
             written: String::new(),
         }
@@ -235,85 +198,8 @@ impl Store {
         }
     }
 
-    /// The events waiting for the relay; unreadable entries are skipped.
-    pub fn outbox(&self) -> Vec<Queued> {
-        if let Some(queue) = &self.outbox {
-            return queue.clone();
-        }
-        let Value::Arr(items) = self.read_key(OUTBOX) else {
-            return Vec::new();
-        };
-        items
-            .iter()
-            .filter_map(|v| {
-                let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
-                let num = |k: &str| v.get(k).and_then(Value::as_u64);
-                Some(Queued {
-                    id: text("i")?,
-                    trigger: text("g")?,
-                    profile: text("p").unwrap_or_default(),
-                    at: num("t")?,
-                    json: text("j")?,
-                    attempts: num("n").unwrap_or(0).min(1000) as u32,
-                    not_before: num("a").unwrap_or(0),
-                })
-            })
-            .collect()
-    }
-
-    /// Stores the outbox, cut to its bounds (the oldest events go first); returns
-    /// the events dropped. Kept in memory when storage refuses it.
-    pub fn save_outbox(&mut self, queue: &mut Vec<Queued>) -> Vec<Queued> {
-        let mut dropped = Vec::new();
-        loop {
-            let mut out = String::from("[");
-            for (i, q) in queue.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push('{');
-                json::push_key(&mut out, "i", true);
-                json::push_str(&mut out, &q.id);
-                json::push_key(&mut out, "g", false);
-                json::push_str(&mut out, &q.trigger);
-                json::push_key(&mut out, "p", false);
-                json::push_str(&mut out, &q.profile);
-                json::push_key(&mut out, "t", false);
-                json::push_num(&mut out, q.at);
-                json::push_key(&mut out, "n", false);
-                json::push_num(&mut out, q.attempts.into());
-                json::push_key(&mut out, "a", false);
-                json::push_num(&mut out, q.not_before);
-                json::push_key(&mut out, "j", false);
-                json::push_str(&mut out, &q.json);
-                out.push('}');
-            }
-            out.push(']');
-            if queue.len() <= OUTBOX_MAX && out.len() <= OUTBOX_MAX_BYTES {
-                let stored = match &self.storage {
-                    Some(storage) if queue.is_empty() => {
-                        storage.remove_item(OUTBOX);
-                        true
-                    }
-                    Some(storage) => storage.set_item(OUTBOX, &out).is_ok(),
-                    None => false,
-                };
-                self.outbox = (!stored).then(|| queue.clone());
-                return dropped;
-            }
-            dropped.push(queue.remove(0));
-        }
-    }
-
-    /// Moves the in-memory outbox (if any) to `next`, the store of another profile:
-    /// the outbox belongs to the browser, not to a profile.
-    pub fn hand_over(&mut self, next: &mut Store) {
-        next.outbox = self.outbox.take();
-    }
-
     /// Removes everything sitehook stored in this browser (consent withdrawn).
     pub fn forget_all(&mut self) {
-        self.outbox = None;
         self.history_cache = None;
         let Some(storage) = &self.storage else {
             return;
