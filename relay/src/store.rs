@@ -1201,15 +1201,11 @@ mod tests {
         assert!(store.enable("crm").unwrap());
         assert!(!store.enable("crm").unwrap());
         assert_eq!(stored(dir.path(), &waiting), ["pending"; 5]);
-        let mut ids: Vec<String> = store
-            .claim(10)
-            .wait()
-            .unwrap()
-            .into_iter()
-            .map(|j| j.event.id)
-            .collect();
-        ids.sort();
-        assert_eq!(ids, waiting, "each delivered after the resume, once");
+        assert_eq!(
+            claimed_ids(&store),
+            waiting,
+            "each delivered after the resume, once"
+        );
         assert!(store.claim(10).wait().unwrap().is_empty());
         assert_eq!(store.next_due().unwrap(), None, "all under way");
     }
@@ -1266,6 +1262,11 @@ mod tests {
         assert_eq!(jobs[0].event.id, "shop-1");
 
         assert!(store.enable("crm").unwrap());
+        assert_eq!(claimed_ids(&store), ["crm-1", "crm-2"]);
+    }
+
+    /// The ids of the events a claim of up to 10 takes, sorted.
+    fn claimed_ids(store: &SqliteStore) -> Vec<String> {
         let mut ids: Vec<String> = store
             .claim(10)
             .wait()
@@ -1274,7 +1275,7 @@ mod tests {
             .map(|j| j.event.id)
             .collect();
         ids.sort();
-        assert_eq!(ids, ["crm-1", "crm-2"]);
+        ids
     }
 
     /// A store where webhook `crm` answered `410 Gone` and has `backlog` more events

@@ -255,7 +255,7 @@ const GLUE_MODULE: &str = "./sitehook_bg.js";
 /// the glue, so both get the same renaming (wasm-opt's `--minify-imports` would
 /// number each file's imports its own way).
 fn short_imports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<String> {
-    let names = wasm_imports(wasms[0])?;
+    let names = wasm_names(wasms[0], false)?;
     let mapping: std::collections::HashMap<&str, String> = names
         .iter()
         .enumerate()
@@ -294,7 +294,7 @@ fn short_imports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<Strin
 /// names, in the files and in the glue, where each is used as `wasm.NAME`:
 /// `wasm.__wbindgen_malloc` alone is written out thirteen times.
 fn short_exports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<String> {
-    let names = wasm_exports(wasms[0])?;
+    let names = wasm_names(wasms[0], true)?;
     let mapping: std::collections::HashMap<&str, String> = names
         .iter()
         .enumerate()
@@ -330,16 +330,6 @@ fn short_exports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<Strin
         "wasm-bindgen's glue names an export in a string: the export renaming needs updating"
     );
     Ok(out)
-}
-
-/// The names of a wasm file's exports, in order.
-fn wasm_exports(wasm: &[u8]) -> anyhow::Result<Vec<String>> {
-    let mut names = Vec::new();
-    rename_exports(wasm, |name| {
-        names.push(name.to_owned());
-        Ok(name.to_owned())
-    })?;
-    Ok(names)
 }
 
 /// The wasm file with each export renamed by `rename(name)`.
@@ -411,13 +401,18 @@ fn short_name(mut i: usize) -> String {
     }
 }
 
-/// The names of a wasm file's imports, in order.
-fn wasm_imports(wasm: &[u8]) -> anyhow::Result<Vec<String>> {
+/// The names of a wasm file's imports (`exports` false) or exports, in order.
+fn wasm_names(wasm: &[u8], exports: bool) -> anyhow::Result<Vec<String>> {
     let mut names = Vec::new();
-    rename_imports(wasm, |_, name| {
+    let mut note = |name: &str| {
         names.push(name.to_owned());
         Ok(name.to_owned())
-    })?;
+    };
+    if exports {
+        rename_exports(wasm, note)?;
+    } else {
+        rename_imports(wasm, |_, name| note(name))?;
+    }
     Ok(names)
 }
 
