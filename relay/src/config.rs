@@ -332,6 +332,10 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Said by `check` and at start-up when the config defines no webhook: valid (a relay
+/// may be set up before its webhooks), but every event will be refused.
+pub const NO_WEBHOOKS: &str = "no webhooks are defined ([webhooks.<id>] tables): the relay will refuse every event until one is added (see docs/relay-config.md)";
+
 /// A config error: which key, and what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -120,6 +120,9 @@ pub async fn run_shared(
     });
     let addr = listener.local_addr()?;
     tracing::info!(%addr, webhooks = first.webhooks.len(), "relay listening");
+    if first.webhooks.is_empty() {
+        tracing::warn!("{}", config::NO_WEBHOOKS);
+    }
     drop(first);
     let app = http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

@@ -208,6 +208,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(&path)
                 .with_context(|| format!("invalid config {}", path.display()))?;
             print!("{}", sitehook_relay::config::summary(&config));
+            if config.webhooks.is_empty() {
+                eprintln!("warning: {}", sitehook_relay::config::NO_WEBHOOKS);
+            }
             println!("{}: OK", path.display());
             Ok(())
         }

@@ -386,3 +386,24 @@ fn a_data_dir_from_a_newer_relay_is_refused_at_start() {
         .unwrap();
     assert_eq!(version, newer, "the newer database is left as it was");
 }
+
+/// A config without webhooks is valid (a relay may be set up first), but `check` says
+/// that every event will be refused.
+#[test]
+fn check_warns_about_a_config_without_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    std::fs::write(&config, "").unwrap();
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("warning: {}", sitehook_relay::config::NO_WEBHOOKS)),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with(": OK\n"));
+}
