@@ -179,8 +179,9 @@
     clearTimeout(timer);
     if (!snip) return;
     var ms = snip.next_wake(), now = Date.now();
-    load().forEach(function (e) {
-      if (inFlight.indexOf(e.i) < 0 && (ms < 0 || e.a - now < ms)) ms = Math.max(0, e.a - now);
+    // While a request is out, its answer sends what is due next.
+    if (!busy) load().forEach(function (e) {
+      if (ms < 0 || e.a - now < ms) ms = Math.max(0, e.a - now);
     });
     if (ms >= 0) timer = setTimeout(function () { run(function () { snip.wake(); }); }, Math.min(ms + 20, 2147483647));
   }
