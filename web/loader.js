@@ -46,20 +46,27 @@
   // Every call into the wasm goes through here: a bug in it traps, and then the
   // snippet stops for this page instead of breaking it. Events that fired go into the
   // outbox, which is then sent.
-  var busy = false, timer = 0;
+  // One call at a time: the page's code may call the API from inside a call (a
+  // `sitehook:evaluated` listener that tracks an event); that call waits its turn.
+  var busy = false, timer = 0, running = false, next = [];
   function run(f) {
     if (!snip) return;
+    if (running) { next.push(f); return; }
+    running = true;
     try {
       f();
-      var fresh = snip && snip.take();
+      var fresh = snip.take();
       if (fresh) keep(load().concat(JSON.parse(fresh)));
       flush();
     } catch (e) {
-      snip = null; off = true;
+      snip = null; off = true; next = [];
       say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
       return;
+    } finally {
+      running = false;
     }
-    schedule();
+    if (next.length) run(next.shift());
+    else schedule();
   }
 
   // The outbox: matched events waiting for the relay. One queue for the browser (each
@@ -68,24 +75,28 @@
   // p (profile), t (fired at), n (failed attempts), a (not before), j (the event's JSON).
   // Bounded to 50 events and 60 KB; an event is given up after 20 attempts or 3 days,
   // inside the relay's 7-day de-duplication window.
-  var OUTBOX = "sitehook:v1:outbox", MAX_AGE = 3 * 864e5, memory = null, inFlight = [];
+  var OUTBOX = "sitehook:v1:outbox", MAX_AGE = 3 * 864e5, memory = null, unreadable = false, inFlight = [];
   function load() {
     if (memory) return memory.slice();
     var q;
-    try { q = JSON.parse(localStorage.getItem(OUTBOX)); } catch (e) {}
-    // Storage is untrusted: unreadable entries are skipped, odd counters read as 0.
-    return Array.isArray(q) ? q.filter(function (e) {
-      if (!e || typeof e.i != "string" || typeof e.g != "string" || typeof e.t != "number" || typeof e.j != "string") return false;
-      e.n = +e.n || 0;
-      e.a = +e.a || 0;
-      return true;
-    }) : [];
+    // A storage that cannot be read (blocked, or its file corrupt or busy) would make
+    // the outbox write-only: this page keeps it in memory from then on.
+    try { q = JSON.parse(localStorage.getItem(OUTBOX)); } catch (e) { unreadable = true; }
+    // Storage is untrusted: unreadable entries are skipped, odd counters read as 0,
+    // and nothing else is kept.
+    var out = [];
+    if (Array.isArray(q)) q.forEach(function (e) {
+      if (e && typeof e.i == "string" && typeof e.g == "string" && typeof e.t == "number" && typeof e.j == "string")
+        out.push({ i: e.i, g: e.g, p: String(e.p || ""), t: e.t, n: +e.n || 0, a: +e.a || 0, j: e.j });
+    });
+    return out;
   }
   function bytes(text) { return new Blob([text]).size; }
   function keep(q) {
     var text, dropped = [];
     while ((text = JSON.stringify(q)) && (q.length > 50 || bytes(text) > 61440)) dropped.push(q.shift());
     try {
+      if (unreadable) throw 0;
       if (q.length) localStorage.setItem(OUTBOX, text); else localStorage.removeItem(OUTBOX);
       memory = null;
     } catch (e) { memory = q; }
@@ -95,7 +106,7 @@
   // resting (they may fire again, rather than stay quiet for nothing).
   function giveUp(events, what) {
     if (!events.length) return;
-    events.forEach(function (e) { snip.lift(e.g, String(e.p || ""), e.t); });
+    events.forEach(function (e) { snip.lift(e.g, e.p, e.t); });
     say("warn", events.length + what);
   }
   function mine(ids) { return function (e) { return ids.indexOf(e.i) >= 0; }; }
@@ -110,17 +121,21 @@
     });
     return ids.length ? { body: '{"events":[' + parts.join(",") + "]}", ids: ids } : null;
   }
-  // One request at a time. Consent withdrawn (or a privacy signal) on this page:
-  // events queued on an earlier one wait too.
-  function flush() {
-    if (busy || !snip || !snip.may_send()) return;
+  // The outbox without the events that have waited 3 days, which are given up.
+  function unexpired() {
     var q = load(), now = Date.now(), old = function (e) { return now - e.t >= MAX_AGE; };
     var expired = q.filter(old);
     if (expired.length) {
       keep(q = q.filter(not(old)));
       giveUp(expired, " event(s) waited too long for the relay and were dropped");
     }
-    var b = batch(q, false);
+    return q;
+  }
+  // One request at a time. Consent withdrawn (or a privacy signal) on this page:
+  // events queued on an earlier one wait too.
+  function flush() {
+    if (busy || !snip || !snip.may_send()) return;
+    var b = batch(unexpired(), false);
     if (!b) return;
     busy = true;
     inFlight = b.ids;
@@ -168,7 +183,7 @@
         error = "the relay refused the batch (HTTP " + status + "): " + (typeof a.error == "string" ? a.error : text);
         if (!rejected) say("warn", error);
       }
-      q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) snip.lift(e.g, String(e.p || ""), e.t); });
+      q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) snip.lift(e.g, e.p, e.t); });
       q = q.filter(not(isSent));
     }
     keep(q);
@@ -179,8 +194,9 @@
     clearTimeout(timer);
     if (!snip) return;
     var ms = snip.next_wake(), now = Date.now();
-    // While a request is out, its answer sends what is due next.
-    if (!busy) load().forEach(function (e) {
+    // While a request is out, its answer sends what is due next; while sending is
+    // not allowed (consent, a privacy signal), nothing is due until it is.
+    if (!busy && snip.may_send()) load().forEach(function (e) {
       if (ms < 0 || e.a - now < ms) ms = Math.max(0, e.a - now);
     });
     if (ms >= 0) timer = setTimeout(function () { run(function () { snip.wake(); }); }, Math.min(ms + 20, 2147483647));
@@ -190,7 +206,7 @@
   function hide() {
     if (!snip || !nav.sendBeacon) return;
     var b;
-    try { b = snip.may_send() && batch(load(), true); } catch (e) { return; }
+    try { b = snip.may_send() && batch(unexpired(), true); } catch (e) { return; }
     if (b) nav.sendBeacon(snip.url(), new Blob([b.body], { type: "text/plain;charset=UTF-8" }));
   }
   w.addEventListener("pagehide", hide);

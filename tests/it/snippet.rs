@@ -907,3 +907,46 @@ window.sitehookConfig = { profile: { profileid: "p-f" }, triggers: [{ id: "any",
     assert_eq!(left.len(), 49, "{left:?}");
     assert_eq!(left[0], "old-1", "the oldest went first: {left:?}");
 }
+
+/// The page's code may call the API from inside the snippet's own call (a
+/// `sitehook:evaluated` listener that tracks an event): that call waits its turn
+/// rather than stopping the snippet. And a storage whose reads and removals throw (a
+/// browser's corrupt or busy storage file) reads as empty: both events still go out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_calls_from_a_trace_listener_and_throwing_storage_reads_work() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"Storage.prototype.getItem = function () { throw new Error("storage file busy"); };
+Storage.prototype.removeItem = function () { throw new Error("storage file busy"); };
+window.addEventListener("sitehook:evaluated", function (e) {
+  if (e.detail.event === "page_view" && !window.tracked) { window.tracked = 1; sitehook.track("signup"); }
+});
+window.sitehookConfig = {
+  profile: { profileid: "p-l" },
+  triggers: [
+    { id: "any", webhook: "product-view" },
+    { id: "signed-up", on: "signup", webhook: "crm-lead" }
+  ]
+};"#,
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = trace_of(&browser, "signup").await;
+    assert_eq!(result_of(&trace, "signed-up"), "fired", "{trace}");
+    let got = relay.wait_received(2).await;
+    let mut uris: Vec<&str> = got.iter().filter_map(|r| r["uri"].as_str()).collect();
+    uris.sort();
+    assert_eq!(
+        uris,
+        [
+            "/demo/receiver/hook/crm-lead",
+            "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-l",
+        ],
+        "{got:#?}"
+    );
+    assert_eq!(warnings(&browser).await, Vec::<String>::new());
+    assert!(page_script_ran(&browser).await);
+}

@@ -200,7 +200,7 @@ pub fn read(window: &web::Window, patterns: &dyn Patterns) -> Option<Config> {
         respect_privacy_signals: boolean(&value, "respectPrivacySignals", false),
         debug: boolean(&value, "debug", false)
             | (boolean(&value, "allowDebugParam", false) && debug_param(window)),
-        profile: profile(value.get("profile")),
+        profile: profile(value.get("profile"), true),
         ..Config::default()
     };
     (config.triggers, config.had_errors) = triggers(value.get("triggers"), patterns);
@@ -333,16 +333,29 @@ fn triggers(raw: Option<&Value>, patterns: &dyn Patterns) -> (Vec<Trigger>, bool
     (out, had_errors)
 }
 
+/// A problem with a profile: from the config, a config problem (said by the
+/// explaining build only, so it is said once); from `sitehook.identify`, a warning.
+fn warn_profile(from_config: bool, text: &str) {
+    if from_config {
+        problem!(text);
+    } else {
+        js::warn(&[text]);
+    }
+}
+
 /// Profile fields as text. Numbers and booleans are written as text (an age, a flag);
 /// objects, arrays and nulls are skipped: a webhook field is one value. At most as
 /// many fields as the relay accepts.
-pub fn profile(raw: Option<&Value>) -> Fields {
+pub fn profile(raw: Option<&Value>, from_config: bool) -> Fields {
     let mut out = Fields::new();
     match raw {
         Some(Value::Obj(entries)) => {
             for (key, value) in entries {
                 if out.len() >= limits::FIELDS {
-                    js::warn(&["profile has more than 32 fields; the rest are not sent"]);
+                    warn_profile(
+                        from_config,
+                        "profile has more than 32 fields; the rest are not sent",
+                    );
                     break;
                 }
                 if let Some(text) = value.as_text().filter(|t| {
@@ -353,9 +366,10 @@ pub fn profile(raw: Option<&Value>) -> Fields {
             }
         }
         None | Some(Value::Null) => {}
-        Some(_) => js::warn(&[
+        Some(_) => warn_profile(
+            from_config,
             "profile must be an object such as { profileid: \"p-123\", email: \"ann@example.com\" }",
-        ]),
+        ),
     }
     out
 }

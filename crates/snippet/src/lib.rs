@@ -334,6 +334,7 @@ impl Snippet {
             // Withdrawn: nothing stays behind, queued events included.
             self.store.forget_all();
             self.pending.clear();
+            self.fresh.clear();
             self.wake_at = None;
             return;
         }
@@ -351,7 +352,7 @@ impl Snippet {
     }
 
     fn identify(&mut self, profile: &JsValue, identity: &JsValue) {
-        let fields = config::profile(Some(&js::to_value(profile)));
+        let fields = config::profile(Some(&js::to_value(profile)), false);
         if !sitehook_core::event::is_known(&fields) {
             js::warn(&[
                 "sitehook.identify needs a profile with a profileid, e.g. { profileid: \"p-123\" }",

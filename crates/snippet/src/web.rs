@@ -58,15 +58,16 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     pub fn referrer(this: &Document) -> String;
 
-    /// `localStorage` or `sessionStorage`.
+    /// `localStorage` or `sessionStorage`. Reading and removing may throw too (a
+    /// browser's storage file corrupt or busy): read as missing.
     pub type Storage;
-    #[wasm_bindgen(method, js_name = getItem)]
-    pub fn get_item(this: &Storage, key: &str) -> Option<String>;
+    #[wasm_bindgen(method, catch, js_name = getItem)]
+    fn try_get_item(this: &Storage, key: &str) -> Result<Option<String>, JsValue>;
     /// Throws when the quota is full.
     #[wasm_bindgen(method, catch, js_name = setItem)]
     pub fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, js_name = removeItem)]
-    pub fn remove_item(this: &Storage, key: &str);
+    #[wasm_bindgen(method, catch, js_name = removeItem)]
+    fn try_remove_item(this: &Storage, key: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method)]
     pub fn key(this: &Storage, index: u32) -> Option<String>;
     #[wasm_bindgen(method, getter)]
@@ -126,6 +127,18 @@ pub fn window() -> Window {
 /// The time, in whole milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
     date_now() as u64
+}
+
+impl Storage {
+    /// The stored text at `key`; `None` when missing or unreadable.
+    pub fn get_item(&self, key: &str) -> Option<String> {
+        self.try_get_item(key).ok().flatten()
+    }
+
+    /// Removes `key`, if the browser lets it.
+    pub fn remove_item(&self, key: &str) {
+        let _ = self.try_remove_item(key);
+    }
 }
 
 impl Window {
