@@ -256,11 +256,7 @@ const GLUE_MODULE: &str = "./sitehook_bg.js";
 /// number each file's imports its own way).
 fn short_imports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<String> {
     let names = wasm_names(wasms[0], false)?;
-    let mapping: std::collections::HashMap<&str, String> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), short_name(i)))
-        .collect();
+    let mapping = short_names(&names);
     for wasm in wasms.iter_mut() {
         **wasm = rename_imports(wasm, |module, name| {
             anyhow::ensure!(
@@ -295,11 +291,7 @@ fn short_imports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<Strin
 /// `wasm.__wbindgen_malloc` alone is written out thirteen times.
 fn short_exports(glue: &str, wasms: &mut [&mut Vec<u8>]) -> anyhow::Result<String> {
     let names = wasm_names(wasms[0], true)?;
-    let mapping: std::collections::HashMap<&str, String> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), short_name(i)))
-        .collect();
+    let mapping = short_names(&names);
     for wasm in wasms.iter_mut() {
         **wasm = rename_exports(wasm, |name| {
             mapping.get(name).cloned().with_context(|| {
@@ -385,6 +377,15 @@ fn rewrite_section(
         out.extend_from_slice(body);
     }
     Ok(out)
+}
+
+/// Each of `names` with its short name, in order.
+fn short_names(names: &[String]) -> std::collections::HashMap<&str, String> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), short_name(i)))
+        .collect()
 }
 
 /// `a` … `z`, `A` … `Z`, `aa`, `ab`, …: the `i`th short name.
