@@ -343,11 +343,16 @@ impl Operand {
 /// (`%20` and `+` as spaces); `Some("")` for a parameter without a value.
 pub fn query_param(query: &str, name: &str) -> Option<String> {
     let query = query.strip_prefix('?').unwrap_or(query);
-    query.as_bytes().split(|b| *b == b'&').find_map(|pair| {
-        let mut kv = pair.splitn(2, |b| *b == b'=');
-        let key = decode(kv.next()?);
-        (key == name).then(|| decode(kv.next().unwrap_or(b"")))
-    })
+    for pair in query.as_bytes().split(|b| *b == b'&') {
+        let (key, value) = match pair.iter().position(|b| *b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &b""[..]),
+        };
+        if decode(key) == name {
+            return Some(decode(value));
+        }
+    }
+    None
 }
 
 /// Percent-decoding, `+` as a space; invalid escapes and invalid UTF-8 are kept as
@@ -591,8 +596,11 @@ impl Condition {
     /// pruned to what the triggers need. `None` means "the whole history".
     pub fn lookback(&self) -> Option<u64> {
         let max = |cs: &[Condition]| {
-            cs.iter()
-                .try_fold(0, |max, c| c.lookback().map(|l| max.max(l)))
+            let mut max = 0;
+            for c in cs {
+                max = c.lookback()?.max(max);
+            }
+            Some(max)
         };
         match self {
             Condition::All(cs) | Condition::Any(cs) => max(cs),

@@ -52,22 +52,22 @@ impl Duration {
         if let Some(digits) = text.strip_suffix("ms") {
             return whole(digits, 1);
         }
-        let Some(unit) = text.chars().last() else {
+        // On bytes (the unit is ASCII): `chars()` from the end brings UTF-8 decoding.
+        let Some((unit, digits)) = text.as_bytes().split_last() else {
             return Err(HINT);
         };
         let per = match unit {
-            's' => SECOND,
-            'm' => MINUTE,
-            'h' => HOUR,
-            'd' => DAY,
-            'w' => WEEK,
+            b's' => SECOND,
+            b'm' => MINUTE,
+            b'h' => HOUR,
+            b'd' => DAY,
+            b'w' => WEEK,
             _ => return Err(HINT),
         };
-        // `strip_suffix`, not slicing: a slice can panic, and the panic's message
-        // formatting would be linked into the snippet.
-        match text.strip_suffix(unit) {
-            Some(digits) => whole(digits, per),
-            None => Err(HINT),
+        // The unit is one ASCII byte, so the rest is still UTF-8.
+        match core::str::from_utf8(digits) {
+            Ok(digits) => whole(digits, per),
+            Err(_) => Err(HINT),
         }
     }
 }

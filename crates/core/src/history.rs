@@ -80,24 +80,28 @@ impl History {
         let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(String::from);
         // The newest entries, in their stored order: events of the same millisecond
         // (a page view and its item view) keep the order they happened in.
-        let visits = items
-            .iter()
-            .skip(items.len().saturating_sub(Self::MAX_VISITS))
-            .filter_map(|v| {
-                Some(Visit {
-                    at: v.get("t")?.as_u64()?,
-                    path: text(v, "p")?,
-                    event: text(v, "e").unwrap_or_else(|| String::from(crate::trigger::PAGE_VIEW)),
-                    session: v
-                        .get("s")
-                        .and_then(Value::as_u64)
-                        .map_or(1, |s| s.min(u32::MAX as u64) as u32),
-                    item: text(v, "i").unwrap_or_default(),
-                    category: text(v, "c").unwrap_or_default(),
-                    value: text(v, "v").unwrap_or_default(),
-                })
+        let visit = |v: &Value| {
+            Some(Visit {
+                at: v.get("t")?.as_u64()?,
+                path: text(v, "p")?,
+                event: text(v, "e").unwrap_or_else(|| String::from(crate::trigger::PAGE_VIEW)),
+                session: v
+                    .get("s")
+                    .and_then(Value::as_u64)
+                    .map_or(1, |s| s.min(u32::MAX as u64) as u32),
+                item: text(v, "i").unwrap_or_default(),
+                category: text(v, "c").unwrap_or_default(),
+                value: text(v, "v").unwrap_or_default(),
             })
-            .collect();
+        };
+        // A loop, not `filter_map(..).collect()`: the adaptor is most of a kilobyte
+        // of the snippet.
+        let mut visits = Vec::new();
+        for v in &items[items.len().saturating_sub(Self::MAX_VISITS)..] {
+            if let Some(v) = visit(v) {
+                visits.push(v);
+            }
+        }
         History::from_visits(visits)
     }
 

@@ -172,21 +172,16 @@ impl Test {
                 let Value::Arr(items) = arg else {
                     return Err(ConfigError::new(&at, "must be a list, e.g. [\"a\", \"b\"]"));
                 };
-                Op::In(
-                    items
-                        .iter()
-                        .map(|v| {
-                            Ok((
-                                text(v)?,
-                                if let Value::Num(n) = v {
-                                    Some(*n)
-                                } else {
-                                    None
-                                },
-                            ))
-                        })
-                        .collect::<Result<_, _>>()?,
-                )
+                let mut choices = Vec::with_capacity(items.len());
+                for v in items {
+                    let number = if let Value::Num(n) = v {
+                        Some(*n)
+                    } else {
+                        None
+                    };
+                    choices.push((text(v)?, number));
+                }
+                Op::In(choices)
             }
             "lt" => Op::Num(Cmp::Lt, number(arg)?),
             "lte" => Op::Num(Cmp::Lte, number(arg)?),

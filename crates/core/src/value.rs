@@ -219,7 +219,13 @@ pub fn number_text(n: f64) -> String {
         for _ in digits.len()..6 {
             out.push('0');
         }
-        out.push_str(digits.trim_end_matches('0'));
+        // Trailing zeros dropped, on bytes (ASCII digits).
+        let mut end = digits.len();
+        while end > 1 && digits.as_bytes()[end - 1] == b'0' {
+            end -= 1;
+        }
+        digits.truncate(end);
+        out.push_str(&digits);
     }
     out
 }
@@ -275,20 +281,21 @@ pub fn unknown(path: &str, what: &str, got: &str, known: &[&str]) -> ConfigError
 /// case, or a start of it (`"restart"` for `"restartAfter"`).
 pub fn suggest<'k>(got: &str, known: &[&'k str]) -> Option<&'k str> {
     let got = got.to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| {
-            let lower = k.to_ascii_lowercase();
-            let d = if got.len() >= 4 && lower.starts_with(&got) {
-                1
-            } else {
-                distance(&got, &lower)
-            };
-            (d, *k)
-        })
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
+    // The first of the closest; a loop, which is smaller in the snippet than the
+    // iterator chain.
+    let mut best: Option<(usize, &'k str)> = None;
+    for k in known {
+        let lower = k.to_ascii_lowercase();
+        let d = if got.len() >= 4 && lower.starts_with(&got) {
+            1
+        } else {
+            distance(&got, &lower)
+        };
+        if d <= 2 && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, k));
+        }
+    }
+    best.map(|(_, k)| k)
 }
 
 /// Levenshtein distance over bytes (config keys are ASCII), capped at short inputs.

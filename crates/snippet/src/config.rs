@@ -91,13 +91,13 @@ impl Config {
         else {
             return self.profile.clone();
         };
-        self.profile
-            .iter()
-            .filter(|(k, _)| {
-                k.as_str() == PROFILE_ID || allowed.iter().any(|a| a.as_str() == Some(k.as_str()))
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        let mut out = Fields::new();
+        for (k, v) in self.profile.iter() {
+            if k.as_str() == PROFILE_ID || allowed.iter().any(|a| a.as_str() == Some(k.as_str())) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        out
     }
 
     /// Whether the visitor is a known profile.
@@ -112,9 +112,11 @@ impl Config {
         if self.had_errors {
             return None;
         }
-        self.triggers
-            .iter()
-            .try_fold(MIN_KEEP_MS, |max, t| t.lookback().map(|l| max.max(l)))
+        let mut max = MIN_KEEP_MS;
+        for t in &self.triggers {
+            max = max.max(t.lookback()?);
+        }
+        Some(max)
     }
 
     /// The URL to send events to.

@@ -51,11 +51,11 @@ fn walk(value: &JsValue, depth: usize, budget: &mut usize) -> Value {
     if web::Array::is_array(value) {
         let array: &web::Array = value.unchecked_ref();
         let len = array.length().min(MAX_ITEMS);
-        return Value::Arr(
-            (0..len)
-                .map(|i| walk(&array.get(i), depth + 1, budget))
-                .collect(),
-        );
+        let mut items = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            items.push(walk(&array.get(i), depth + 1, budget));
+        }
+        return Value::Arr(items);
     }
     if value.is_object() && !value.is_function() {
         let keys = web::keys(value);

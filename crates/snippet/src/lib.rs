@@ -300,10 +300,8 @@ impl Snippet {
                 waiting.push((t, trace_ids));
                 continue;
             }
-            t.sent = trace_ids
-                .into_iter()
-                .filter(|id| has(accepted, id))
-                .collect();
+            t.sent = trace_ids;
+            t.sent.retain(|id| has(accepted, id));
             t.error = (!error.is_empty()).then(|| String::from(error));
             if debug {
                 for id in &t.sent {
@@ -416,7 +414,7 @@ impl Snippet {
                 return;
             }
         };
-        let raw = v.get("item").cloned().unwrap_or(Value::Null);
+        let raw = v.get("item").unwrap_or(&Value::Null);
         let text = |key: &str| {
             raw.get(key)
                 .or_else(|| v.get(key))
@@ -628,13 +626,16 @@ impl Snippet {
             ..here.clone()
         };
         let scope = Scope::of_current(now, current, history, &here, &self.patterns);
-        self.config
-            .triggers
-            .iter()
-            .filter(|t| t.on == PAGE_VIEW && !page.fired.contains(&t.id))
-            .filter_map(|t| t.wake(scope))
-            .filter(|at| *at <= now + MAX_WAKE_MS)
-            .min()
+        let mut earliest: Option<u64> = None;
+        for t in &self.config.triggers {
+            if t.on != PAGE_VIEW || page.fired.contains(&t.id) {
+                continue;
+            }
+            if let Some(at) = t.wake(scope).filter(|at| *at <= now + MAX_WAKE_MS) {
+                earliest = Some(earliest.map_or(at, |e| e.min(at)));
+            }
+        }
+        earliest
     }
 
     fn here(&self, props: Fields, item: &Item, now: u64, session: storage::Session) -> Here {

@@ -136,23 +136,25 @@ impl Store {
         let Value::Obj(entries) = self.read(STOPS) else {
             return Stops::default();
         };
-        Stops(
-            entries
-                .into_iter()
-                .filter_map(|(k, v)| Some((k, v.as_u64()?)))
-                .collect(),
-        )
+        let mut stops = Stops::default();
+        for (k, v) in entries {
+            if let Some(at) = v.as_u64() {
+                stops.0.push((k, at));
+            }
+        }
+        stops
     }
 
     /// Stores the Stop timers; past `MAX_STOPS` the oldest are forgotten.
     pub fn save_stops(&self, stops: &Stops) {
         let mut kept: Vec<&(String, u64)> = stops.0.iter().collect();
         while kept.len() > MAX_STOPS {
-            let oldest = kept
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (_, at))| *at)
-                .map_or(0, |(i, _)| i);
+            let mut oldest = 0;
+            for (i, (_, at)) in kept.iter().enumerate() {
+                if *at < kept[oldest].1 {
+                    oldest = i;
+                }
+            }
             kept.swap_remove(oldest);
         }
         let mut out = String::from("{");

@@ -21,8 +21,9 @@ pub struct Trace {
     /// `false` when consent was withheld and nothing was evaluated.
     pub consent: bool,
     /// Each trigger, its result (`fired`, `no-match`, `anonymous`, `stopped`, ...),
-    /// and, when debugging, why it did not fire.
-    pub triggers: Vec<(String, &'static str, Option<String>)>,
+    /// and, when debugging, why it did not fire: the JSON objects of the `triggers`
+    /// list, written as they are recorded.
+    triggers: String,
     /// Ids of the events the relay accepted.
     pub sent: Vec<String>,
     /// Why sending failed, when it did.
@@ -80,8 +81,20 @@ impl Trace {
                 close,
             ]);
         }
-        self.triggers
-            .push((String::from(id), decision.as_str(), why));
+        let out = &mut self.triggers;
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push('{');
+        json::push_key(out, "id", true);
+        json::push_str(out, id);
+        json::push_key(out, "result", false);
+        json::push_str(out, decision.as_str());
+        if let Some(why) = &why {
+            json::push_key(out, "why", false);
+            json::push_str(out, why);
+        }
+        out.push('}');
     }
 
     /// The trace as JSON: `{"event", "path", "consent", "triggers": [{"id", "result", "why"?}],
@@ -96,21 +109,7 @@ impl Trace {
         out.push_str(if self.consent { "true" } else { "false" });
         json::push_key(&mut out, "triggers", false);
         out.push('[');
-        for (i, (id, result, why)) in self.triggers.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('{');
-            json::push_key(&mut out, "id", true);
-            json::push_str(&mut out, id);
-            json::push_key(&mut out, "result", false);
-            json::push_str(&mut out, result);
-            if let Some(why) = why {
-                json::push_key(&mut out, "why", false);
-                json::push_str(&mut out, why);
-            }
-            out.push('}');
-        }
+        out.push_str(&self.triggers);
         out.push(']');
         json::push_key(&mut out, "sent", false);
         out.push('[');
