@@ -632,7 +632,11 @@ impl Condition {
         };
         match self {
             Condition::All(cs) | Condition::Any(cs) => {
-                cs.iter().fold(None, |acc, c| min(acc, c.wake(scope)))
+                let mut earliest = None;
+                for c in cs {
+                    earliest = min(earliest, c.wake(scope));
+                }
+                earliest
             }
             Condition::Not(c) => c.wake(scope),
             Condition::Test(Operand::Dwell, test) if !test.not => {

@@ -567,7 +567,9 @@ impl Snippet {
         let decided = js::now(&self.window);
         self.store.save_stops(&stops);
         if let Some(p) = self.page.as_mut() {
-            p.fired.extend(fired.iter().map(|e| e.trigger.clone()));
+            for e in &fired {
+                p.fired.push(e.trigger.clone());
+            }
         }
         // Any event can start the clock of a timed page-view trigger (a cart update
         // begins the abandoned-cart wait), so the timer is planned after each one.
@@ -669,7 +671,7 @@ fn valid_event_name(name: &str) -> bool {
 fn props(value: &Value) -> Fields {
     let mut out = Fields::new();
     if let Value::Obj(entries) = value {
-        for (key, v) in entries.iter().take(limits::FIELDS) {
+        for (key, v) in &entries[..entries.len().min(limits::FIELDS)] {
             if let Some(text) = v.as_text() {
                 out.insert(key.clone(), cut(text, limits::VALUE));
             }
@@ -679,10 +681,12 @@ fn props(value: &Value) -> Fields {
 }
 
 fn prop(props: &Fields, keys: &[&str]) -> String {
-    keys.iter()
-        .find_map(|k| props.get(k))
-        .cloned()
-        .unwrap_or_default()
+    for k in keys {
+        if let Some(v) = props.get(k) {
+            return v.clone();
+        }
+    }
+    String::new()
 }
 
 /// Whether two URLs are the same page: an anchor (`#faq`) is not a new page, but a
