@@ -78,6 +78,16 @@ async fn warnings(browser: &Browser) -> Vec<String> {
         .expect("the captured warnings")
 }
 
+/// The captured warnings, once there is one (within 15 s).
+async fn warnings_once_there(browser: &Browser) -> Vec<String> {
+    poll(std::time::Duration::from_secs(15), || async {
+        let w = warnings(browser).await;
+        (!w.is_empty()).then_some(w)
+    })
+    .await
+    .expect("a warning within 15 s")
+}
+
 /// `pushState`, `replaceState`, `hashchange` and `popstate` each count a page view
 /// only when the URL really changed; URL patterns in the config declare item pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -795,12 +805,7 @@ async fn a_missing_explaining_build_is_named_once_and_the_page_works() {
     );
     let browser = Browser::start().await;
     browser.goto(&format!("{origin}/")).await;
-    let warned = poll(std::time::Duration::from_secs(15), || async {
-        let w = warnings(&browser).await;
-        (!w.is_empty()).then_some(w)
-    })
-    .await
-    .expect("a warning");
+    let warned = warnings_once_there(&browser).await;
     assert_eq!(warned.len(), 1, "{warned:#?}");
     assert!(
         warned[0].starts_with("sitehook: could not load sitehook-debug.wasm (")
@@ -856,12 +861,7 @@ async fn refused_events_are_said_once_and_do_not_leave_their_trigger_resting() {
                 "fired",
                 "view {view} of {url}: {trace}"
             );
-            let warned = poll(std::time::Duration::from_secs(15), || async {
-                let w = warnings(&browser).await;
-                (!w.is_empty()).then_some(w)
-            })
-            .await
-            .expect("a warning");
+            let warned = warnings_once_there(&browser).await;
             assert_eq!(warned.len(), 1, "{url}: {warned:#?}");
             assert!(warned[0].starts_with(want), "{url}: {warned:#?}");
             let stored = browser
