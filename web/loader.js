@@ -45,7 +45,7 @@
 
   // Every call into the wasm goes through here: a bug in it traps, and then the
   // snippet stops for this page instead of breaking it. Events that fired go into the
-  // outbox, which is then sent.
+  // outbox, which is then sent; the outbox is read from storage once per call.
   // One call at a time: the page's code may call the API from inside a call (a
   // `sitehook:evaluated` listener that tracks an event); that call waits its turn.
   var busy = false, timer = 0, running = false, next = [];
@@ -53,11 +53,13 @@
     if (!snip) return;
     if (running) { next.push(f); return; }
     running = true;
+    var q;
     try {
       f();
+      q = load();
       var fresh = snip.take();
-      if (fresh) keep(load().concat(JSON.parse(fresh)));
-      flush();
+      if (fresh) keep(q = q.concat(JSON.parse(fresh)));
+      q = flush(q);
     } catch (e) {
       snip = null; off = true; next = [];
       say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
@@ -66,7 +68,7 @@
       running = false;
     }
     if (next.length) run(next.shift());
-    else schedule();
+    else schedule(q);
   }
 
   // The outbox: matched events waiting for the relay. One queue for the browser (each
@@ -122,8 +124,8 @@
     return ids.length ? { body: '{"events":[' + parts.join(",") + "]}", ids: ids } : null;
   }
   // The outbox without the events that have waited 3 days, which are given up.
-  function unexpired() {
-    var q = load(), now = Date.now(), old = function (e) { return now - e.t >= MAX_AGE; };
+  function unexpired(q) {
+    var now = Date.now(), old = function (e) { return now - e.t >= MAX_AGE; };
     var expired = q.filter(old);
     if (expired.length) {
       keep(q = q.filter(not(old)));
@@ -132,11 +134,11 @@
     return q;
   }
   // One request at a time. Consent withdrawn (or a privacy signal) on this page:
-  // events queued on an earlier one wait too.
-  function flush() {
-    if (busy || !snip || !snip.may_send()) return;
-    var b = batch(unexpired(), false);
-    if (!b) return;
+  // events queued on an earlier one wait too. Returns the outbox `q` as it is now.
+  function flush(q) {
+    if (busy || !snip || !snip.may_send()) return q;
+    var b = batch(q = unexpired(q), false);
+    if (!b) return q;
     busy = true;
     inFlight = b.ids;
     function done(status, text) { run(function () { answer(status, text); }); }
@@ -146,6 +148,7 @@
     }).then(function (r) {
       return r.text().then(function (t) { done(r.status, t); }, function () { done(r.status, ""); });
     }, function (e) { done(0, String((e && e.message) || e)); });
+    return q;
   }
   // The relay's answer: accepted events leave the outbox; what it refused will not be
   // delivered (those triggers are not resting); when it is unreachable or busy, the
@@ -190,13 +193,13 @@
     snip.sent(sent.join(","), accepted.join(","), error);
   }
   // Timed conditions (dwell, a sequence's wait) and retries ask to be woken.
-  function schedule() {
+  function schedule(q) {
     clearTimeout(timer);
     if (!snip) return;
     var ms = snip.next_wake(), now = Date.now();
     // While a request is out, its answer sends what is due next; while sending is
     // not allowed (consent, a privacy signal), nothing is due until it is.
-    if (!busy && snip.may_send()) load().forEach(function (e) {
+    if (!busy && snip.may_send()) q.forEach(function (e) {
       if (ms < 0 || e.a - now < ms) ms = Math.max(0, e.a - now);
     });
     if (ms >= 0) timer = setTimeout(function () { run(function () { snip.wake(); }); }, Math.min(ms + 20, 2147483647));
@@ -206,7 +209,7 @@
   function hide() {
     if (!snip || !nav.sendBeacon) return;
     var b;
-    try { b = snip.may_send() && batch(unexpired(), true); } catch (e) { return; }
+    try { b = snip.may_send() && batch(unexpired(load()), true); } catch (e) { return; }
     if (b) nav.sendBeacon(snip.url(), new Blob([b.body], { type: "text/plain;charset=UTF-8" }));
   }
   w.addEventListener("pagehide", hide);
