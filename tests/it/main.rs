@@ -282,9 +282,7 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
         relay = relay.addr,
         capture = CAPTURE_WARNINGS
     );
-    let url = site.serve(page);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(page).await;
     let trace = browser.trace().await;
     assert_eq!(
         results(&trace),
@@ -371,9 +369,7 @@ async fn hostile_config_and_storage_do_not_break_the_page() {
         relay = relay.addr,
         capture = CAPTURE_WARNINGS
     );
-    let url = site.serve(page);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(page).await;
     let trace = browser.trace().await;
     assert_eq!(result_of(&trace, "good"), "fired", "{trace}");
     assert_eq!(sent(&trace).len(), 1, "{trace}");

@@ -108,9 +108,7 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
   ]
 };"##,
     );
-    let url = site.serve(html);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(html).await;
     let trace = browser.trace().await;
     assert_eq!(trace["path"], "/", "{trace}");
     assert_eq!(result_of(&trace, "pricing-3"), "no-match", "{trace}");
@@ -215,9 +213,7 @@ window.sitehookConfig = {
             relay.addr
         ),
     );
-    let url = site.serve(html);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(html).await;
     let got = relay.wait_received(2).await;
     let mut uris: Vec<&str> = got.iter().filter_map(|h| h["uri"].as_str()).collect();
     uris.sort();
@@ -272,9 +268,7 @@ async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page()
   profile: { profileid: "p-c" },
   triggers: [{ id: "any-page", webhook: "product-view" }]
 };"#;
-    let url = site.serve(page(&relay, config));
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(page(&relay, config)).await;
     let trace = browser.trace().await;
     assert_eq!(trace["consent"], false, "{trace}");
     assert!(sent(&trace).is_empty(), "{trace}");
@@ -347,9 +341,7 @@ async fn identify_and_reset_switch_history_and_stop_timers_per_profile() {
   ] } }]
 };"#,
     );
-    let url = site.serve(html);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(html).await;
     browser.trace().await;
     let trace = after(&browser, "history.pushState({}, '', '/pricing?a')").await;
     assert_eq!(result_of(&trace, "pricing-twice"), "anonymous", "{trace}");
@@ -430,9 +422,7 @@ async fn events_wait_offline_and_arrive_with_their_id_when_the_relay_is_back() {
 }};"#
         ),
     );
-    let url = site.serve(html);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, url) = site.open(html).await;
     let trace = browser.trace().await;
     assert_eq!(result_of(&trace, "once"), "fired", "{trace}");
     assert!(sent(&trace).is_empty(), "{trace}");
@@ -515,9 +505,7 @@ window.sitehookConfig = {
   ]
 };"#,
     );
-    let url = site.serve(html);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(html).await;
     // The page view (nothing fired), then the declared item view, which no trigger
     // listens to.
     let trace = browser.trace().await;
@@ -561,9 +549,7 @@ window.sitehookConfig = {
   triggers: [{ id: "item", on: "item_view", webhook: "product-view" }]
 };"#,
     );
-    let url = site.serve(html);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(html).await;
     // The page view's trace comes first; the item view's once the relay answered.
     let trace = trace_of(&browser, "item_view").await;
     assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
@@ -886,9 +872,7 @@ async fn a_full_outbox_drops_its_oldest_event_with_a_warning() {
 for (var k = 0; k < 50; k++) q.push({ i: "old-" + k, g: "old", p: "p-f", t: now - 1000 + k, n: 3, a: now + 3600e3, j: "{}" });
 localStorage.setItem("sitehook:v1:outbox", JSON.stringify(q));
 window.sitehookConfig = { profile: { profileid: "p-f" }, triggers: [{ id: "any", webhook: "product-view" }] };"#;
-    let url = site.serve(page(&relay, head));
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(page(&relay, head)).await;
     let trace = trace_of(&browser, "page_view").await;
     assert_eq!(result_of(&trace, "any"), "fired", "{trace}");
     relay.wait_received(1).await;
@@ -931,9 +915,7 @@ window.sitehookConfig = {
   ]
 };"#,
     );
-    let url = site.serve(html);
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+    let (browser, _) = site.open(html).await;
     let trace = trace_of(&browser, "signup").await;
     assert_eq!(result_of(&trace, "signed-up"), "fired", "{trace}");
     let got = relay.wait_received(2).await;

@@ -184,4 +184,13 @@ impl Site {
         tokio::spawn(async move { axum::serve(self.listener, app).await });
         format!("{}/", self.origin)
     }
+
+    /// Serves `html` at `/` and opens it in a new headless Chromium: the browser, and
+    /// the page's URL (to open it again).
+    pub async fn open(self, html: String) -> (webdriver::Browser, String) {
+        let url = self.serve(html);
+        let browser = webdriver::Browser::start().await;
+        browser.goto(&url).await;
+        (browser, url)
+    }
 }
