@@ -212,6 +212,31 @@ async fn wait_drained(base: &str) -> anyhow::Result<()> {
     }
 }
 
+/// `sitehook-relay serve --config CONFIG`, quiet.
+fn serve_relay(relay_bin: &Path, config: &Path) -> anyhow::Result<Proc> {
+    spawn(
+        Command::new(relay_bin)
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "error"),
+    )
+}
+
+/// A relay on a free port with its config and data in `work` (see [`relay_config`]),
+/// once it is ready; and its base URL.
+async fn start_relay(
+    relay_bin: &Path,
+    work: &Path,
+    receiver: &str,
+    dry_run: bool,
+) -> anyhow::Result<(Proc, String)> {
+    let port = free_port();
+    let relay = serve_relay(relay_bin, &relay_config(work, port, receiver, dry_run)?)?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_up(&format!("{url}/readyz")).await?;
+    Ok((relay, url))
+}
+
 /// A relay config for the bench. With `dry_run`, the webhook is delivered in dry-run
 /// mode: the worker claims every event and records its attempt in the store as
 /// always, but makes no outbound call.
@@ -278,27 +303,10 @@ async fn all(
     // the same cores that the bare handler's run does not have) are left out; they
     // are the delivery figure. A second relay that does deliver gives the
     // "while delivering" figure beside it.
-    let relay_port = free_port();
-    let config = relay_config(&work, relay_port, &receiver_url, true)?;
-    let relay = spawn(
-        Command::new(relay_bin)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "error"),
-    )?;
-    let relay_url = format!("http://127.0.0.1:{relay_port}");
-    wait_up(&format!("{relay_url}/readyz")).await?;
+    let (relay, relay_url) = start_relay(relay_bin, &work, &receiver_url, true).await?;
     let delivering_work = tempdir(out, "ingest-delivering")?;
-    let delivering_port = free_port();
-    let delivering_config = relay_config(&delivering_work, delivering_port, &receiver_url, false)?;
-    let delivering = spawn(
-        Command::new(relay_bin)
-            .args(["serve", "--config"])
-            .arg(&delivering_config)
-            .env("RUST_LOG", "error"),
-    )?;
-    let delivering_url = format!("http://127.0.0.1:{delivering_port}");
-    wait_up(&format!("{delivering_url}/readyz")).await?;
+    let (delivering, delivering_url) =
+        start_relay(relay_bin, &delivering_work, &receiver_url, false).await?;
 
     eprintln!(
         "bench: ingest, {runs} × {seconds}s each for the bare handler, the relay, and a relay delivering"
@@ -368,12 +376,7 @@ async fn all(
         servers::fill(&work.join("data"), n).await?;
         servers::reset_count(&receiver_url).await?;
         let started = Instant::now();
-        let relay = spawn(
-            Command::new(relay_bin)
-                .args(["serve", "--config"])
-                .arg(&config)
-                .env("RUST_LOG", "error"),
-        )?;
+        let relay = serve_relay(relay_bin, &config)?;
         servers::wait_count(&receiver_url, n, Duration::from_secs(300)).await?;
         relay_rates.push(n as f64 / started.elapsed().as_secs_f64());
         rss.push(relay.peak_rss_mb().unwrap_or(f64::NAN));
