@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::util::{Receiver, free_port, wait_ready};
+use crate::util::{Receiver, free_port, get_text, wait_ready};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sitehook-relay");
 
@@ -117,14 +117,7 @@ async fn kill_9_loses_no_acknowledged_event_and_delivers_each_once() {
     // Let the queue drain, then check that nothing came twice.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let metrics = http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = get_text(&http, &format!("{base}/metrics")).await;
         if metrics.lines().any(|l| l == "sitehook_queue_depth 0") {
             break;
         }

@@ -15,7 +15,7 @@ use sitehook_relay::store::{Filter, Record, SqliteStore, Status, Store};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::util::{Answer, Receiver, wait_ready};
+use crate::util::{Answer, Receiver, get_text, wait_ready};
 
 /// A relay serving from a config file in its own temporary folder.
 struct Relay {
@@ -482,14 +482,7 @@ async fn a_removed_webhook_turns_its_waiting_events_into_replayable_dead_letters
     );
     assert_eq!(receiver.got().len(), 1, "nothing was sent for it");
     let http = reqwest::Client::new();
-    let shown = http
-        .get(format!("{}/admin/api/events/waiting", relay.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let shown = get_text(&http, &format!("{}/admin/api/events/waiting", relay.base)).await;
     let shown: Value = serde_json::from_str(&shown).unwrap_or_else(|_| panic!("{shown}"));
     assert!(
         shown["requestNote"]

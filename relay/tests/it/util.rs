@@ -151,6 +151,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The body of `GET url`, as text.
+pub async fn get_text(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Waits until the relay at `base` answers `/readyz` with 200, failing after `within`.
 pub async fn wait_ready(http: &reqwest::Client, base: &str, within: Duration) {
     let deadline = Instant::now() + within;
