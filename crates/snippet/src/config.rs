@@ -144,6 +144,11 @@ pub fn wants_words() -> bool {
     WANTS_WORDS.load(Ordering::Relaxed)
 }
 
+/// Notes that the explaining build is needed (see [`wants_words`]).
+fn need_words() {
+    WANTS_WORDS.store(true, Ordering::Relaxed);
+}
+
 /// A problem with the config: a console warning in the explaining build; in the
 /// visitor build, which carries no texts, a note that the explaining build is needed.
 /// A macro, so that the visitor build does not even build the warning's parts.
@@ -152,7 +157,7 @@ macro_rules! problem {
         if cfg!(feature = "explain") {
             js::warn(&[$($part),+]);
         } else {
-            WANTS_WORDS.store(true, Ordering::Relaxed);
+            need_words();
         }
     };
 }
@@ -185,7 +190,7 @@ pub fn read(window: &web::Window, patterns: &dyn Patterns) -> Option<Config> {
                     "; ignored",
                 ]);
             } else {
-                WANTS_WORDS.store(true, Ordering::Relaxed);
+                need_words();
             }
         }
     }
@@ -235,7 +240,7 @@ pub fn read(window: &web::Window, patterns: &dyn Patterns) -> Option<Config> {
     let fields = window.get("__sitehookFields");
     config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
     if !cfg!(feature = "explain") && (config.debug || wants_words()) {
-        WANTS_WORDS.store(true, Ordering::Relaxed);
+        need_words();
         return None;
     }
     Some(config)
