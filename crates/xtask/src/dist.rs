@@ -1,5 +1,5 @@
 //! Builds the optimised snippet: cargo (size profile) → wasm-bindgen (no-modules
-//! glue) → wasm-opt -Oz → the loader wrapped around the glue → `web/dist/`.
+//! glue) → wasm-opt for size → the loader wrapped around the glue → `web/dist/`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -157,7 +157,7 @@ struct Built {
 }
 
 /// cargo (the build's profile and features) → wasm-bindgen (no-modules glue) →
-/// wasm-opt -Oz, in `target/snippet/<name>/`.
+/// wasm-opt (size passes, see `FLAGS`), in `target/snippet/<name>/`.
 fn wasm(
     root: &Path,
     target: &Path,
@@ -204,19 +204,34 @@ fn wasm(
             .arg(&raw),
     )?;
     let optimised = work.join("sitehook.opt.wasm");
-    let input = std::fs::read(work.join("sitehook_bg.wasm"))?;
-    let last_input = work.join("sitehook.opt.input.wasm");
-    // wasm-opt takes seconds; skip it when its input has not changed.
-    let fresh = optimised.is_file() && std::fs::read(&last_input).is_ok_and(|last| last == input);
+    // Flattening and re-looping before two -Oz rounds, and the promise that the first
+    // kilobyte of memory is unused (Rust's stack is there, and reaching it means the
+    // stack has overflowed), save about 0.5 KB gzip over plain -Oz (visitor build,
+    // measured 2026-12-04).
+    const FLAGS: [&str; 8] = [
+        "--low-memory-unused",
+        "--flatten",
+        "--rereloop",
+        "-Oz",
+        "-Oz",
+        "--converge",
+        "--strip-debug",
+        "--strip-producers",
+    ];
+    // wasm-opt takes seconds; skip it when neither its input nor its flags changed.
+    let mut key = FLAGS.join(" ").into_bytes();
+    key.extend(std::fs::read(work.join("sitehook_bg.wasm"))?);
+    let last_key = work.join("sitehook.opt.input");
+    let fresh = optimised.is_file() && std::fs::read(&last_key).is_ok_and(|last| last == key);
     if !fresh {
         tools::run(
             Command::new(wasm_opt)
-                .args(["-Oz", "--strip-debug", "--strip-producers"])
+                .args(FLAGS)
                 .arg(work.join("sitehook_bg.wasm"))
                 .arg("-o")
                 .arg(&optimised),
         )?;
-        std::fs::write(&last_input, &input)?;
+        std::fs::write(&last_key, &key)?;
     }
     Ok(Built {
         wasm: optimised,
