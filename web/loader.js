@@ -263,12 +263,14 @@
   var VISITOR = "sitehook_bg.wasm", hashes = {};
   hashes[VISITOR] = "@WASM_SRI@";
   hashes["sitehook-debug.wasm"] = "@DEBUG_WASM_SRI@";
-  function boot(file) {
+  // `wordless`: the explaining build could not be loaded, so the visitor build runs
+  // the triggers it could read, without words.
+  function boot(file, wordless) {
     var hash = hashes[file], g = glue();
     g({
       module_or_path: fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})
     }).then(function () {
-      try { snip = g.Snippet.start(base) || null; } catch (e) {
+      try { snip = g.Snippet.start(base, !!wordless) || null; } catch (e) {
         off = true;
         say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
         return;
@@ -291,11 +293,16 @@
       run(function () { snip.navigate(); });
       later.forEach(call);
     }, function (e) {
-      off = true;
       var why = (e && e.message) || e;
-      if (file !== VISITOR) say("warn", "could not load " + file + " (" + why + "), the explaining build this page " +
-        "needs because its config has a problem or debugging is on: serve it beside sitehook.js; triggers are off on this page");
-      else say("info", "could not start (" + why + "). A Content-Security-Policy needs " +
+      if (file !== VISITOR) {
+        say("warn", "could not load " + file + " (" + why + "), the explaining build this page " +
+          "needs because its config has a problem or debugging is on: serve it beside sitehook.js. " +
+          "The triggers without a problem run, and nothing is explained");
+        boot(VISITOR, true);
+        return;
+      }
+      off = true;
+      say("info", "could not start (" + why + "). A Content-Security-Policy needs " +
         "script-src 'wasm-unsafe-eval' and connect-src for the relay; triggers are off on this page");
     });
   }

@@ -760,16 +760,17 @@ async fn without_webassembly_the_snippet_says_so_once_and_the_page_works() {
 
 /// A config with a problem needs the explaining build; where it cannot be loaded (here
 /// a Content-Security-Policy that allows only the visitor build's URL), one warning
-/// says which file to serve, and the page works.
+/// says which file to serve, the page works, and the visitor build runs the triggers
+/// without a problem.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_explaining_build_is_named_once_and_the_page_works() {
+async fn a_missing_explaining_build_is_named_once_and_the_good_triggers_run() {
     let site = Site::bind().await;
     let origin = site.origin.clone();
     let relay = TestRelay::demo_for(&site).await;
     let relay_origin = format!("http://{}", relay.addr);
     let setup = format!(
         "{CAPTURE_WARNINGS} window.sitehookConfig = {{ profile: {{ profileid: 'p-m' }}, \
-         triggers: [{{ id: 'typo', webhok: 'crm-lead' }}] }};"
+         triggers: [{{ id: 'typo', webhok: 'crm-lead' }}, {{ id: 'good', webhook: 'crm-lead' }}] }};"
     );
     let page = format!(
         "<!doctype html><html><head><title>Missing build</title>\
@@ -795,13 +796,28 @@ async fn a_missing_explaining_build_is_named_once_and_the_page_works() {
     assert_eq!(warned.len(), 1, "{warned:#?}");
     assert!(
         warned[0].starts_with("sitehook: could not load sitehook-debug.wasm (")
-            && warned[0].contains("serve it beside sitehook.js"),
+            && warned[0].contains("serve it beside sitehook.js")
+            && warned[0].contains("The triggers without a problem run"),
         "{warned:#?}"
     );
     assert!(page_script_ran(&browser).await);
-    assert_eq!(
-        crate::wasm_fetched(&browser).await,
-        ["sitehook_bg.wasm"],
+    let got = relay.wait_received(1).await;
+    assert_eq!(got[0]["uri"], "/demo/receiver/hook/crm-lead", "{got:#?}");
+    let body: Value = serde_json::from_str(got[0]["body"].as_str().unwrap_or("")).unwrap();
+    assert_eq!(body["profileid"], "p-m", "{body}");
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "good"), "fired", "{trace}");
+    assert!(
+        trace["triggers"]
+            .as_array()
+            .is_some_and(|t| t.len() == 1),
+        "the broken trigger is left out: {trace}"
+    );
+    assert!(
+        !crate::wasm_fetched(&browser)
+            .await
+            .iter()
+            .any(|f| f == "sitehook-debug.wasm"),
         "the explaining build was blocked"
     );
 }

@@ -164,8 +164,9 @@ macro_rules! problem {
 
 /// Reads the config, or warns and returns `None` when there is none to read. The
 /// visitor build also returns `None` when the config has a problem or turns
-/// debugging on, having noted that it [`wants_words`].
-pub fn read(window: &web::Window, patterns: &dyn Patterns) -> Option<Config> {
+/// debugging on, having noted that it [`wants_words`], unless it is `wordless` (the
+/// explaining build is out of reach): it then keeps what it could read.
+pub fn read(window: &web::Window, patterns: &dyn Patterns, wordless: bool) -> Option<Config> {
     let raw = window.get("sitehookConfig");
     if raw.is_undefined() || raw.is_null() {
         js::warn(&["window.sitehookConfig is not set: define it before the sitehook script tag"]);
@@ -239,7 +240,7 @@ pub fn read(window: &web::Window, patterns: &dyn Patterns) -> Option<Config> {
     }
     let fields = window.get("__sitehookFields");
     config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
-    if !cfg!(feature = "explain") && (config.debug || wants_words()) {
+    if !cfg!(feature = "explain") && !wordless && (config.debug || wants_words()) {
         need_words();
         return None;
     }

@@ -20,6 +20,8 @@
 //! words for config problems or for why a trigger did not fire. Given a config with a
 //! problem, or asked to debug, [`Snippet::start`] declines and [`wants_words`] says
 //! so; the loader then starts the explaining build (`--features explain`) instead.
+//! Where that cannot be loaded, the loader starts the visitor build again, told to
+//! run the triggers it could read.
 //!
 //! The loader (`web/loader.js`) owns everything asynchronous: it calls
 //! [`Snippet::start`], replays the page's queued calls, reports navigations, runs the
@@ -123,11 +125,16 @@ impl Snippet {
     /// Reads the config. `script_base` is the URL of the folder the script was
     /// loaded from: the relay's address unless the config names one. `None` (with a
     /// console warning) when there is no config.
-    pub fn start(script_base: &str) -> Option<Snippet> {
+    ///
+    /// `wordless`: the explaining build could not be loaded, so the visitor build
+    /// starts even though the config has a problem or asks for debugging, running the
+    /// triggers it could read, silently: a page whose one trigger has a typo keeps the
+    /// others.
+    pub fn start(script_base: &str, wordless: bool) -> Option<Snippet> {
         let window = web::window();
         let started = js::now(&window);
         let patterns = js::Patterns::default();
-        let config = config::read(&window, &patterns)?;
+        let config = config::read(&window, &patterns, wordless)?;
         let store = Store::open(&window, config.profile_id());
         let mut consent = config.consent;
         if config.respect_privacy_signals && js::privacy_signal(&window) {
