@@ -948,3 +948,40 @@ window.sitehookConfig = {
     assert_eq!(warnings(&browser).await, Vec::<String>::new());
     assert!(page_script_ran(&browser).await);
 }
+
+/// Query parameters are read with the browser's own decoding: `+` and `%20` are
+/// spaces, an invalid escape stays as written, a parameter without a value is `""`,
+/// the first of two wins, names are decoded too, and `utm.X` reads `utm_X`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_parameters_are_decoded_as_the_address_bar_does() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let url = site.serve(page(
+        &relay,
+        r#"window.sitehookConfig = {
+  profile: { profileid: "p-q" },
+  triggers: [
+    { id: "plus", webhook: "crm-lead", if: { "query.q": { equals: "red shoes" } } },
+    { id: "escaped", webhook: "crm-lead", if: { "utm.source": { equals: "news letter" } } },
+    { id: "invalid", webhook: "crm-lead", if: { "query.bad": { equals: "%zz" } } },
+    { id: "empty", webhook: "crm-lead", if: { "query.preview": { equals: "" } } },
+    { id: "first", webhook: "crm-lead", if: { "query.n": { equals: "1" } } },
+    { id: "name", webhook: "crm-lead", if: { "query.a b": { equals: "é" } } },
+    { id: "missing", webhook: "crm-lead", if: { "query.nope": { equals: "" } } }
+  ]
+};"#,
+    ));
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!(
+            "{url}?q=red+shoes&utm_source=news%20letter&bad=%zz&preview&n=1&n=2&a+b=%C3%A9"
+        ))
+        .await;
+    let trace = browser.trace().await;
+    for id in ["plus", "escaped", "invalid", "empty", "first", "name"] {
+        assert_eq!(result_of(&trace, id), "fired", "{id}: {trace}");
+    }
+    assert_eq!(result_of(&trace, "missing"), "no-match", "{trace}");
+    assert_eq!(relay.wait_received(6).await.len(), 6);
+    assert!(warnings(&browser).await.is_empty());
+}

@@ -328,7 +328,7 @@ impl Operand {
             Operand::Referrer => some(&here.referrer),
             Operand::Title => some(&here.title),
             Operand::ItemName => nonempty(&here.item_name),
-            Operand::Query(n) => query_param(&here.query, n).map(Cow::Owned),
+            Operand::Query(n) => scope.patterns.query_param(&here.query, n).map(Cow::Owned),
             Operand::Prop(n) => here.props.get(n).map(|s| Cow::Borrowed(s.as_str())),
             Operand::Dwell => {
                 let mut s = String::new();

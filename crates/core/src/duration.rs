@@ -19,17 +19,26 @@ const HOUR: u64 = 60 * MINUTE;
 const DAY: u64 = 24 * HOUR;
 const WEEK: u64 = 7 * DAY;
 
+const TOO_LONG: &str = "duration is too long";
 const HINT: &str = "expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"";
 
 /// `digits` × `per` milliseconds, for digits only.
-fn whole(digits: &str, per: u64) -> Result<Duration, &'static str> {
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+fn whole(digits: &[u8], per: u64) -> Result<Duration, &'static str> {
+    if digits.is_empty() {
         return Err(HINT);
     }
-    let n: u64 = digits.parse().map_err(|_| HINT)?;
-    n.checked_mul(per)
-        .map(Duration::from_millis)
-        .ok_or("duration is too long")
+    // By hand on bytes: `str::parse` and UTF-8 checks are a kilobyte of the snippet.
+    let mut n: u64 = 0;
+    for b in digits {
+        if !b.is_ascii_digit() {
+            return Err(HINT);
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(b - b'0')))
+            .ok_or(TOO_LONG)?;
+    }
+    n.checked_mul(per).map(Duration::from_millis).ok_or(TOO_LONG)
 }
 
 impl Duration {
@@ -49,7 +58,7 @@ impl Duration {
     /// the offending key by the caller, and fixed strings keep the wasm small.
     pub fn parse(text: &str) -> Result<Self, &'static str> {
         let text = text.trim_ascii();
-        if let Some(digits) = text.strip_suffix("ms") {
+        if let Some(digits) = text.as_bytes().strip_suffix(b"ms") {
             return whole(digits, 1);
         }
         // On bytes (the unit is ASCII): `chars()` from the end brings UTF-8 decoding.
@@ -64,11 +73,7 @@ impl Duration {
             b'w' => WEEK,
             _ => return Err(HINT),
         };
-        // The unit is one ASCII byte, so the rest is still UTF-8.
-        match core::str::from_utf8(digits) {
-            Ok(digits) => whole(digits, per),
-            Err(_) => Err(HINT),
-        }
+        whole(digits, per)
     }
 }
 

@@ -15,6 +15,12 @@ pub trait Patterns {
     fn check(&self, pattern: &str, ignore_case: bool) -> Option<String>;
     /// Whether `text` matches `pattern` somewhere (anchor with `^` and `$`).
     fn is_match(&self, pattern: &str, ignore_case: bool, text: &str) -> bool;
+    /// The first value of query parameter `name` in `query` (`?a=1&b=2`), decoded;
+    /// see [`query_param`](crate::condition::query_param). A browser has its own
+    /// (`URLSearchParams`), which the snippet uses rather than carry this one.
+    fn query_param(&self, query: &str, name: &str) -> Option<String> {
+        crate::condition::query_param(query, name)
+    }
 }
 
 /// For callers that have no regular expressions (the relay, benchmarks): every

@@ -260,17 +260,10 @@ fn did_you_mean(key: &str) -> (&'static str, &'static str, &'static str) {
 /// session (kept in `sessionStorage`, so it follows the visitor through a funnel;
 /// `?sitehook_debug=0` ends it).
 fn debug_param(window: &web::Window) -> bool {
-    let search = window.location().search();
     let session = window.session_storage().ok().flatten();
-    // On bytes: `str`'s pattern searchers would pull formatting code into the wasm.
-    let asked = search
-        .as_bytes()
-        .split(|b| *b == b'?' || *b == b'&')
-        .find_map(|pair| {
-            pair.strip_prefix(DEBUG_PARAM.as_bytes())?
-                .strip_prefix(b"=")
-        })
-        .map(|value| value == b"1");
+    let asked = web::SearchParams::new(&window.location().search())
+        .first(DEBUG_PARAM)
+        .map(|value| value == "1");
     match (asked, &session) {
         (Some(true), Some(s)) => {
             let _ = s.set_item(DEBUG_KEY, "1");

@@ -162,6 +162,10 @@ impl sitehook_core::Patterns for Patterns {
             Err(_) => false,
         }
     }
+
+    fn query_param(&self, query: &str, name: &str) -> Option<String> {
+        web::SearchParams::new(query).first(name)
+    }
 }
 
 /// The message of a thrown JS value.

@@ -97,6 +97,14 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Array, js_name = isArray)]
     pub fn is_array(value: &JsValue) -> bool;
 
+    /// `URLSearchParams`, for query parameters: the browser's decoding is the
+    /// address bar's own, and the snippet then carries none.
+    pub type SearchParams;
+    #[wasm_bindgen(constructor, js_class = URLSearchParams)]
+    pub fn new(query: &str) -> SearchParams;
+    #[wasm_bindgen(method, js_class = URLSearchParams, js_name = get)]
+    pub fn first(this: &SearchParams, name: &str) -> Option<String>;
+
     /// `Object.keys(object)`.
     #[wasm_bindgen(js_namespace = Object)]
     pub fn keys(object: &JsValue) -> Array;
