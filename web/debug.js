@@ -1,5 +1,6 @@
 /*! sitehook trace panel: loaded by the snippet only when debugging is on. */
-// Shows, per page view, every trigger with what it decided and why, and what was sent.
+// Lists the page's evaluations (page views and events, newest first) and shows, for the
+// one picked, every trigger with what it decided and why, and what was sent.
 // It reads `window.sitehook.last` and the `sitehook:evaluated` events. No inline script
 // or style attribute: styles are set through the CSSOM (`element.style`), which a
 // strict Content-Security-Policy allows, inside a shadow root so the site's CSS and
@@ -43,15 +44,56 @@
   close.addEventListener("click", function () { host.remove(); });
   head.appendChild(close);
   panel.appendChild(head);
+  // The page's evaluations, newest first, as Tag Assistant lists a page's events:
+  // the newest is shown until one is picked; picking the newest follows again.
+  var events = el("ol", null, { listStyle: "none", margin: "0", padding: "4px 10px", borderBottom: "1px solid #d0d7de" });
+  events.className = "events";
+  panel.appendChild(events);
   var body = el("div", null, { padding: "6px 10px" });
   panel.appendChild(body);
   root.appendChild(panel);
 
+  var KEEP = 25, traces = [], picked = null;
+
+  function title(t) {
+    return t.consent === false ? "consent withheld: nothing evaluated" : (t.event || "page_view") + " " + t.path;
+  }
+
+  function render() {
+    events.textContent = "";
+    var shown = picked || traces[traces.length - 1];
+    for (var i = traces.length - 1; i >= 0; i--) {
+      var t = traces[i], fired = (t.triggers || []).filter(function (r) { return r.result === "fired"; }).length;
+      var item = el("button", title(t) + (fired ? " · " + fired + " fired" : ""), {
+        display: "block", width: "100%", textAlign: "left", background: t === shown ? "#ddf4ff" : "transparent",
+        border: "0", borderRadius: "4px", padding: "2px 4px", font: "inherit", color: "inherit", cursor: "pointer",
+        fontWeight: t === shown ? "600" : "400"
+      });
+      item.type = "button";
+      if (t === shown) item.setAttribute("aria-current", "true");
+      item.addEventListener("click", (function (t) {
+        return function () { picked = t === traces[traces.length - 1] ? null : t; render(); };
+      })(t));
+      var li = el("li");
+      li.appendChild(item);
+      events.appendChild(li);
+    }
+    show(shown);
+  }
+
+  function add(t) {
+    if (!t || traces[traces.length - 1] === t) return;
+    traces.push(t);
+    if (traces.length > KEEP) {
+      if (picked === traces.shift()) picked = null;
+    }
+    render();
+  }
+
   function show(t) {
     if (!t) return;
     body.textContent = "";
-    var title = t.consent === false ? "consent withheld: nothing evaluated" : (t.event || "page_view") + " " + t.path;
-    body.appendChild(el("div", title, { fontWeight: "600", margin: "2px 0 6px" }));
+    body.appendChild(el("div", title(t), { fontWeight: "600", margin: "2px 0 6px" }));
     var list = el("ul", null, { listStyle: "none", margin: "0", padding: "0" });
     (t.triggers || []).forEach(function (r) {
       var li = el("li", null, { padding: "4px 0", borderTop: "1px solid #eaeef2" });
@@ -77,8 +119,8 @@
 
   function mount() {
     (doc.body || doc.documentElement).appendChild(host);
-    show(w.sitehook && w.sitehook.last);
+    add(w.sitehook && w.sitehook.last);
   }
-  w.addEventListener("sitehook:evaluated", function (e) { show(e.detail); });
+  w.addEventListener("sitehook:evaluated", function (e) { add(e.detail); });
   if (doc.body) mount(); else doc.addEventListener("DOMContentLoaded", mount);
 })();

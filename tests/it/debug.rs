@@ -24,6 +24,17 @@ async fn panel(browser: &Browser) -> Option<Vec<(String, String, String)>> {
     serde_json::from_value(rows).ok()
 }
 
+/// The panel's list of evaluations, newest first: (label, whether it is the one shown).
+async fn panel_events(browser: &Browser) -> Vec<(String, bool)> {
+    let items = browser
+        .eval(
+            "var h = document.getElementById('sitehook-debug'); if (!h) return [];              return Array.prototype.map.call(h.shadowRoot.querySelectorAll('.events button'), function (b) {                return [b.textContent, b.getAttribute('aria-current') === 'true']; });",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(items).unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_debug_parameter_shows_the_trace_under_a_strict_csp() {
     let site = Site::bind().await;
@@ -102,6 +113,29 @@ window.sitehookConfig = {
     .await;
     assert!(sent.is_some(), "the panel says what was sent");
     relay.wait_received(1).await;
+
+    // A later event on the same page is listed above the page view and shown; picking
+    // the page view shows its triggers again.
+    browser
+        .eval("window.sitehook.track('newsletter')", json!([]))
+        .await;
+    let listed = poll(Duration::from_secs(15), || async {
+        let v = panel_events(&browser).await;
+        (v.len() == 2).then_some(v)
+    })
+    .await
+    .expect("the panel lists both evaluations");
+    assert_eq!(listed[0], ("newsletter /".to_owned(), true), "{listed:?}");
+    assert_eq!(listed[1], ("page_view / · 1 fired".to_owned(), false), "{listed:?}");
+    assert_eq!(panel(&browser).await, Some(Vec::new()), "no trigger listens to it");
+    browser
+        .eval(
+            "document.getElementById('sitehook-debug').shadowRoot.querySelectorAll('.events button')[1].click()",
+            json!([]),
+        )
+        .await;
+    assert_eq!(panel(&browser).await.map(|r| r.len()), Some(2));
+    assert_eq!(panel_events(&browser).await[1].1, true, "the page view is picked");
 
     // The trace follows the visitor for the session: no parameter on the next page.
     browser.goto(&format!("{origin}/other")).await;
