@@ -28,7 +28,7 @@
     }
     run(function () { snip.command(String(args[0]), args[1], args[2]); });
     // Consent withdrawn: the wasm deleted everything stored, the outbox included.
-    if (args[0] === "consent" && args[1] === false) memory = null;
+    if (args[0] === "consent" && args[1] === false) { memory = null; watched = lost = []; }
   }
   var api = { push: function (args) { call(args); } };
   ["identify", "page", "track", "consent", "reset"].forEach(function (name) {
@@ -57,8 +57,11 @@
     try {
       f();
       q = load();
-      var fresh = snip.take();
-      if (fresh) keep(q = q.concat(JSON.parse(fresh)));
+      var fresh = snip.take(), back = lost.filter(not(among(q)));
+      lost = [];
+      fresh = fresh ? JSON.parse(fresh) : [];
+      watched = watched.concat(fresh);
+      if ((fresh = back.concat(fresh)).length) keep(q = q.concat(fresh));
       q = flush(q);
     } catch (e) {
       snip = null; off = true; next = [];
@@ -108,11 +111,30 @@
   // resting (they may fire again, rather than stay quiet for nothing).
   function giveUp(events, what) {
     if (!events.length) return;
+    settled(events);
     events.forEach(function (e) { snip.lift(e.g, e.p, e.t); });
     say("warn", events.length + what);
   }
   function mine(ids) { return function (e) { return ids.indexOf(e.i) >= 0; }; }
   function not(f) { return function (e) { return !f(e); }; }
+  function among(q) { return mine(q.map(function (e) { return e.i; })); }
+  // Browsers do not lock localStorage across tabs: another tab may write the outbox
+  // from a copy read before this tab's write reached it, dropping the events this tab
+  // had just queued. So each event queued here is watched until a write by another
+  // tab is seen to carry it, and one without it puts it back (if that tab had sent
+  // it, it goes again, and the relay drops the duplicate). An outbox removed
+  // altogether (emptied, or consent withdrawn there) is taken as meant.
+  var watched = [], lost = [];
+  function settled(events) { watched = watched.filter(not(among(events))); }
+  w.addEventListener("storage", function (e) {
+    if (e.key !== OUTBOX || !watched.length) return;
+    var q = null;
+    try { q = JSON.parse(e.newValue); } catch (x) {}
+    if (!Array.isArray(q)) { watched = []; return; }
+    lost = watched.filter(not(among(q.filter(function (x) { return x && typeof x.i == "string"; }))));
+    watched = lost.slice();
+    if (lost.length) run(function () {});
+  });
   // The due events (with `all`, for the pagehide beacon, those waiting out a backoff
   // too: this page may be the last), not those a fetch already carries, under 60 KB.
   function batch(q, all) {
@@ -188,6 +210,7 @@
       }
       q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) snip.lift(e.g, e.p, e.t); });
       q = q.filter(not(isSent));
+      settled(sent.map(function (i) { return { i: i }; }));
     }
     keep(q);
     snip.sent(sent.join(","), accepted.join(","), error);

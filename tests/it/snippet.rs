@@ -985,3 +985,75 @@ async fn query_parameters_are_decoded_as_the_address_bar_does() {
     assert_eq!(relay.wait_received(6).await.len(), 6);
     assert!(warnings(&browser).await.is_empty());
 }
+
+/// Another tab that writes the outbox from a copy read before this tab's event
+/// reached it would drop that event: this tab puts it back. An outbox removed by
+/// the other tab (emptied, or consent withdrawn there) stays removed. (The other tab
+/// is a same-origin frame here: its writes reach the page as `storage` events, as
+/// another tab's do.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_dropped_by_another_tabs_stale_write_is_put_back() {
+    let site = Site::bind().await;
+    let script = TestRelay::demo_for(&site).await;
+    // Events go to a port nothing listens on: they wait in the outbox.
+    let reserved = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let events_addr = reserved.local_addr().unwrap();
+    drop(reserved);
+    let html = page(
+        &script,
+        &format!(
+            r#"window.sitehookConfig = {{
+  relay: "http://{events_addr}/",
+  profile: {{ profileid: "p-t" }},
+  triggers: [{{ id: "view", webhook: "product-view" }}]
+}};"#
+        ),
+    );
+    let (browser, _) = site.open(html).await;
+    let outbox_ids = || async {
+        let ids = browser
+            .eval(
+                "var q = JSON.parse(localStorage.getItem('sitehook:v1:outbox')); \
+                 return q && q.map(function (e) { return e.i; }).sort();",
+                json!([]),
+            )
+            .await;
+        serde_json::from_value::<Option<Vec<String>>>(ids).expect("ids")
+    };
+    let mine = poll(std::time::Duration::from_secs(15), || async {
+        outbox_ids().await.filter(|ids| ids.len() == 1)
+    })
+    .await
+    .expect("the event waits in the outbox")
+    .remove(0);
+
+    // The other tab's stale write: its own event, without this tab's.
+    browser
+        .eval(
+            "var f = document.createElement('iframe'); document.body.appendChild(f); \
+             f.contentWindow.localStorage.setItem('sitehook:v1:outbox', JSON.stringify([\
+               { i: 'zz-other-tab', g: 'view', p: 'p-t', t: Date.now(), n: 0, a: Date.now() + 6e4, j: '{}' }]));",
+            json!([]),
+        )
+        .await;
+    let both = poll(std::time::Duration::from_secs(10), || async {
+        outbox_ids().await.filter(|ids| ids.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        both,
+        Some(vec![mine.clone(), "zz-other-tab".to_owned()]),
+        "this tab's event is back beside the other tab's"
+    );
+
+    // Now the other tab has seen it; removing the outbox there is meant.
+    browser
+        .eval(
+            "document.querySelector('iframe').contentWindow.localStorage.removeItem('sitehook:v1:outbox');",
+            json!([]),
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(outbox_ids().await, None, "the removal stands");
+    assert!(warnings(&browser).await.iter().all(|w| w.contains("could not reach the relay")));
+}
