@@ -28,7 +28,7 @@
     }
     run(function () { snip.command(String(args[0]), args[1], args[2]); });
     // Consent withdrawn: the wasm deleted everything stored, the outbox included.
-    if (args[0] === "consent" && args[1] === false) { memory = null; watched = lost = []; }
+    if (args[0] === "consent" && args[1] === false) { memory = null; watched = lost = waiting = []; }
   }
   var api = { push: function (args) { call(args); } };
   ["identify", "page", "track", "consent", "reset"].forEach(function (name) {
@@ -57,12 +57,13 @@
     try {
       f();
       q = load();
-      var fresh = snip.take(), back = lost.filter(not(among(q)));
+      var took = snip.take(), back = lost.filter(not(among(q))), fresh = [];
       lost = [];
-      fresh = fresh ? JSON.parse(fresh) : [];
+      if (took) fresh = (took = JSON.parse(took))[0];
       watched = watched.concat(fresh);
       if ((fresh = back.concat(fresh)).length) keep(q = q.concat(fresh));
       q = flush(q);
+      if (took) took[1].forEach(show);
     } catch (e) {
       snip = null; off = true; next = [];
       say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
@@ -72,6 +73,28 @@
     }
     if (next.length) run(next.shift());
     else schedule(q);
+  }
+
+  // Each evaluation's trace, published as window.sitehook.last and as a
+  // sitehook:evaluated event. One whose events fired (`ids`) waits for the relay's
+  // answer, so that it shows what was sent.
+  var waiting = [];
+  function show(t) {
+    if (t.ids) { waiting.push(t); return; }
+    var o = w.sitehook;
+    if (!o || typeof o != "object") o = w.sitehook = {};
+    o.last = t;
+    w.dispatchEvent(new CustomEvent("sitehook:evaluated", { detail: t }));
+  }
+  function answered(sent, accepted, error) {
+    waiting = waiting.filter(function (t) {
+      if (!t.ids.some(function (i) { return sent.indexOf(i) >= 0; })) return true;
+      t.sent = t.ids.filter(function (i) { return accepted.indexOf(i) >= 0; });
+      if (error) t.error = error;
+      if (t.debug) t.sent.forEach(function (i) { say("log", "sent event " + i + " to the relay"); });
+      delete t.ids;
+      show(t);
+    });
   }
 
   // The outbox: matched events waiting for the relay. One queue for the browser (each
@@ -213,7 +236,7 @@
       settled(sent.map(function (i) { return { i: i }; }));
     }
     keep(q);
-    snip.sent(sent.join(","), accepted.join(","), error);
+    answered(sent, accepted, error);
   }
   // Timed conditions (dwell, a sequence's wait) and retries ask to be woken.
   function schedule(q) {

@@ -126,8 +126,16 @@ window.sitehookConfig = {
     .await
     .expect("the panel lists both evaluations");
     assert_eq!(listed[0], ("newsletter /".to_owned(), true), "{listed:?}");
-    assert_eq!(listed[1], ("page_view / · 1 fired".to_owned(), false), "{listed:?}");
-    assert_eq!(panel(&browser).await, Some(Vec::new()), "no trigger listens to it");
+    assert_eq!(
+        listed[1],
+        ("page_view / · 1 fired".to_owned(), false),
+        "{listed:?}"
+    );
+    assert_eq!(
+        panel(&browser).await,
+        Some(Vec::new()),
+        "no trigger listens to it"
+    );
     browser
         .eval(
             "document.getElementById('sitehook-debug').shadowRoot.querySelectorAll('.events button')[1].click()",
@@ -135,7 +143,11 @@ window.sitehookConfig = {
         )
         .await;
     assert_eq!(panel(&browser).await.map(|r| r.len()), Some(2));
-    assert_eq!(panel_events(&browser).await[1].1, true, "the page view is picked");
+    assert_eq!(
+        panel_events(&browser).await[1].1,
+        true,
+        "the page view is picked"
+    );
 
     // The trace follows the visitor for the session: no parameter on the next page.
     browser.goto(&format!("{origin}/other")).await;

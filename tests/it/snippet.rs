@@ -808,9 +808,7 @@ async fn a_missing_explaining_build_is_named_once_and_the_good_triggers_run() {
     let trace = browser.trace().await;
     assert_eq!(result_of(&trace, "good"), "fired", "{trace}");
     assert!(
-        trace["triggers"]
-            .as_array()
-            .is_some_and(|t| t.len() == 1),
+        trace["triggers"].as_array().is_some_and(|t| t.len() == 1),
         "the broken trigger is left out: {trace}"
     );
     assert!(
@@ -1055,5 +1053,10 @@ async fn an_event_dropped_by_another_tabs_stale_write_is_put_back() {
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(outbox_ids().await, None, "the removal stands");
-    assert!(warnings(&browser).await.iter().all(|w| w.contains("could not reach the relay")));
+    assert!(
+        warnings(&browser)
+            .await
+            .iter()
+            .all(|w| w.contains("could not reach the relay"))
+    );
 }

@@ -38,7 +38,9 @@ fn whole(digits: &[u8], per: u64) -> Result<Duration, &'static str> {
             .and_then(|n| n.checked_add(u64::from(b - b'0')))
             .ok_or(TOO_LONG)?;
     }
-    n.checked_mul(per).map(Duration::from_millis).ok_or(TOO_LONG)
+    n.checked_mul(per)
+        .map(Duration::from_millis)
+        .ok_or(TOO_LONG)
 }
 
 impl Duration {

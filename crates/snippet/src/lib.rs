@@ -9,8 +9,8 @@
 //! - [`storage`]: the history, Stop timers and session in `localStorage`, per
 //!   profile; tolerant of blocked storage and of corrupt or foreign data.
 //! - [`send`]: event ids.
-//! - [`trace`]: what happened on each evaluation, for `debug: true`, for the page (a
-//!   `sitehook:evaluated` event) and for tests.
+//! - [`trace`]: what happened on each evaluation, for `debug: true`, for the page (the
+//!   loader publishes it as a `sitehook:evaluated` event) and for tests.
 //! - [`web`]: the browser APIs the snippet calls, declared here (not web-sys/js-sys).
 //! - `allocator` (WebAssembly only): a small size-class allocator.
 //!
@@ -26,10 +26,11 @@
 //! The loader (`web/loader.js`) owns everything asynchronous: it calls
 //! [`Snippet::start`], replays the page's queued calls, reports navigations, runs the
 //! timers [`Snippet::next_wake`] asks for, and keeps the outbox: it takes the events
-//! that fired ([`Snippet::take`]), stores them (bounded, in `localStorage` or in
-//! memory), sends them, retries with backoff, and reports back ([`Snippet::sent`] for
-//! the trace, [`Snippet::lift`] for an event that will never be delivered). Keeping
-//! futures, closures and the send queue's bookkeeping out of the wasm keeps it small.
+//! that fired and the traces ([`Snippet::take`]), stores the events (bounded, in
+//! `localStorage` or in memory), sends them, retries with backoff, publishes the
+//! traces with what was sent, and reports back ([`Snippet::lift`] for an event that
+//! will never be delivered). Keeping futures, closures, the send queue's bookkeeping
+//! and the publishing out of the wasm keeps it small.
 //!
 //! In the WebAssembly build the crate is `no_std`: a panic traps (the loader reports
 //! it and the page carries on) instead of formatting a message nobody reads, which
@@ -105,8 +106,9 @@ pub struct Snippet {
     /// Events that fired since the loader last took them ([`Snippet::take`]), as
     /// the outbox's JSON entries.
     fresh: String,
-    /// Traces waiting for the relay's answer, so they show what was sent.
-    pending: Vec<(trace::Trace, Vec<String>)>,
+    /// Traces made since the loader last took them, as JSON objects; the loader
+    /// publishes them.
+    traces: String,
     wake_at: Option<u64>,
     started: f64,
 }
@@ -150,7 +152,7 @@ impl Snippet {
             page: None,
             declared: None,
             fresh: String::new(),
-            pending: Vec::new(),
+            traces: String::new(),
             wake_at: None,
             started,
         })
@@ -165,7 +167,7 @@ impl Snippet {
             return;
         }
         if !self.allowed() {
-            trace::publish(&self.window, &trace::Trace::consent_off());
+            self.publish(&trace::Trace::consent_off(), &[]);
             return;
         }
         let referrer = match &self.page {
@@ -260,17 +262,22 @@ impl Snippet {
         }
     }
 
-    /// The events that fired since the last call, as a JSON array of outbox entries
-    /// (`{"i": id, "g": trigger, "p": profile, "t": fired at, "n": 0, "a": 0,
-    /// "j": the event's JSON}`), or `None`. The loader keeps the outbox: it stores,
-    /// bounds, sends and retries them (web/loader.js).
+    /// What happened since the last call, as JSON: `[entries, traces]`, or `None`
+    /// when nothing did. `entries` are the events that fired, as outbox entries
+    /// (`{"i": id, "g": trigger, "p": profile, "t": fired at, "n": 0, "a": 0, "j": the
+    /// event's JSON}`): the loader keeps the outbox, and stores, bounds, sends and
+    /// retries them (web/loader.js). `traces` are the evaluations' traces, which the
+    /// loader publishes; one whose events fired has their `ids`, and waits for the
+    /// relay's answer, so that it shows what was sent.
     pub fn take(&mut self) -> Option<String> {
-        if self.fresh.is_empty() {
+        if self.fresh.is_empty() && self.traces.is_empty() {
             return None;
         }
-        let mut out = String::from("[");
+        let mut out = String::from("[[");
         out.push_str(&core::mem::take(&mut self.fresh));
-        out.push(']');
+        out.push_str("],[");
+        out.push_str(&core::mem::take(&mut self.traces));
+        out.push_str("]]");
         Some(out)
     }
 
@@ -288,36 +295,6 @@ impl Snippet {
         let mut stops = store.stops();
         stops.unset(trigger, at as u64);
         store.save_stops(&stops);
-    }
-
-    /// A batch was answered: `ids` were sent (comma-separated), the relay accepted
-    /// `accepted`, and `error` says why sending failed, if it did. Publishes the
-    /// traces of the evaluations whose events these were.
-    pub fn sent(&mut self, ids: &str, accepted: &str, error: &str) {
-        // On bytes: `str::split` brings a pattern searcher.
-        let has = |list: &str, id: &str| {
-            list.as_bytes()
-                .split(|b| *b == b',')
-                .any(|x| x == id.as_bytes())
-        };
-        let debug = self.config.debug();
-        let mut waiting = Vec::new();
-        for (mut t, trace_ids) in core::mem::take(&mut self.pending) {
-            if !trace_ids.iter().any(|id| has(ids, id)) {
-                waiting.push((t, trace_ids));
-                continue;
-            }
-            t.sent = trace_ids;
-            t.sent.retain(|id| has(accepted, id));
-            t.error = (!error.is_empty()).then(|| String::from(error));
-            if debug {
-                for id in &t.sent {
-                    js::log(&["sent event ", id, " to the relay"]);
-                }
-            }
-            trace::publish(&self.window, &t);
-        }
-        self.pending = waiting;
     }
 
     /// Where events are sent.
@@ -338,8 +315,8 @@ impl Snippet {
         if !granted {
             // Withdrawn: nothing stays behind, queued events included.
             self.store.forget_all();
-            self.pending.clear();
             self.fresh.clear();
+            self.traces.clear();
             self.wake_at = None;
             return;
         }
@@ -586,10 +563,6 @@ impl Snippet {
         trace.eval_us = ((decided - deciding) * 1000.0) as u64;
         trace.handle_us = ((evaluated - eval_start) * 1000.0) as u64;
         trace.total_us = ((evaluated - self.started) * 1000.0) as u64;
-        if fired.is_empty() {
-            trace::publish(&self.window, &trace);
-            return;
-        }
         let profile = self.config.profile_id();
         let mut ids = Vec::new();
         for e in &fired {
@@ -615,9 +588,18 @@ impl Snippet {
             e.write_json(&mut event);
             json::push_str(out, &event);
             out.push('}');
-            ids.push(e.id.clone());
+            ids.push(e.id.as_str());
         }
-        self.pending.push((trace, ids));
+        self.publish(&trace, &ids);
+    }
+
+    /// Hands `trace` to the loader to publish, with the `ids` of the events that
+    /// fired in it.
+    fn publish(&mut self, trace: &trace::Trace, ids: &[&str]) {
+        if !self.traces.is_empty() {
+            self.traces.push(',');
+        }
+        trace.write_json(&mut self.traces, ids);
     }
 
     /// When time alone may make a page-view trigger hold on this page (dwell, a

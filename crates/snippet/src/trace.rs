@@ -1,15 +1,16 @@
 //! What happened on one page view.
 //!
-//! Published three ways: as console lines when `debug: true`; as a `sitehook:evaluated`
-//! event on `window` (for the page's own code, e.g. analytics of what fired); and as
-//! `window.sitehook.last`, readable at any time, which the browser tests poll.
+//! Published three ways: as console lines when `debug: true`, printed here; and, by
+//! the loader (web/loader.js), as a `sitehook:evaluated` event on `window` (for the
+//! page's own code, e.g. analytics of what fired) and as `window.sitehook.last`,
+//! readable at any time, which the browser tests poll. The loader adds what was sent,
+//! once the relay answered.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use sitehook_core::{Decision, json};
 
-use crate::{js, web};
+use crate::js;
 
 /// The outcome of one page view's evaluation.
 #[derive(Debug, Clone, Default)]
@@ -24,10 +25,6 @@ pub struct Trace {
     /// and, when debugging, why it did not fire: the JSON objects of the `triggers`
     /// list, written as they are recorded.
     triggers: String,
-    /// Ids of the events the relay accepted.
-    pub sent: Vec<String>,
-    /// Why sending failed, when it did.
-    pub error: Option<String>,
     /// Microseconds spent deciding the triggers (the evaluation alone).
     pub eval_us: u64,
     /// The whole event: storage read and written, the triggers decided, the trace.
@@ -97,64 +94,45 @@ impl Trace {
         out.push('}');
     }
 
-    /// The trace as JSON: `{"event", "path", "consent", "triggers": [{"id", "result", "why"?}],
-    /// "sent", "evalUs", "handleUs", "totalUs", "debug"?, "error"?}`.
-    pub fn to_json(&self) -> String {
-        let mut out = String::from("{");
-        json::push_key(&mut out, "event", true);
-        json::push_str(&mut out, &self.event);
-        json::push_key(&mut out, "path", false);
-        json::push_str(&mut out, &self.path);
-        json::push_key(&mut out, "consent", false);
+    /// Writes the trace as JSON: `{"event", "path", "consent", "triggers": [{"id",
+    /// "result", "why"?}], "sent": [], "evalUs", "handleUs", "totalUs", "debug"?,
+    /// "ids"?}`. `ids` are the events that fired, for the loader, which fills `sent`
+    /// (and `error`) from the relay's answer and takes `ids` out before publishing.
+    pub fn write_json(&self, out: &mut String, ids: &[&str]) {
+        out.push('{');
+        json::push_key(out, "event", true);
+        json::push_str(out, &self.event);
+        json::push_key(out, "path", false);
+        json::push_str(out, &self.path);
+        json::push_key(out, "consent", false);
         out.push_str(if self.consent { "true" } else { "false" });
-        json::push_key(&mut out, "triggers", false);
+        json::push_key(out, "triggers", false);
         out.push('[');
         out.push_str(&self.triggers);
         out.push(']');
-        json::push_key(&mut out, "sent", false);
-        out.push('[');
-        for (i, id) in self.sent.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            json::push_str(&mut out, id);
-        }
-        out.push(']');
-        json::push_key(&mut out, "evalUs", false);
-        json::push_num(&mut out, self.eval_us);
-        json::push_key(&mut out, "handleUs", false);
-        json::push_num(&mut out, self.handle_us);
-        json::push_key(&mut out, "totalUs", false);
-        json::push_num(&mut out, self.total_us);
+        json::push_key(out, "sent", false);
+        out.push_str("[]");
+        json::push_key(out, "evalUs", false);
+        json::push_num(out, self.eval_us);
+        json::push_key(out, "handleUs", false);
+        json::push_num(out, self.handle_us);
+        json::push_key(out, "totalUs", false);
+        json::push_num(out, self.total_us);
         if self.debug() {
-            json::push_key(&mut out, "debug", false);
+            json::push_key(out, "debug", false);
             out.push_str("true");
         }
-        if let Some(error) = &self.error {
-            json::push_key(&mut out, "error", false);
-            json::push_str(&mut out, error);
+        if !ids.is_empty() {
+            json::push_key(out, "ids", false);
+            out.push('[');
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json::push_str(out, id);
+            }
+            out.push(']');
         }
         out.push('}');
-        out
     }
-}
-
-/// Makes the trace visible to the page: `window.sitehook.last` and a
-/// `sitehook:evaluated` event whose `detail` is the trace.
-pub fn publish(window: &web::Window, trace: &Trace) {
-    // The event's init dictionary and the trace in one parse: `{"detail": trace}`.
-    let mut init = String::from("{\"detail\":");
-    init.push_str(&trace.to_json());
-    init.push('}');
-    let Ok(init) = web::parse(&init) else {
-        return;
-    };
-    let detail = web::get(&init, "detail").unwrap_or_default();
-    let mut api = window.get("sitehook");
-    if !api.is_object() {
-        api = web::parse("{}").unwrap_or_default();
-        let _ = web::set(window, "sitehook", &api);
-    }
-    let _ = web::set(&api, "last", &detail);
-    window.dispatch_event(&web::CustomEvent::new("sitehook:evaluated", &init));
 }

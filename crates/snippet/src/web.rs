@@ -35,8 +35,6 @@ extern "C" {
     pub fn local_storage(this: &Window) -> Result<Option<Storage>, JsValue>;
     #[wasm_bindgen(method, getter, catch, js_name = sessionStorage)]
     pub fn session_storage(this: &Window) -> Result<Option<Storage>, JsValue>;
-    #[wasm_bindgen(method, js_name = dispatchEvent)]
-    pub fn dispatch_event(this: &Window, event: &CustomEvent) -> bool;
 
     /// `window.location`.
     pub type Location;
@@ -83,11 +81,6 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = getRandomValues)]
     pub fn get_random_values(this: &Crypto, bytes: &mut [u8]) -> Result<JsValue, JsValue>;
 
-    /// A `CustomEvent`, for `sitehook:evaluated`.
-    pub type CustomEvent;
-    #[wasm_bindgen(constructor, js_class = CustomEvent)]
-    pub fn new(kind: &str, init: &JsValue) -> CustomEvent;
-
     /// A JS array.
     pub type Array;
     #[wasm_bindgen(method, getter)]
@@ -112,8 +105,6 @@ extern "C" {
     /// for a getter that throws.
     #[wasm_bindgen(js_namespace = Reflect, catch)]
     pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_namespace = Reflect, catch)]
-    pub fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(js_namespace = JSON, catch)]
     pub fn parse(text: &str) -> Result<JsValue, JsValue>;
     /// `Date.now()`: milliseconds since the Unix epoch.
