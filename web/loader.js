@@ -26,9 +26,13 @@
       else if (!full) { full = true; say("warn", "more than 100 calls waiting for the snippet; the rest are ignored"); }
       return;
     }
-    run(function () { snip.command(String(args[0]), args[1], args[2]); });
-    // Consent withdrawn: the wasm deleted everything stored, the outbox included.
-    if (args[0] === "consent" && args[1] === false) { memory = null; watched = lost = waiting = []; }
+    run(function () {
+      snip.command(String(args[0]), args[1], args[2]);
+      // Consent withdrawn: the wasm deleted everything stored, the outbox included,
+      // and traces waiting for the relay's answer are dropped. (In here, not after
+      // `run`: a call made from inside another waits its turn.)
+      if (args[0] === "consent" && args[1] === false) { memory = null; waiting = []; }
+    });
   }
   var api = { push: function (args) { call(args); } };
   ["identify", "page", "track", "consent", "reset"].forEach(function (name) {
@@ -57,13 +61,13 @@
     try {
       f();
       q = load();
-      var took = snip.take(), back = lost.filter(not(among(q))), fresh = [];
-      lost = [];
-      if (took) fresh = (took = JSON.parse(took))[0];
-      watched = watched.concat(fresh);
-      if ((fresh = back.concat(fresh)).length) keep(q = q.concat(fresh));
+      var took = snip.take();
+      if (took) {
+        // The traces first: one whose event the outbox drops at once is then told so.
+        (took = JSON.parse(took))[1].forEach(show);
+        if (took[0].length) keep(q = q.concat(took[0]));
+      }
       q = flush(q);
-      if (took) took[1].forEach(show);
     } catch (e) {
       snip = null; off = true; next = [];
       say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
@@ -122,7 +126,13 @@
   function bytes(text) { return new Blob([text]).size; }
   function keep(q) {
     var text, dropped = [];
-    while ((text = JSON.stringify(q)) && (q.length > 50 || bytes(text) > 61440)) dropped.push(q.shift());
+    // The oldest go first, but not those a request carries: the relay may yet
+    // accept them, and their triggers must then stay resting.
+    while ((text = JSON.stringify(q)) && (q.length > 50 || bytes(text) > 61440)) {
+      var i = 0;
+      while (i < q.length - 1 && inFlight.indexOf(q[i].i) >= 0) i++;
+      dropped.push(q.splice(i, 1)[0]);
+    }
     try {
       if (unreadable) throw 0;
       if (q.length) localStorage.setItem(OUTBOX, text); else localStorage.removeItem(OUTBOX);
@@ -134,30 +144,13 @@
   // resting (they may fire again, rather than stay quiet for nothing).
   function giveUp(events, what) {
     if (!events.length) return;
-    settled(events);
     events.forEach(function (e) { snip.lift(e.g, e.p, e.t); });
-    say("warn", events.length + what);
+    say("warn", what = events.length + what);
+    // Their traces, if they were this page's, say so rather than wait for ever.
+    answered(events.map(function (e) { return e.i; }), [], what);
   }
   function mine(ids) { return function (e) { return ids.indexOf(e.i) >= 0; }; }
   function not(f) { return function (e) { return !f(e); }; }
-  function among(q) { return mine(q.map(function (e) { return e.i; })); }
-  // Browsers do not lock localStorage across tabs: another tab may write the outbox
-  // from a copy read before this tab's write reached it, dropping the events this tab
-  // had just queued. So each event queued here is watched until a write by another
-  // tab is seen to carry it, and one without it puts it back (if that tab had sent
-  // it, it goes again, and the relay drops the duplicate). An outbox removed
-  // altogether (emptied, or consent withdrawn there) is taken as meant.
-  var watched = [], lost = [];
-  function settled(events) { watched = watched.filter(not(among(events))); }
-  w.addEventListener("storage", function (e) {
-    if (e.key !== OUTBOX || !watched.length) return;
-    var q = null;
-    try { q = JSON.parse(e.newValue); } catch (x) {}
-    if (!Array.isArray(q)) { watched = []; return; }
-    lost = watched.filter(not(among(q.filter(function (x) { return x && typeof x.i == "string"; }))));
-    watched = lost.slice();
-    if (lost.length) run(function () {});
-  });
   // The due events (with `all`, for the pagehide beacon, those waiting out a backoff
   // too: this page may be the last), not those a fetch already carries, under 60 KB.
   function batch(q, all) {
@@ -233,7 +226,6 @@
       }
       q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) snip.lift(e.g, e.p, e.t); });
       q = q.filter(not(isSent));
-      settled(sent.map(function (i) { return { i: i }; }));
     }
     keep(q);
     answered(sent, accepted, error);
@@ -322,7 +314,7 @@
         return;
       }
       if (!snip) {
-        if (file === VISITOR && g.wants_words()) boot("sitehook-debug.wasm");
+        if (file === VISITOR && !wordless && g.wants_words()) boot("sitehook-debug.wasm");
         else off = true;
         return;
       }

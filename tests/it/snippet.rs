@@ -984,79 +984,64 @@ async fn query_parameters_are_decoded_as_the_address_bar_does() {
     assert!(warnings(&browser).await.is_empty());
 }
 
-/// Another tab that writes the outbox from a copy read before this tab's event
-/// reached it would drop that event: this tab puts it back. An outbox removed by
-/// the other tab (emptied, or consent withdrawn there) stays removed. (The other tab
-/// is a same-origin frame here: its writes reach the page as `storage` events, as
-/// another tab's do.)
+/// While a request carries the outbox's events, a full outbox drops an event it does
+/// not carry (here the new one), since the relay may still accept those and their
+/// triggers must then stay resting. The dropped event's trace says why instead of
+/// waiting for an answer, and its trigger's Stop is lifted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_dropped_by_another_tabs_stale_write_is_put_back() {
+async fn a_full_outbox_keeps_what_is_in_flight_and_the_dropped_events_trace_says_so() {
     let site = Site::bind().await;
     let script = TestRelay::demo_for(&site).await;
-    // Events go to a port nothing listens on: they wait in the outbox.
-    let reserved = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let events_addr = reserved.local_addr().unwrap();
-    drop(reserved);
-    let html = page(
-        &script,
-        &format!(
-            r#"window.sitehookConfig = {{
+    // A relay that takes the request and never answers: it stays in flight.
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let events_addr = hanging.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hanging.accept().await {
+            held.push(socket);
+        }
+    });
+    let head = format!(
+        r#"var now = Date.now(), q = [];
+for (var k = 0; k < 50; k++) q.push({{ i: "old-" + k, g: "old", p: "p-h", t: now - 1000 + k, n: 0, a: 0, j: "{{}}" }});
+localStorage.setItem("sitehook:v1:outbox", JSON.stringify(q));
+window.sitehookConfig = {{
   relay: "http://{events_addr}/",
-  profile: {{ profileid: "p-t" }},
-  triggers: [{{ id: "view", webhook: "product-view" }}]
+  profile: {{ profileid: "p-h" }},
+  triggers: [{{ id: "signed-up", on: "signup", webhook: "crm-lead", stop: {{ restartAfter: "never" }} }}]
 }};"#
-        ),
     );
-    let (browser, _) = site.open(html).await;
-    let outbox_ids = || async {
-        let ids = browser
-            .eval(
-                "var q = JSON.parse(localStorage.getItem('sitehook:v1:outbox')); \
-                 return q && q.map(function (e) { return e.i; }).sort();",
-                json!([]),
-            )
-            .await;
-        serde_json::from_value::<Option<Vec<String>>>(ids).expect("ids")
-    };
-    let mine = poll(std::time::Duration::from_secs(15), || async {
-        outbox_ids().await.filter(|ids| ids.len() == 1)
-    })
-    .await
-    .expect("the event waits in the outbox")
-    .remove(0);
-
-    // The other tab's stale write: its own event, without this tab's.
-    browser
+    let (browser, _) = site.open(page(&script, &head)).await;
+    trace_of(&browser, "page_view").await;
+    for round in 0..2 {
+        let trace = after(&browser, "sitehook.track('signup')").await;
+        // Fired both times: the first drop lifted its Stop.
+        assert_eq!(
+            result_of(&trace, "signed-up"),
+            "fired",
+            "round {round}: {trace}"
+        );
+        assert!(sent(&trace).is_empty(), "{trace}");
+        assert!(
+            trace["error"]
+                .as_str()
+                .is_some_and(|e| e.ends_with("dropped: the outbox is full")),
+            "round {round}: {trace}"
+        );
+    }
+    let left = browser
         .eval(
-            "var f = document.createElement('iframe'); document.body.appendChild(f); \
-             f.contentWindow.localStorage.setItem('sitehook:v1:outbox', JSON.stringify([\
-               { i: 'zz-other-tab', g: 'view', p: 'p-t', t: Date.now(), n: 0, a: Date.now() + 6e4, j: '{}' }]));",
+            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox')).map(function (e) { return e.i; })",
             json!([]),
         )
         .await;
-    let both = poll(std::time::Duration::from_secs(10), || async {
-        outbox_ids().await.filter(|ids| ids.len() == 2)
-    })
-    .await;
-    assert_eq!(
-        both,
-        Some(vec![mine.clone(), "zz-other-tab".to_owned()]),
-        "this tab's event is back beside the other tab's"
-    );
-
-    // Now the other tab has seen it; removing the outbox there is meant.
-    browser
-        .eval(
-            "document.querySelector('iframe').contentWindow.localStorage.removeItem('sitehook:v1:outbox');",
-            json!([]),
-        )
-        .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(outbox_ids().await, None, "the removal stands");
+    let left: Vec<String> = serde_json::from_value(left).unwrap();
+    assert_eq!(left.len(), 50, "{left:?}");
     assert!(
-        warnings(&browser)
-            .await
-            .iter()
-            .all(|w| w.contains("could not reach the relay"))
+        left.iter()
+            .enumerate()
+            .all(|(k, id)| *id == format!("old-{k}")),
+        "the events in flight stay: {left:?}"
     );
+    assert_eq!(warnings(&browser).await.len(), 2);
 }
