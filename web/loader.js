@@ -65,7 +65,10 @@
       if (took) {
         // The traces first: one whose event the outbox drops at once is then told so.
         (took = JSON.parse(took))[1].forEach(show);
-        if (took[0].length) keep(q = q.concat(took[0]));
+        // The outbox keeps each event as the JSON text it is sent as.
+        if (took[0].length) keep(q = q.concat(took[0].map(function (e) {
+          return { i: e.i, g: e.g, p: e.p, t: e.t, n: 0, a: 0, j: JSON.stringify(e.e) };
+        })));
       }
       q = flush(q);
     } catch (e) {

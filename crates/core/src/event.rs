@@ -78,6 +78,58 @@ pub struct Page {
     pub referrer: String,
 }
 
+/// An [`Event`] borrowed from its parts, for writing: the snippet writes each event
+/// that fires without building one. The one writer of the event's JSON.
+pub struct EventJson<'a> {
+    /// See [`Event::id`].
+    pub id: &'a str,
+    /// See [`Event::trigger`].
+    pub trigger: &'a str,
+    /// See [`Event::webhook`].
+    pub webhook: &'a str,
+    /// See [`Event::profile`].
+    pub profile: &'a Fields,
+    /// See [`Event::identity`].
+    pub identity: Option<&'a str>,
+    /// See [`Event::data`].
+    pub data: &'a Fields,
+    /// The page's URL, title and referrer (see [`Page`]).
+    pub page: [&'a str; 3],
+    /// See [`Event::at`].
+    pub at: u64,
+}
+
+impl EventJson<'_> {
+    /// Appends the event as a JSON object.
+    pub fn write(&self, out: &mut String) {
+        out.push('{');
+        json::push_key(out, "id", true);
+        json::push_str(out, self.id);
+        json::push_key(out, "trigger", false);
+        json::push_str(out, self.trigger);
+        json::push_key(out, "webhook", false);
+        json::push_str(out, self.webhook);
+        json::push_key(out, "profile", false);
+        json::push_map(out, self.profile);
+        if let Some(identity) = self.identity {
+            json::push_key(out, "identity", false);
+            json::push_str(out, identity);
+        }
+        json::push_key(out, "data", false);
+        json::push_map(out, self.data);
+        json::push_key(out, "page", false);
+        out.push('{');
+        for (i, key) in ["url", "title", "referrer"].iter().enumerate() {
+            json::push_key(out, key, i == 0);
+            json::push_str(out, self.page[i]);
+        }
+        out.push('}');
+        json::push_key(out, "at", false);
+        json::push_num(out, self.at);
+        out.push('}');
+    }
+}
+
 impl EventBatch {
     /// The batch as JSON, written without serde so the snippet stays small. The relay
     /// reads it with serde; a test checks that both agree.
@@ -124,43 +176,17 @@ impl Event {
 
     /// Appends the event as a JSON object.
     pub fn write_json(&self, out: &mut String) {
-        out.push('{');
-        for (i, (key, value)) in [
-            ("id", &self.id),
-            ("trigger", &self.trigger),
-            ("webhook", &self.webhook),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            json::push_key(out, key, i == 0);
-            json::push_str(out, value);
+        EventJson {
+            id: &self.id,
+            trigger: &self.trigger,
+            webhook: &self.webhook,
+            profile: &self.profile,
+            identity: self.identity.as_deref(),
+            data: &self.data,
+            page: [&self.page.url, &self.page.title, &self.page.referrer],
+            at: self.at,
         }
-        json::push_key(out, "profile", false);
-        json::push_map(out, &self.profile);
-        if let Some(identity) = &self.identity {
-            json::push_key(out, "identity", false);
-            json::push_str(out, identity);
-        }
-        json::push_key(out, "data", false);
-        json::push_map(out, &self.data);
-        json::push_key(out, "page", false);
-        out.push('{');
-        for (i, (key, value)) in [
-            ("url", &self.page.url),
-            ("title", &self.page.title),
-            ("referrer", &self.page.referrer),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            json::push_key(out, key, i == 0);
-            json::push_str(out, value);
-        }
-        out.push('}');
-        json::push_key(out, "at", false);
-        json::push_num(out, self.at);
-        out.push('}');
+        .write(out);
     }
 
     /// Checks the bounds in [`limits`] and the shape of the ids. The relay calls this on

@@ -53,9 +53,9 @@ pub mod web;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sitehook_core::event::{PROFILE_ID, limits};
+use sitehook_core::event::{EventJson, PROFILE_ID, limits};
 use sitehook_core::trigger::PAGE_VIEW;
-use sitehook_core::{Decision, Event, Fields, Here, History, Page, Scope, Value, Visit, json};
+use sitehook_core::{Decision, Fields, Here, History, Scope, Value, Visit, json};
 use wasm_bindgen::prelude::*;
 
 use storage::Store;
@@ -262,13 +262,13 @@ impl Snippet {
         }
     }
 
-    /// What happened since the last call, as JSON: `[entries, traces]`, or `None`
-    /// when nothing did. `entries` are the events that fired, as outbox entries
-    /// (`{"i": id, "g": trigger, "p": profile, "t": fired at, "n": 0, "a": 0, "j": the
-    /// event's JSON}`): the loader keeps the outbox, and stores, bounds, sends and
-    /// retries them (web/loader.js). `traces` are the evaluations' traces, which the
-    /// loader publishes; one whose events fired has their `ids`, and waits for the
-    /// relay's answer, so that it shows what was sent.
+    /// What happened since the last call, as JSON: `[events, traces]`, or `None`
+    /// when nothing did. `events` are those that fired, each as `{"i": id, "g":
+    /// trigger, "p": profile, "t": fired at, "e": the event}`: the loader keeps the
+    /// outbox, and stores, bounds, sends and retries them (web/loader.js). `traces`
+    /// are the evaluations' traces, which the loader publishes; one whose events fired
+    /// has their `ids`, and waits for the relay's answer, so that it shows what was
+    /// sent.
     pub fn take(&mut self) -> Option<String> {
         if self.fresh.is_empty() && self.traces.is_empty() {
             return None;
@@ -403,7 +403,7 @@ impl Snippet {
             raw.get(key)
                 .or_else(|| v.get(key))
                 .and_then(Value::as_text)
-                .map(|t| cut(t, limits::VALUE))
+                .map(|t| String::from(cut(&t, limits::VALUE)))
                 .unwrap_or_default()
         };
         let item = Item {
@@ -484,9 +484,9 @@ impl Snippet {
                 event: String::from(event),
                 path: self.window.location().pathname(),
                 session: session.number,
-                item: cut(item.id.clone(), History::MAX_PATH),
-                category: cut(item.category.clone(), History::MAX_PATH),
-                value: cut(item.price.clone(), History::MAX_PATH),
+                item: String::from(cut(&item.id, History::MAX_PATH)),
+                category: String::from(cut(&item.category, History::MAX_PATH)),
+                value: String::from(cut(&item.price, History::MAX_PATH)),
             });
             if let Some(keep) = self.config.lookback() {
                 history.prune(now, keep);
@@ -511,7 +511,16 @@ impl Snippet {
         let scope = Scope::of_current(now, current, &history, &here, &self.patterns);
         let mut stops = self.store.stops();
         let mut trace = trace::Trace::new(event, &current.path, self.config.debug());
+        // Each event that fires goes straight into `fresh`, as an outbox entry
+        // (`{"i": id, "g": trigger, "p": profile, "t": fired at, "e": the event}`).
         let mut fired = Vec::new();
+        let mut ids = Vec::new();
+        let profile = self.config.profile_id();
+        let page = [
+            cut(&here.url, limits::URL),
+            cut(&here.title, limits::VALUE),
+            cut(&here.referrer, limits::URL),
+        ];
         let page_fired = self.page.as_ref().map(|p| &p.fired);
         // The decisions alone, apart from storage: what the trigger count drives.
         let deciding = js::now(&self.window);
@@ -532,27 +541,42 @@ impl Snippet {
             trace.record(&trigger.id, decision, why);
             if decision == Decision::Fire {
                 stops.set(&trigger.id, now);
-                fired.push(Event {
-                    id: send::event_id(&self.window),
-                    trigger: trigger.id.clone(),
-                    webhook: trigger.webhook.clone(),
-                    profile: self.config.profile_for(&trigger.webhook),
-                    identity: self.config.identity.clone(),
-                    data: trigger.data.clone(),
-                    page: Page {
-                        url: cut(here.url.clone(), limits::URL),
-                        title: cut(here.title.clone(), limits::VALUE),
-                        referrer: cut(here.referrer.clone(), limits::URL),
-                    },
+                let id = send::event_id(&self.window);
+                let out = &mut self.fresh;
+                if !out.is_empty() {
+                    out.push(',');
+                }
+                out.push('{');
+                json::push_key(out, "i", true);
+                json::push_str(out, &id);
+                json::push_key(out, "g", false);
+                json::push_str(out, &trigger.id);
+                json::push_key(out, "p", false);
+                json::push_str(out, profile);
+                json::push_key(out, "t", false);
+                json::push_num(out, now);
+                json::push_key(out, "e", false);
+                EventJson {
+                    id: &id,
+                    trigger: &trigger.id,
+                    webhook: &trigger.webhook,
+                    profile: &self.config.profile_for(&trigger.webhook),
+                    identity: self.config.identity.as_deref(),
+                    data: &trigger.data,
+                    page,
                     at: now,
-                });
+                }
+                .write(out);
+                out.push('}');
+                fired.push(trigger.id.as_str());
+                ids.push(id);
             }
         }
         let decided = js::now(&self.window);
         self.store.save_stops(&stops);
         if let Some(p) = self.page.as_mut() {
-            for e in &fired {
-                p.fired.push(e.trigger.clone());
+            for t in fired {
+                p.fired.push(String::from(t));
             }
         }
         // Any event can start the clock of a timed page-view trigger (a cart update
@@ -563,39 +587,12 @@ impl Snippet {
         trace.eval_us = ((decided - deciding) * 1000.0) as u64;
         trace.handle_us = ((evaluated - eval_start) * 1000.0) as u64;
         trace.total_us = ((evaluated - self.started) * 1000.0) as u64;
-        let profile = self.config.profile_id();
-        let mut ids = Vec::new();
-        for e in &fired {
-            if !self.fresh.is_empty() {
-                self.fresh.push(',');
-            }
-            let out = &mut self.fresh;
-            out.push('{');
-            json::push_key(out, "i", true);
-            json::push_str(out, &e.id);
-            json::push_key(out, "g", false);
-            json::push_str(out, &e.trigger);
-            json::push_key(out, "p", false);
-            json::push_str(out, profile);
-            json::push_key(out, "t", false);
-            json::push_num(out, now);
-            json::push_key(out, "n", false);
-            out.push('0');
-            json::push_key(out, "a", false);
-            out.push('0');
-            json::push_key(out, "j", false);
-            let mut event = String::new();
-            e.write_json(&mut event);
-            json::push_str(out, &event);
-            out.push('}');
-            ids.push(e.id.as_str());
-        }
         self.publish(&trace, &ids);
     }
 
     /// Hands `trace` to the loader to publish, with the `ids` of the events that
     /// fired in it.
-    fn publish(&mut self, trace: &trace::Trace, ids: &[&str]) {
+    fn publish(&mut self, trace: &trace::Trace, ids: &[String]) {
         if !self.traces.is_empty() {
             self.traces.push(',');
         }
@@ -662,7 +659,7 @@ fn props(value: &Value) -> Fields {
     if let Value::Obj(entries) = value {
         for (key, v) in &entries[..entries.len().min(limits::FIELDS)] {
             if let Some(text) = v.as_text() {
-                out.insert(key.clone(), cut(text, limits::VALUE));
+                out.insert(key.clone(), String::from(cut(&text, limits::VALUE)));
             }
         }
     }
@@ -692,16 +689,14 @@ fn same_page(a: &str, b: &str) -> bool {
     key(a) == key(b)
 }
 
-/// Cuts text to `max` bytes on a character boundary.
-fn cut(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let mut at = max;
-        while !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        text.truncate(at);
+/// `text` cut to `max` bytes on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut at = text.len().min(max);
+    while !text.is_char_boundary(at) {
+        at -= 1;
     }
-    text
+    // `get`, not `&text[..at]`, whose panic path would bring formatting code.
+    text.get(..at).unwrap_or_default()
 }
 
 /// Why `trigger` did not fire, in words, for the trace.

@@ -98,7 +98,7 @@ impl Trace {
     /// "result", "why"?}], "sent": [], "evalUs", "handleUs", "totalUs", "debug"?,
     /// "ids"?}`. `ids` are the events that fired, for the loader, which fills `sent`
     /// (and `error`) from the relay's answer and takes `ids` out before publishing.
-    pub fn write_json(&self, out: &mut String, ids: &[&str]) {
+    pub fn write_json(&self, out: &mut String, ids: &[String]) {
         out.push('{');
         json::push_key(out, "event", true);
         json::push_str(out, &self.event);
