@@ -82,7 +82,7 @@
   }
 
   function add(t) {
-    if (!t || traces[traces.length - 1] === t) return;
+    if (!t || traces.indexOf(t) >= 0) return;
     traces.push(t);
     if (traces.length > KEEP) {
       if (picked === traces.shift()) picked = null;
@@ -119,8 +119,10 @@
 
   function mount() {
     (doc.body || doc.documentElement).appendChild(host);
-    add(w.sitehook && w.sitehook.last);
   }
+  // What was evaluated before this script loaded (the loader keeps the last 25 while
+  // debugging), then each evaluation as it is published.
+  (w.__sitehookTraces || [w.sitehook && w.sitehook.last]).forEach(add);
   w.addEventListener("sitehook:evaluated", function (e) { add(e.detail); });
   if (doc.body) mount(); else doc.addEventListener("DOMContentLoaded", mount);
 })();

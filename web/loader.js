@@ -85,23 +85,39 @@
   // Each evaluation's trace, published as window.sitehook.last and as a
   // sitehook:evaluated event. One whose events fired (`ids`) waits for the relay's
   // answer, so that it shows what was sent.
-  var waiting = [];
+  // While debugging, the last 25 are kept for the trace panel, which loads later.
+  var waiting = [], traced = [];
   function show(t) {
     if (t.ids) { waiting.push(t); return; }
-    var o = w.sitehook;
-    if (!o || typeof o != "object") o = w.sitehook = {};
-    o.last = t;
+    if (t.debug) w.__sitehookTraces = traced = traced.concat([t]).slice(-25);
+    // A page that froze window.sitehook keeps it as it is.
+    try {
+      var o = w.sitehook;
+      if (!o || typeof o != "object") o = w.sitehook = {};
+      o.last = t;
+    } catch (e) {}
     w.dispatchEvent(new CustomEvent("sitehook:evaluated", { detail: t }));
   }
-  function answered(sent, accepted, error) {
+  // `sent` were answered (the relay accepted `accepted`; `error` says why not), or,
+  // with `gone`, given up: a trace waits until none of its events is left waiting.
+  function answered(sent, accepted, error, gone) {
+    var done = [];
     waiting = waiting.filter(function (t) {
-      if (!t.ids.some(function (i) { return sent.indexOf(i) >= 0; })) return true;
-      t.sent = t.ids.filter(function (i) { return accepted.indexOf(i) >= 0; });
+      var hit = t.ids.filter(function (i) { return sent.indexOf(i) >= 0; });
+      if (!hit.length) return true;
       if (error) t.error = error;
-      if (t.debug) t.sent.forEach(function (i) { say("log", "sent event " + i + " to the relay"); });
+      if (gone) {
+        t.ids = t.ids.filter(function (i) { return hit.indexOf(i) < 0; });
+        if (t.ids.length) return true;
+      } else {
+        t.sent = t.ids.filter(function (i) { return accepted.indexOf(i) >= 0; });
+        if (t.debug) t.sent.forEach(function (i) { say("log", "sent event " + i + " to the relay"); });
+      }
       delete t.ids;
-      show(t);
+      done.push(t);
     });
+    // Published once `waiting` is settled: a listener may call the API.
+    done.forEach(show);
   }
 
   // The outbox: matched events waiting for the relay. One queue for the browser (each
@@ -150,7 +166,7 @@
     events.forEach(function (e) { snip.lift(e.g, e.p, e.t); });
     say("warn", what = events.length + what);
     // Their traces, if they were this page's, say so rather than wait for ever.
-    answered(events.map(function (e) { return e.i; }), [], what);
+    answered(events.map(function (e) { return e.i; }), [], what, true);
   }
   function mine(ids) { return function (e) { return ids.indexOf(e.i) >= 0; }; }
   function not(f) { return function (e) { return !f(e); }; }

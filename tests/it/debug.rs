@@ -161,6 +161,13 @@ window.sitehookConfig = {
     assert_eq!(rows[0].1, "no-match");
     assert_eq!(rows[0].2, r#"path is "/other", wanted: equal to "/""#);
 
+    // A bare `?sitehook_debug` says nothing either way: tracing stays on.
+    browser
+        .goto(&format!("{origin}/other?sitehook_debug"))
+        .await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["debug"], true, "{trace}");
+
     let violations: Value = browser.eval("return window.violations", json!([])).await;
     assert_eq!(violations, json!([]), "nothing broke the page's CSP");
 
@@ -204,4 +211,42 @@ async fn the_debug_parameter_does_nothing_unless_the_config_allows_it() {
     assert_eq!(trace["triggers"][0]["result"], "no-match");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(panel(&browser).await.is_none());
+}
+
+/// Evaluations published before the panel's script has loaded are listed too: on an
+/// item page where nothing fires, the page view's and the item view's traces come
+/// back to back, before the panel exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_lists_what_was_evaluated_before_it_loaded() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = format!(
+        r#"<!doctype html><html><head><script>
+window.sitehookConfig = {{
+  debug: true,
+  profile: {{ profileid: "p-9" }},
+  pages: {{ item: {{ path: {{ startsWith: "/" }} }} }},
+  triggers: [{{ id: "never", if: {{ path: {{ equals: "/nowhere" }} }}, webhook: "crm-lead" }}]
+}};</script>
+<script async src="http://{}/sitehook.js"></script></head><body></body></html>"#,
+        relay.addr
+    );
+    let url = site.serve(html);
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let listed = poll(Duration::from_secs(15), || async {
+        let v = panel_events(&browser).await;
+        (v.len() == 2).then_some(v)
+    })
+    .await
+    .expect("the panel lists both evaluations");
+    assert_eq!(
+        listed,
+        [
+            ("item_view /".to_owned(), true),
+            ("page_view /".to_owned(), false)
+        ]
+    );
+    let trace = browser.trace().await;
+    assert_eq!(trace["debug"], true, "{trace}");
 }

@@ -263,6 +263,8 @@ fn debug_param(window: &web::Window) -> bool {
     let session = window.session_storage().ok().flatten();
     let asked = web::SearchParams::new(&window.location().search())
         .first(DEBUG_PARAM)
+        // A bare `?sitehook_debug` says nothing either way.
+        .filter(|value| !value.is_empty())
         .map(|value| value == "1");
     match (asked, &session) {
         (Some(true), Some(s)) => {
