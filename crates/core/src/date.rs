@@ -13,19 +13,24 @@ pub struct Date {
 }
 
 fn digits(t: &[u8], from: usize, n: usize) -> Option<u32> {
-    let part = t.get(from..from + n)?;
-    part.iter().try_fold(0u32, |acc, b| {
-        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
-    })
+    // A loop: `try_fold` instantiates adaptor code in the snippet.
+    let mut acc = 0u32;
+    for b in t.get(from..from + n)? {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc = acc * 10 + u32::from(b - b'0');
+    }
+    Some(acc)
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+/// Days since 1970-01-01 of a civil date from 1970 on (Howard Hinnant's algorithm,
+/// without the negative eras a later year never needs).
+fn days_from_civil(y: u32, m: u32, d: u32) -> u64 {
+    let y = u64::from(if m <= 2 { y - 1 } else { y });
+    let (era, yoe) = (y / 400, y % 400);
+    let m = u64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + u64::from(d) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
@@ -45,28 +50,16 @@ impl Date {
             _ => return Err(HINT),
         };
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let month_days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        if !(1970..=9999).contains(&y)
-            || !(1..=12).contains(&m)
-            || d == 0
-            || d > month_days[m as usize - 1]
-        {
+        let month_days = match m {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > month_days {
             return Err(HINT);
         }
-        let mut ms = days_from_civil(i64::from(y), m, d) as u64 * 86_400_000;
+        let mut ms = days_from_civil(y, m, d) * 86_400_000;
         if t.len() == 10 {
             return Ok(Date {
                 ms,
