@@ -73,6 +73,28 @@ async fn storage_keys(browser: &Browser) -> Vec<String> {
     serde_json::from_value(keys).expect("a list of keys")
 }
 
+/// The ids of the events in the stored outbox, in its order.
+async fn outbox_ids(browser: &Browser) -> Vec<String> {
+    let ids = browser
+        .eval(
+            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox') || '[]').map(function (e) { return e.i; })",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(ids).expect("a list of ids")
+}
+
+/// Asserts that `trigger` fired in `trace` but nothing was sent, for the reason the
+/// trace's error gives, which contains `why`.
+fn assert_fired_unsent(trace: &Value, trigger: &str, why: &str) {
+    assert_eq!(result_of(trace, trigger), "fired", "{trace}");
+    assert!(sent(trace).is_empty(), "{trace}");
+    assert!(
+        trace["error"].as_str().is_some_and(|e| e.contains(why)),
+        "{trace}"
+    );
+}
+
 async fn warnings(browser: &Browser) -> Vec<String> {
     serde_json::from_value(browser.eval("return window.warnings", json!([])).await)
         .expect("the captured warnings")
@@ -424,14 +446,7 @@ async fn events_wait_offline_and_arrive_with_their_id_when_the_relay_is_back() {
     );
     let (browser, url) = site.open(html).await;
     let trace = browser.trace().await;
-    assert_eq!(result_of(&trace, "once"), "fired", "{trace}");
-    assert!(sent(&trace).is_empty(), "{trace}");
-    assert!(
-        trace["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("could not reach the relay")),
-        "{trace}"
-    );
+    assert_fired_unsent(&trace, "once", "could not reach the relay");
     let outbox = browser
         .eval(
             "return JSON.parse(localStorage.getItem('sitehook:v1:outbox'))",
@@ -895,13 +910,7 @@ window.sitehookConfig = { profile: { profileid: "p-f" }, triggers: [{ id: "any",
         warned,
         ["sitehook: 1 old event(s) that the relay never received were dropped: the outbox is full"],
     );
-    let left = browser
-        .eval(
-            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox')).map(function (e) { return e.i; })",
-            json!([]),
-        )
-        .await;
-    let left: Vec<String> = serde_json::from_value(left).unwrap();
+    let left = outbox_ids(&browser).await;
     assert_eq!(left.len(), 49, "{left:?}");
     assert_eq!(left[0], "old-1", "the oldest went first: {left:?}");
 }
@@ -1013,29 +1022,12 @@ window.sitehookConfig = {{
     );
     let (browser, _) = site.open(page(&script, &head)).await;
     trace_of(&browser, "page_view").await;
-    for round in 0..2 {
-        let trace = after(&browser, "sitehook.track('signup')").await;
+    for _ in 0..2 {
         // Fired both times: the first drop lifted its Stop.
-        assert_eq!(
-            result_of(&trace, "signed-up"),
-            "fired",
-            "round {round}: {trace}"
-        );
-        assert!(sent(&trace).is_empty(), "{trace}");
-        assert!(
-            trace["error"]
-                .as_str()
-                .is_some_and(|e| e.ends_with("dropped: the outbox is full")),
-            "round {round}: {trace}"
-        );
+        let trace = after(&browser, "sitehook.track('signup')").await;
+        assert_fired_unsent(&trace, "signed-up", "dropped: the outbox is full");
     }
-    let left = browser
-        .eval(
-            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox')).map(function (e) { return e.i; })",
-            json!([]),
-        )
-        .await;
-    let left: Vec<String> = serde_json::from_value(left).unwrap();
+    let left = outbox_ids(&browser).await;
     assert_eq!(left.len(), 50, "{left:?}");
     assert!(
         left.iter()
