@@ -26,13 +26,30 @@
       else if (!full) { full = true; say("warn", "more than 100 calls waiting for the snippet; the rest are ignored"); }
       return;
     }
-    run(function () {
-      snip.command(String(args[0]), args[1], args[2]);
-      // Consent withdrawn: the wasm deleted everything stored, the outbox included,
-      // and traces waiting for the relay's answer are dropped. (In here, not after
-      // `run`: a call made from inside another waits its turn.)
-      if (args[0] === "consent" && args[1] === false) { memory = null; waiting = []; }
-    });
+    // The arguments go over as JSON text: the wasm reads no JS objects.
+    run(function () { snip.command(String(args[0]), json([args[1], args[2]])); });
+  }
+  // The page's data as JSON text for the wasm, read as untrusted: at most 48 levels
+  // deep, 50,000 values, 2,000 items or keys per object and 64 KB per string; what is
+  // past a bound, a function, or behind a getter that throws reads as null. So a
+  // cycle or a hostile config cannot hang the page or throw into it, and the core's
+  // own limits (16 levels of conditions) give the clearer errors.
+  function json(v) {
+    var budget = 5e4;
+    function walk(v, depth) {
+      var t = typeof v;
+      if (t == "string") return v.length > 65536 ? "null" : JSON.stringify(v);
+      if (t == "number" || t == "boolean") return JSON.stringify(v);
+      if (!v || t != "object" || --budget < 0 || depth > 48) return "null";
+      var arr = Array.isArray(v), keys = arr ? v : Object.keys(v), out = [];
+      for (var i = 0; i < keys.length && i < 2000; i++) {
+        var x;
+        try { x = arr ? v[i] : v[keys[i]]; } catch (e) {}
+        out.push((arr ? "" : JSON.stringify(keys[i]) + ":") + walk(x, depth + 1));
+      }
+      return arr ? "[" + out + "]" : "{" + out + "}";
+    }
+    try { return walk(v, 0); } catch (e) { return "null"; }
   }
   var api = { push: function (args) { call(args); } };
   ["identify", "page", "track", "consent", "reset"].forEach(function (name) {
@@ -59,6 +76,7 @@
     running = true;
     var q;
     try {
+      snip.locate(location.href, d.title, d.referrer);
       f();
       q = load();
       var took = snip.take();
@@ -306,6 +324,60 @@
       (d.head || d.documentElement).appendChild(p);
     }
   });
+  // What the wasm may do in the page (crates/snippet/src/io.rs). The glue below calls
+  // `io.get(...)` and the like: this object, in this scope, not a global. Nothing
+  // here throws: storage can be blocked, and a pattern can be refused.
+  var patterns = [], refused = "", store = null;
+  try { store = w.localStorage || null; } catch (e) {}
+  var io = {
+    get: function (k) { try { return store.getItem(k); } catch (e) { return null; } },
+    set: function (k, v) { try { store.setItem(k, v); } catch (e) {} },
+    del: function (k) { try { store.removeItem(k); } catch (e) {} },
+    // Consent withdrawn: every sitehook key goes, the outbox with them, and the
+    // traces waiting for the relay's answer.
+    wipe: function () {
+      memory = null;
+      waiting = [];
+      try {
+        for (var i = store.length; i--;) {
+          var k = store.key(i);
+          if (k && k.indexOf("sitehook:") === 0) store.removeItem(k);
+        }
+      } catch (e) {}
+    },
+    re: function (p, i) {
+      try { return patterns.push(new RegExp(p, i ? "i" : "")) - 1; } catch (e) { refused = String((e && e.message) || e); return -1; }
+    },
+    why: function () { return refused; },
+    test: function (id, t) { return patterns[id].test(t); },
+    q: function (q, n) { return new URLSearchParams(q).get(n); },
+    warn: function (t) { if (c) c.warn(t); },
+    log: function (t) { if (c) c.log(t); },
+    now: function () { return w.performance ? performance.now() : 0; },
+    ms: function () { return Date.now(); },
+    rand: function () {
+      try { return w.crypto.getRandomValues(new Uint32Array(1))[0]; } catch (e) { return Math.random() * 4294967296 >>> 0; }
+    },
+    gpc: function () { return nav.globalPrivacyControl === true || nav.doNotTrack === "1"; }
+  };
+  // `?sitehook_debug=1` turns the trace on for the rest of the browser session, `=0`
+  // off, where the config allows it (allowDebugParam); a bare one says nothing.
+  function debugParam() {
+    var K = "sitehook:debug", s = null, v = null;
+    try {
+      var cfg = w.sitehookConfig;
+      if (!cfg || cfg.allowDebugParam !== true) return false;
+      s = w.sessionStorage;
+      v = new URLSearchParams(location.search).get("sitehook_debug");
+    } catch (e) { return false; }
+    try {
+      if (v) {
+        if (v === "1") s.setItem(K, "1"); else s.removeItem(K);
+        return v === "1";
+      }
+      return s.getItem(K) === "1";
+    } catch (e) { return v === "1"; }
+  }
   // wasm-bindgen's glue, written in by `cargo xtask dist`: one instance per wasm
   // started. It is the explaining build's glue, which serves both builds.
   function glue() {
@@ -327,7 +399,9 @@
     g({
       module_or_path: fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})
     }).then(function () {
-      try { snip = g.Snippet.start(base, !!wordless) || null; } catch (e) {
+      try {
+        snip = g.Snippet.start(base, !!wordless, !!store, debugParam(), json(w.sitehookConfig), json(w.__sitehookFields)) || null;
+      } catch (e) {
         off = true;
         say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
         return;

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sitehook_core::condition::{Here, Scope};
 use sitehook_core::trigger::PAGE_VIEW;
-use sitehook_core::{History, NoPatterns, Trigger, Visit};
+use sitehook_core::{Doc, Entry, History, NoPatterns, Program, Trigger};
 
 use crate::median;
 
@@ -53,39 +53,37 @@ fn trigger_json(i: usize) -> Value {
     ]}})
 }
 
-fn to_value(v: &Value) -> sitehook_core::Value {
-    use sitehook_core::Value as V;
-    match v {
-        Value::Null => V::Null,
-        Value::Bool(b) => V::Bool(*b),
-        Value::Number(n) => V::Num(n.as_f64().unwrap_or(0.0)),
-        Value::String(s) => V::Str(s.clone()),
-        Value::Array(a) => V::Arr(a.iter().map(to_value).collect()),
-        Value::Object(o) => V::Obj(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
-    }
-}
-
 /// Evaluation of one page view, natively, for several trigger counts and history
 /// lengths (median of 5 batches, each long enough to time).
 pub fn native() -> Value {
     let now = 1_700_000_000_000u64;
     let mut rows = Vec::new();
     for (n, h) in [(10, 200), (100, 200), (1000, 200), (100, 10), (100, 100)] {
-        let triggers: Vec<Trigger> = (0..n)
-            .map(|i| Trigger::from_value(&to_value(&trigger_json(i)), &NoPatterns).expect("valid"))
+        // The triggers as one config array, read as the snippet reads it.
+        let list: Vec<Value> = (0..n).map(trigger_json).collect();
+        let doc = Doc::parse(Value::Array(list).to_string()).expect("JSON");
+        let mut program = Program::new(doc);
+        let items: Vec<usize> = program.doc.items(0).map(|(_, v)| v).collect();
+        let triggers: Vec<Trigger> = items
+            .into_iter()
+            .map(|i| Trigger::parse(&mut program, i, &NoPatterns).expect("valid"))
             .collect();
-        let mut history = History::from_visits(
-            (0..h as u64)
-                .rev()
-                .map(|k| Visit::page_view(now - (k + 1) * 60_000, &format!("/p{}", k % 50)))
-                .collect(),
-        );
+        let paths: Vec<String> = (0..h as u64)
+            .rev()
+            .map(|k| format!("/p{}", k % 50))
+            .collect();
+        let entries: Vec<Entry> = (0..h as u64)
+            .rev()
+            .zip(&paths)
+            .map(|(k, p)| Entry::page_view(now - (k + 1) * 60_000, p))
+            .collect();
+        let mut history = History::of(&entries);
         // The snippet stores the current view before evaluating, so it counts.
-        let current = history.push(Visit::page_view(now, "/bench"));
-        let visit = history.visits()[current].clone();
+        let current = history.push(Entry::page_view(now, "/bench"));
+        let visit = history.visits()[current];
         let here = Here {
-            url: "https://shop.example/bench".into(),
-            host: "shop.example".into(),
+            url: "https://shop.example/bench",
+            host: "shop.example",
             known: true,
             ..Here::default()
         };
@@ -94,7 +92,7 @@ pub fn native() -> Value {
             let started = Instant::now();
             let mut iterations = 0u32;
             while started.elapsed() < Duration::from_millis(100) {
-                let scope = Scope::of_current(now, &visit, &history, &here, &NoPatterns);
+                let scope = Scope::of_current(now, &visit, &history, &here, &program, &NoPatterns);
                 let fired = triggers
                     .iter()
                     .filter(|t| t.decide(PAGE_VIEW, scope, None) == sitehook_core::Decision::Fire)

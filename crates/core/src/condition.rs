@@ -13,43 +13,54 @@
 //! A value test names an [`Operand`] (`path`, `item.price`, `profile.gender`, ...)
 //! and a [`Test`] (`{ gte: 100 }`); `all`, `any` and `not` combine; `count` and
 //! `sequence` look into the stored history.
+//!
+//! Parsed conditions are a [`Program`]: one flat list of [`Cond`] nodes in which a
+//! node's children follow it, and each node with children says where they end. The
+//! nodes are `Copy` and name their texts by spans into the config's [`Doc`], so a
+//! program is three vectors, not a tree of boxes and strings: evaluation is a walk
+//! over indices, and the WebAssembly has no drop glue or clones to carry for it.
 
 use alloc::borrow::Cow;
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::duration::Duration;
-use crate::fields::Fields;
+use crate::error::{ConfigError, index, join, object, one_of};
 use crate::history::{History, Visit};
-use crate::matcher::{Patterns, Test};
-use crate::value::{ConfigError, Value, boxed, index, join, object, one_of, push_u64};
+use crate::json::{Doc, Span, Tag};
+use crate::matcher::{Args, Item, Patterns, Test};
+use crate::number::push_u64;
 
 /// How deep conditions may nest; deeper configs are rejected rather than risking the
 /// stack on a hostile or generated config.
 pub const MAX_DEPTH: usize = 16;
 
-/// A condition on the current event and the stored history.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Condition {
-    /// Every condition holds (an empty list holds).
-    All(Vec<Condition>),
-    /// At least one condition holds (an empty list does not).
-    Any(Vec<Condition>),
-    /// The condition does not hold.
-    Not(Box<Condition>),
+/// The most steps a sequence may have.
+pub const MAX_STEPS: usize = 16;
+
+/// One node of a [`Program`]. Nodes with children are followed by them, and say
+/// where they end (the index past their last descendant).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cond {
+    /// Every child holds (none: holds).
+    All(u32),
+    /// At least one child holds (none: does not).
+    Any(u32),
+    /// The one child does not hold.
+    Not(u32),
     /// A value passes a test: `{ path: { startsWith: "/pricing" } }`.
     Test(Operand, Test),
     /// The visitor is (`true`) or is not (`false`) a known profile.
     Known(bool),
-    /// Enough past events (the current one included) match.
-    Count(Box<Count>),
-    /// Events matched these steps in order.
-    Sequence(Box<Sequence>),
+    /// Enough past events (the current one included) match; the child, if any, says
+    /// which.
+    Count(Count),
+    /// Events matched the children (the steps, then `absent` if any) in order.
+    Sequence(Sequence),
 }
 
 /// What a test looks at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operand {
     /// The page's full URL.
     Url,
@@ -66,7 +77,9 @@ pub enum Operand {
     /// The event's name (`page_view`, `item_view`, a custom name).
     Event,
     /// A query parameter of the page's URL, decoded.
-    Query(String),
+    Query(Span),
+    /// A UTM parameter (`utm.source` is the query parameter `utm_source`).
+    Utm(Span),
     /// The item's id.
     ItemId,
     /// The item's name.
@@ -76,9 +89,9 @@ pub enum Operand {
     /// The item's price, or the value of a `cart_update` or `conversion`.
     ItemPrice,
     /// A property of the event, from `sitehook.track(name, props)`.
-    Prop(String),
+    Prop(Span),
     /// A profile field.
-    Profile(String),
+    Profile(Span),
     /// How many sessions the visitor has had, this one included.
     Sessions,
     /// Whole seconds since this page was viewed.
@@ -97,10 +110,10 @@ pub enum Window {
 }
 
 /// "At least N events matching `of` within a window."
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
-    /// Which events count; every page view when absent.
-    pub of: Option<Condition>,
+    /// Whether `of` is given (the node's child); every page view counts without it.
+    pub of: bool,
     /// Whether only page views count: when `of` says nothing about the event, "3
     /// views of /pricing" must not also count the item views and tracked events
     /// that share the page's path.
@@ -109,51 +122,115 @@ pub struct Count {
     pub at_least: u32,
     /// How far back to look.
     pub within: Window,
+    /// Where the node's children end.
+    pub end: u32,
 }
 
 /// "Events matching these steps, in this order, within a window; then, optionally,
 /// nothing matching `absent` for a while": viewed a product, then the cart, and no
 /// conversion for 30 minutes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sequence {
-    /// The steps, each matched by a later event than the one before.
-    pub steps: Vec<Condition>,
+    /// How many steps (the node's first children), each matched by a later event
+    /// than the one before.
+    pub steps: u32,
     /// The first step must fall within this window.
     pub within: Window,
-    /// No event after the last step matches this.
-    pub absent: Option<Condition>,
+    /// Whether `absent` is given (the child after the steps): no event after the
+    /// last step matches it.
+    pub absent: bool,
     /// At least this long has passed since the last step.
     pub wait: Option<Duration>,
+    /// Where the node's children end.
+    pub end: u32,
+}
+
+/// Parsed conditions: the nodes, the choices of their `in` lists, and the config
+/// document whose text their spans name.
+#[derive(Debug, Default)]
+pub struct Program {
+    /// The config the conditions were read from.
+    pub doc: Doc,
+    /// The nodes of every condition read so far; a condition is the index of its
+    /// first node.
+    pub nodes: Vec<Cond>,
+    /// The choices of `in` lists.
+    pub items: Vec<Item>,
+}
+
+/// An object of text fields in a [`Doc`]: a profile, an event's properties.
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    /// The document.
+    pub doc: &'a Doc,
+    /// The object's node.
+    pub node: usize,
+}
+
+impl<'a> Fields<'a> {
+    /// No fields.
+    pub fn none() -> Fields<'static> {
+        Fields {
+            doc: &crate::json::EMPTY,
+            node: 0,
+        }
+    }
+
+    /// The text of field `key` (strings, numbers and booleans; see
+    /// [`Doc::text_of`]).
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        let doc = self.doc;
+        doc.text_of(doc.get(self.node, key)?).map(|s| doc.at(s))
+    }
 }
 
 /// What is known about the current event beyond its stored [`Visit`]: the page, the
 /// event's properties and the visitor.
-#[derive(Debug, Clone, Default)]
-pub struct Here {
+#[derive(Clone, Copy)]
+pub struct Here<'a> {
     /// The page's full URL.
-    pub url: String,
+    pub url: &'a str,
     /// The page's host name.
-    pub host: String,
+    pub host: &'a str,
     /// The query string, with its `?` (or without; both are read).
-    pub query: String,
+    pub query: &'a str,
     /// The fragment, with its `#`.
-    pub hash: String,
+    pub hash: &'a str,
     /// The referring URL.
-    pub referrer: String,
+    pub referrer: &'a str,
     /// The document's title.
-    pub title: String,
-    /// The item's name, when the page declared an item.
-    pub item_name: String,
-    /// The event's properties, as text.
-    pub props: Fields,
+    pub title: &'a str,
+    /// The item's name, when the event declared an item.
+    pub item_name: &'a str,
+    /// The event's properties.
+    pub props: Fields<'a>,
     /// The visitor's profile fields.
-    pub profile: Fields,
+    pub profile: Fields<'a>,
     /// Whether the visitor is a known profile.
     pub known: bool,
     /// When the current session started (ms since the epoch).
     pub session_started: u64,
     /// When the current page was viewed (ms since the epoch).
     pub page_started: u64,
+}
+
+impl Default for Here<'_> {
+    fn default() -> Self {
+        Here {
+            url: "",
+            host: "",
+            query: "",
+            hash: "",
+            referrer: "",
+            title: "",
+            item_name: "",
+            props: Fields::none(),
+            profile: Fields::none(),
+            known: false,
+            session_started: 0,
+            page_started: 0,
+        }
+    }
 }
 
 /// What a condition is evaluated against.
@@ -170,7 +247,9 @@ pub struct Scope<'a> {
     /// The stored history, which already includes the current event.
     pub history: &'a History,
     /// The page, the event's properties and the visitor.
-    pub here: &'a Here,
+    pub here: &'a Here<'a>,
+    /// The conditions.
+    pub program: &'a Program,
     /// The regular expression engine.
     pub patterns: &'a dyn Patterns,
 }
@@ -182,7 +261,8 @@ impl<'a> Scope<'a> {
         now: u64,
         current: &'a Visit,
         history: &'a History,
-        here: &'a Here,
+        here: &'a Here<'a>,
+        program: &'a Program,
         patterns: &'a dyn Patterns,
     ) -> Self {
         Scope {
@@ -191,14 +271,21 @@ impl<'a> Scope<'a> {
             current,
             history,
             here,
+            program,
             patterns,
         }
+    }
+
+    /// The same scope looking at `visit`.
+    fn at(&self, visit: &'a Visit) -> Self {
+        Scope { visit, ..*self }
     }
 }
 
 /// The UTM parameters `utm.X` may name.
 const UTM: &[&str] = &["source", "medium", "campaign", "term", "content"];
 
+/// The condition kinds, for suggestions; the first six are not operands.
 const KINDS: &[&str] = &[
     "all",
     "any",
@@ -213,92 +300,86 @@ const KINDS: &[&str] = &[
     "referrer",
     "title",
     "event",
+    "item.id",
+    "item.name",
+    "item.category",
+    "item.price",
+    "sessions",
+    "dwell",
     "query.NAME",
     "utm.source",
     "utm.medium",
     "utm.campaign",
     "utm.term",
     "utm.content",
-    "item.id",
-    "item.name",
-    "item.category",
-    "item.price",
     "props.NAME",
     "profile.NAME",
-    "sessions",
-    "dwell",
 ];
 
-impl Operand {
-    /// The operand named by a condition key, e.g. `"query.utm_source"`.
-    fn parse(key: &str) -> Option<Operand> {
-        let named = |prefix: &str| {
-            key.strip_prefix(prefix)
-                .filter(|n| !n.is_empty())
-                .map(String::from)
-        };
-        if let Some(n) = named("query.") {
-            return Some(Operand::Query(n));
-        }
-        if let Some(n) = named("props.") {
-            return Some(Operand::Prop(n));
-        }
-        if let Some(n) = named("profile.") {
-            return Some(Operand::Profile(n));
-        }
-        if let Some(n) = named("utm.") {
-            // The five standard parameters only: `utm.sorce` is a typo, not a
-            // parameter nobody sends.
-            if !UTM.contains(&n.as_str()) {
-                return None;
-            }
-            let mut q = String::from("utm_");
-            q.push_str(&n);
-            return Some(Operand::Query(q));
-        }
-        Some(match key {
-            "url" => Operand::Url,
-            "path" => Operand::Path,
-            "host" => Operand::Host,
-            "hash" => Operand::Hash,
-            "referrer" => Operand::Referrer,
-            "title" => Operand::Title,
-            "event" => Operand::Event,
-            "item.id" => Operand::ItemId,
-            "item.name" => Operand::ItemName,
-            "item.category" => Operand::ItemCategory,
-            "item.price" => Operand::ItemPrice,
-            "sessions" => Operand::Sessions,
-            "dwell" => Operand::Dwell,
-            _ => return None,
-        })
-    }
+/// The operands without a name, in [`KINDS`] order from `url`.
+const PLAIN: [Operand; 13] = [
+    Operand::Url,
+    Operand::Path,
+    Operand::Host,
+    Operand::Hash,
+    Operand::Referrer,
+    Operand::Title,
+    Operand::Event,
+    Operand::ItemId,
+    Operand::ItemName,
+    Operand::ItemCategory,
+    Operand::ItemPrice,
+    Operand::Sessions,
+    Operand::Dwell,
+];
 
-    /// The operand's name as written in configs, for traces.
-    pub fn name(&self) -> Cow<'static, str> {
-        let prefixed = |p: &str, n: &str| {
-            let mut s = String::from(p);
-            s.push_str(n);
-            Cow::Owned(s)
+/// The condition kind `key` names (an index into [`KINDS`]), and for the operands
+/// with a name, the span of the name; `None` for an unknown kind.
+fn kind(key: &str, span: Span) -> Option<(usize, Option<Operand>)> {
+    // `query.NAME`, `props.NAME`, `profile.NAME`, `utm.X`: a prefix and a name.
+    let named = |at: usize, operand: fn(Span) -> Operand| {
+        let name = Span(span.0 + at as u32, span.1);
+        (!name.is_empty()).then_some((0, Some(operand(name))))
+    };
+    let b = key.as_bytes();
+    if b.starts_with(b"query.") {
+        return named(6, Operand::Query);
+    }
+    if b.starts_with(b"props.") {
+        return named(6, Operand::Prop);
+    }
+    if b.starts_with(b"profile.") {
+        return named(8, Operand::Profile);
+    }
+    if b.starts_with(b"utm.") {
+        // The five standard parameters only: `utm.sorce` is a typo, not a
+        // parameter nobody sends.
+        return if UTM.contains(&key.get(4..).unwrap_or_default()) {
+            named(4, Operand::Utm)
+        } else {
+            None
         };
-        Cow::Borrowed(match self {
-            Operand::Url => "url",
-            Operand::Path => "path",
-            Operand::Host => "host",
-            Operand::Hash => "hash",
-            Operand::Referrer => "referrer",
-            Operand::Title => "title",
-            Operand::Event => "event",
-            Operand::Query(n) => return prefixed("query.", n),
-            Operand::ItemId => "item.id",
-            Operand::ItemName => "item.name",
-            Operand::ItemCategory => "item.category",
-            Operand::ItemPrice => "item.price",
-            Operand::Prop(n) => return prefixed("props.", n),
-            Operand::Profile(n) => return prefixed("profile.", n),
-            Operand::Sessions => "sessions",
-            Operand::Dwell => "dwell",
-        })
+    }
+    let k = KINDS.iter().position(|k| *k == key)?;
+    Some((k, PLAIN.get(k.wrapping_sub(6)).copied()))
+}
+
+impl Operand {
+    /// The operand's name as written in configs, for traces.
+    pub fn name(&self, text: &str) -> String {
+        let (prefix, name) = match *self {
+            Operand::Query(n) => ("query.", n),
+            Operand::Utm(n) => ("utm.", n),
+            Operand::Prop(n) => ("props.", n),
+            Operand::Profile(n) => ("profile.", n),
+            plain => {
+                let i = PLAIN.iter().position(|p| *p == plain).unwrap_or_default();
+                return String::from(KINDS.get(i + 6).copied().unwrap_or_default());
+            }
+        };
+        let mut s = String::from(prefix);
+        s.push_str(crate::json::at(text, name));
+        s
     }
 
     /// The operand's value in `scope`; `None` when there is none (a missing query
@@ -306,35 +387,48 @@ impl Operand {
     pub fn read<'s>(&self, scope: &Scope<'s>) -> Option<Cow<'s, str>> {
         let v = scope.visit;
         let here = scope.here;
+        let h = scope.history;
         let current = core::ptr::eq(v, scope.current);
+        let text = scope.program.doc.text();
         let some = |s: &'s str| Some(Cow::Borrowed(s));
         let nonempty = |s: &'s str| (!s.is_empty()).then_some(Cow::Borrowed(s));
-        match self {
-            Operand::Path => some(&v.path),
-            Operand::Event => some(&v.event),
-            Operand::ItemId => nonempty(&v.item),
-            Operand::ItemCategory => nonempty(&v.category),
-            Operand::ItemPrice => nonempty(&v.value),
-            Operand::Profile(n) => here.profile.get(n).map(|s| Cow::Borrowed(s.as_str())),
-            Operand::Sessions => {
-                let mut s = String::new();
-                push_u64(&mut s, v.session.into());
-                Some(Cow::Owned(s))
-            }
+        let number = |n: u64| {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            Some(Cow::Owned(s))
+        };
+        match *self {
+            Operand::Path => some(h.at(v.path)),
+            Operand::Event => some(h.at(v.event)),
+            Operand::ItemId => nonempty(h.at(v.item)),
+            Operand::ItemCategory => nonempty(h.at(v.category)),
+            Operand::ItemPrice => nonempty(h.at(v.value)),
+            Operand::Profile(n) => here
+                .profile
+                .get(crate::json::at(text, n))
+                .map(Cow::Borrowed),
+            Operand::Sessions => number(v.session.into()),
             _ if !current => None,
-            Operand::Url => some(&here.url),
-            Operand::Host => some(&here.host),
-            Operand::Hash => some(&here.hash),
-            Operand::Referrer => some(&here.referrer),
-            Operand::Title => some(&here.title),
-            Operand::ItemName => nonempty(&here.item_name),
-            Operand::Query(n) => scope.patterns.query_param(&here.query, n).map(Cow::Owned),
-            Operand::Prop(n) => here.props.get(n).map(|s| Cow::Borrowed(s.as_str())),
-            Operand::Dwell => {
-                let mut s = String::new();
-                push_u64(&mut s, scope.now.saturating_sub(here.page_started) / 1000);
-                Some(Cow::Owned(s))
+            Operand::Url => some(here.url),
+            Operand::Host => some(here.host),
+            Operand::Hash => some(here.hash),
+            Operand::Referrer => some(here.referrer),
+            Operand::Title => some(here.title),
+            Operand::ItemName => nonempty(here.item_name),
+            Operand::Query(n) => scope
+                .patterns
+                .query_param(here.query, crate::json::at(text, n))
+                .map(Cow::Owned),
+            Operand::Utm(n) => {
+                let mut name = String::from("utm_");
+                name.push_str(crate::json::at(text, n));
+                scope
+                    .patterns
+                    .query_param(here.query, &name)
+                    .map(Cow::Owned)
             }
+            Operand::Prop(n) => here.props.get(crate::json::at(text, n)).map(Cow::Borrowed),
+            Operand::Dwell => number(scope.now.saturating_sub(here.page_started) / 1000),
         }
     }
 }
@@ -379,21 +473,67 @@ fn decode(raw: &[u8]) -> String {
     String::from_utf8(out).unwrap_or_else(|_| String::from_utf8(raw.to_vec()).unwrap_or_default())
 }
 
-impl Window {
-    fn parse(value: Option<&Value>, path: &str) -> Result<Window, ConfigError> {
-        match value {
-            None | Some(Value::Null) => Ok(Window::All),
-            Some(Value::Str(s)) if s.trim_ascii() == "session" => Ok(Window::Session),
-            Some(v) => {
-                let text = crate::value::string(Some(v), path)?;
-                Duration::parse(&text).map(Window::Last).map_err(|_| {
-                    ConfigError::new(
-                        path,
-                        "expected \"session\" or a duration such as \"30m\", \"7d\"",
-                    )
-                })
-            }
+/// The parts of a page URL as `location` gives them: `(host, path, query, hash)`,
+/// the query with its `?` and the hash with its `#` (empty when there is none). The
+/// URL is `location.href`, which the browser has already normalised.
+pub fn url_parts(url: &str) -> (&str, &str, &str, &str) {
+    // On bytes: `str::find` brings a pattern searcher half a kilobyte long.
+    let b = url.as_bytes();
+    let find = |from: usize, what: &[u8]| {
+        let mut i = from;
+        while i < b.len() && !what.contains(&b[i]) {
+            i += 1;
         }
+        i
+    };
+    let hash_at = find(0, b"#");
+    let query_at = find(0, b"?#");
+    // After "scheme://": the authority, up to the path.
+    let colon = find(0, b":/?#");
+    let scheme = if b.get(colon..colon + 3) == Some(b"://") {
+        colon + 3
+    } else {
+        0
+    };
+    let path_at = find(scheme, b"/?#");
+    let authority = b.get(scheme..path_at).unwrap_or_default();
+    // No user info, no port (`[::1]:8080` keeps its brackets, as `hostname` does).
+    let start = authority
+        .iter()
+        .rposition(|c| *c == b'@')
+        .map_or(0, |at| at + 1);
+    let end = match authority.iter().rposition(|c| matches!(c, b':' | b']')) {
+        Some(at) if at >= start && authority.get(at) == Some(&b':') => at,
+        _ => authority.len(),
+    };
+    let mut path = url.get(path_at..query_at).unwrap_or_default();
+    if path.is_empty() && scheme > 0 {
+        path = "/";
+    }
+    (
+        url.get(scheme + start..scheme + end).unwrap_or_default(),
+        path,
+        url.get(query_at..hash_at).unwrap_or_default(),
+        url.get(hash_at..).unwrap_or_default(),
+    )
+}
+
+impl Window {
+    fn parse(doc: &Doc, node: Option<usize>, path: &str) -> Result<Window, ConfigError> {
+        let Some(i) = node.filter(|i| !doc.is_null(*i)) else {
+            return Ok(Window::All);
+        };
+        let text = crate::error::string(doc, Some(i), path)?;
+        let text = doc.at(text);
+        if text.trim_ascii() == "session" {
+            return Ok(Window::Session);
+        }
+        Duration::parse(text).map(Window::Last).map_err(|_| {
+            ConfigError::new(
+                path,
+                "expected \"session\" or a duration such as \"30m\", \"7d\"",
+            )
+        })
     }
 
     /// Whether `visit` falls inside the window at `scope`.
@@ -425,221 +565,453 @@ impl Window {
     }
 }
 
-impl Condition {
-    /// Parses a condition at `path` (e.g. `"if"`).
-    pub fn from_value(
-        value: &Value,
-        path: &str,
-        patterns: &dyn Patterns,
-    ) -> Result<Condition, ConfigError> {
-        Condition::parse(value, path, 0, patterns)
-    }
+/// Reads conditions from a document into a program's nodes.
+struct Builder<'a> {
+    doc: &'a Doc,
+    nodes: &'a mut Vec<Cond>,
+    items: &'a mut Vec<Item>,
+    patterns: &'a dyn Patterns,
+}
 
-    fn parse(
-        value: &Value,
-        path: &str,
-        depth: usize,
-        patterns: &dyn Patterns,
-    ) -> Result<Condition, ConfigError> {
+impl Builder<'_> {
+    /// Adds the condition at node `i`, at `path` (e.g. `"if"`), `depth` levels down.
+    fn cond(&mut self, i: usize, path: &str, depth: usize) -> Result<(), ConfigError> {
         if depth >= MAX_DEPTH {
             return Err(ConfigError::new(
                 path,
                 "conditions nest too deeply (at most 16 levels)",
             ));
         }
-        // Operands with a name (`query.utm_source`) are open-ended: look them up
-        // before the fixed list, which is there for suggestions.
-        let (kind, inner) = match value {
-            Value::Obj(entries)
-                if entries.len() == 1 && Operand::parse(&entries[0].0).is_some() =>
-            {
-                (entries[0].0.as_str(), &entries[0].1)
-            }
-            _ => one_of(value, path, "condition", KINDS)?,
-        };
-        let at = join(path, kind);
-        let list = |inner: &Value| -> Result<Vec<Condition>, ConfigError> {
-            let Value::Arr(items) = inner else {
-                return Err(ConfigError::new(&at, "must be a list of conditions"));
-            };
-            Condition::parse_list(items, &at, depth + 1, patterns)
-        };
-        Ok(match kind {
-            "all" => Condition::All(list(inner)?),
-            "any" => Condition::Any(list(inner)?),
-            "not" => Condition::Not(boxed(Condition::parse(inner, &at, depth + 1, patterns))?),
-            "count" => Condition::Count(boxed(Count::parse(inner, &at, depth, patterns))?),
-            "sequence" => Condition::Sequence(boxed(Sequence::parse(inner, &at, depth, patterns))?),
-            "known" => match inner {
-                Value::Bool(b) => Condition::Known(*b),
-                _ => return Err(ConfigError::new(&at, "must be true or false")),
-            },
-            _ => match Operand::parse(kind) {
-                Some(operand) => Condition::Test(operand, Test::from_value(inner, &at, patterns)?),
-                // `query.NAME` and friends, written without a name.
-                None => {
-                    return Err(ConfigError::new(
-                        &at,
-                        "needs a name after the dot, e.g. \"query.utm_source\"",
-                    ));
-                }
-            },
-        })
-    }
-
-    /// Parses the conditions of a list at `path`. A loop rather than
-    /// `collect::<Result<..>>()`, whose adapters are a kilobyte of the snippet.
-    fn parse_list(
-        items: &[Value],
-        path: &str,
-        depth: usize,
-        patterns: &dyn Patterns,
-    ) -> Result<Vec<Condition>, ConfigError> {
-        let mut out = Vec::with_capacity(items.len());
-        for (i, c) in items.iter().enumerate() {
-            out.push(Condition::parse(c, &index(path, i), depth, patterns)?);
+        let doc = self.doc;
+        // Operands with a name (`query.utm_source`) are open-ended: looked up before
+        // the fixed list, which is there for suggestions.
+        let mut found = None;
+        let mut items = doc.items(i);
+        if let (Some((key, value)), None, Tag::Obj) = (items.next(), items.next(), doc.tag(i)) {
+            found = kind(doc.at(key), key).map(|(k, operand)| (k, operand, key, value));
         }
-        Ok(out)
+        let Some((k, operand, key, inner)) = found else {
+            // Not an object of one known kind: says which of those it is not.
+            one_of(doc, i, path, "condition", KINDS)?;
+            // A kind in the list that names nothing (`query.` and friends).
+            return Err(ConfigError::new(
+                path,
+                "needs a name after the dot, e.g. \"query.utm_source\"",
+            ));
+        };
+        let at = join(path, doc.at(key));
+        let me = self.nodes.len();
+        if let Some(operand) = operand {
+            let test = Test::parse(doc, inner, &at, self.patterns, self.items)?;
+            self.nodes.push(Cond::Test(operand, test));
+            return Ok(());
+        }
+        match k {
+            // all, any
+            0 | 1 => {
+                if doc.tag(inner) != Tag::Arr {
+                    return Err(ConfigError::new(&at, "must be a list of conditions"));
+                }
+                self.nodes.push(Cond::All(0));
+                self.list(inner, &at, depth + 1)?;
+                let end = self.nodes.len() as u32;
+                self.set(
+                    me,
+                    if k == 0 {
+                        Cond::All(end)
+                    } else {
+                        Cond::Any(end)
+                    },
+                );
+            }
+            // not
+            2 => {
+                self.nodes.push(Cond::Not(0));
+                self.cond(inner, &at, depth + 1)?;
+                let end = self.nodes.len() as u32;
+                self.set(me, Cond::Not(end));
+            }
+            3 => self.count(inner, &at, depth)?,
+            4 => self.sequence(inner, &at, depth)?,
+            // known
+            _ => match doc.bool(inner) {
+                Some(b) => self.nodes.push(Cond::Known(b)),
+                None => return Err(ConfigError::new(&at, "must be true or false")),
+            },
+        }
+        Ok(())
     }
 
-    /// Whether the condition tests the event's name itself (outside nested counts
-    /// and sequences, which look at events of their own).
-    fn tests_event(&self) -> bool {
-        match self {
-            Condition::All(cs) | Condition::Any(cs) => cs.iter().any(Condition::tests_event),
-            Condition::Not(c) => c.tests_event(),
-            Condition::Test(operand, _) => *operand == Operand::Event,
+    fn set(&mut self, at: usize, node: Cond) {
+        if let Some(n) = self.nodes.get_mut(at) {
+            *n = node;
+        }
+    }
+
+    /// Adds the conditions of the list at node `i`.
+    fn list(&mut self, i: usize, path: &str, depth: usize) -> Result<(), ConfigError> {
+        for (n, (_, c)) in self.doc.items(i).enumerate() {
+            self.cond(c, &index(path, n), depth)?;
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, i: usize, path: &str, depth: usize) -> Result<(), ConfigError> {
+        let doc = self.doc;
+        object(doc, i, path, &["of", "atLeast", "within"])?;
+        let key = join(path, "atLeast");
+        let Some(n) = doc.get(i, "atLeast") else {
+            return Err(ConfigError::new(
+                &key,
+                "is required: how many views, e.g. 3",
+            ));
+        };
+        let at_least = match doc.u64(n) {
+            Some(n) if (1..=u32::MAX as u64).contains(&n) => n as u32,
+            _ => return Err(ConfigError::new(&key, "must be a whole number, 1 or more")),
+        };
+        let within = Window::parse(doc, doc.get(i, "within"), &join(path, "within"))?;
+        let me = self.nodes.len();
+        self.nodes.push(Cond::Known(false));
+        let of = doc.field(i, "of");
+        if let Some(of) = of {
+            self.cond(of, &join(path, "of"), depth + 1)?;
+        }
+        let views_only = !(of.is_some() && self.tests_event(me + 1));
+        let end = self.nodes.len() as u32;
+        self.set(
+            me,
+            Cond::Count(Count {
+                of: of.is_some(),
+                views_only,
+                at_least,
+                within,
+                end,
+            }),
+        );
+        Ok(())
+    }
+
+    fn sequence(&mut self, i: usize, path: &str, depth: usize) -> Result<(), ConfigError> {
+        let doc = self.doc;
+        object(doc, i, path, &["steps", "within", "absent", "for"])?;
+        let at = join(path, "steps");
+        let Some(steps) = doc.field(i, "steps") else {
+            return Err(ConfigError::new(&at, "is required: a list of conditions"));
+        };
+        let n = doc.len(steps);
+        if doc.tag(steps) != Tag::Arr || n == 0 || n > MAX_STEPS {
+            return Err(ConfigError::new(
+                &at,
+                "must be a list of 1 to 16 conditions",
+            ));
+        }
+        let wait = match doc.field(i, "for") {
+            None => None,
+            Some(v) => {
+                let key = join(path, "for");
+                let text = crate::error::string(doc, Some(v), &key)?;
+                Some(Duration::parse(doc.at(text)).map_err(|m| ConfigError::new(&key, m))?)
+            }
+        };
+        let within = Window::parse(doc, doc.get(i, "within"), &join(path, "within"))?;
+        let me = self.nodes.len();
+        self.nodes.push(Cond::Known(false));
+        self.list(steps, &at, depth + 1)?;
+        let absent = doc.field(i, "absent");
+        if let Some(c) = absent {
+            self.cond(c, &join(path, "absent"), depth + 1)?;
+        }
+        let end = self.nodes.len() as u32;
+        self.set(
+            me,
+            Cond::Sequence(Sequence {
+                steps: n as u32,
+                within,
+                absent: absent.is_some(),
+                wait,
+                end,
+            }),
+        );
+        Ok(())
+    }
+
+    /// Whether the condition at node `i` tests the event's name itself (outside
+    /// nested counts and sequences, which look at events of their own).
+    fn tests_event(&self, i: usize) -> bool {
+        match self.nodes.get(i) {
+            Some(Cond::All(end) | Cond::Any(end) | Cond::Not(end)) => {
+                let mut c = i + 1;
+                while c < *end as usize {
+                    if self.tests_event(c) {
+                        return true;
+                    }
+                    c = end_of(self.nodes, c);
+                }
+                false
+            }
+            Some(Cond::Test(operand, _)) => *operand == Operand::Event,
             _ => false,
         }
     }
+}
 
-    /// Whether the condition holds in `scope`.
-    pub fn eval(&self, scope: Scope<'_>) -> bool {
-        match self {
-            Condition::All(all) => all.iter().all(|c| c.eval(scope)),
-            Condition::Any(any) => any.iter().any(|c| c.eval(scope)),
-            Condition::Not(c) => !c.eval(scope),
-            Condition::Test(operand, test) => {
-                test.matches(operand.read(&scope).as_deref(), scope.patterns)
-            }
-            Condition::Known(want) => scope.here.known == *want,
-            Condition::Count(count) => count.seen(scope) >= count.at_least,
-            Condition::Sequence(seq) => seq.failure(scope).is_none(),
+/// The index past node `i`'s last descendant.
+fn end_of(nodes: &[Cond], i: usize) -> usize {
+    let end = match nodes.get(i) {
+        Some(Cond::All(e) | Cond::Any(e) | Cond::Not(e)) => *e,
+        Some(Cond::Count(c)) => c.end,
+        Some(Cond::Sequence(s)) => s.end,
+        _ => 0,
+    };
+    (end as usize).max(i + 1)
+}
+
+impl Program {
+    /// A program over the config `doc`, with no conditions yet.
+    pub fn new(doc: Doc) -> Program {
+        Program {
+            doc,
+            nodes: Vec::new(),
+            items: Vec::new(),
         }
     }
 
-    /// Why the condition does not hold in `scope`: the first failing part, in words,
-    /// e.g. `path is "/home", wanted: starting with "/pricing"`; `None` when it holds.
-    /// For the trigger trace, so it is only worked out when someone is looking.
-    pub fn why_not(&self, scope: Scope<'_>) -> Option<String> {
-        match self {
-            Condition::All(all) => all.iter().find_map(|c| c.why_not(scope)),
-            Condition::Any(any) => {
-                let Some(first) = any.first() else {
-                    return Some(String::from("an empty \"any\" list never holds"));
-                };
-                let first = first.why_not(scope)?;
-                if any.iter().any(|c| c.eval(scope)) {
-                    return None;
-                }
-                let mut out = String::from("none of the \"any\" conditions held; the first: ");
-                out.push_str(&first);
-                Some(out)
+    /// Reads the condition at node `i` of the program's document, at `path` (e.g.
+    /// `"if"`): the index of its first node. A condition with an error adds nothing.
+    pub fn condition(
+        &mut self,
+        i: usize,
+        path: &str,
+        patterns: &dyn Patterns,
+    ) -> Result<u32, ConfigError> {
+        let (nodes, items) = (self.nodes.len(), self.items.len());
+        let mut b = Builder {
+            doc: &self.doc,
+            nodes: &mut self.nodes,
+            items: &mut self.items,
+            patterns,
+        };
+        match b.cond(i, path, 0) {
+            Ok(()) => Ok(nodes as u32),
+            Err(e) => {
+                self.nodes.truncate(nodes);
+                self.items.truncate(items);
+                Err(e)
             }
-            Condition::Not(c) => (c.eval(scope)).then(|| String::from("a \"not\" condition held")),
-            Condition::Test(operand, test) => {
-                let value = operand.read(&scope);
-                if test.matches(value.as_deref(), scope.patterns) {
-                    return None;
-                }
-                let mut out = String::from(operand.name());
-                match value {
-                    Some(v) => {
-                        out.push_str(" is ");
-                        crate::json::push_str(&mut out, &v);
+        }
+    }
+
+    /// Node `i`.
+    fn node(&self, i: usize) -> Cond {
+        self.nodes.get(i).copied().unwrap_or(Cond::All(0))
+    }
+
+    /// The children of node `i` (which end at `end`), as indices.
+    fn children(&self, i: usize, end: u32) -> Children<'_> {
+        Children {
+            nodes: &self.nodes,
+            at: i + 1,
+            end: end as usize,
+        }
+    }
+
+    /// The longest time window the condition at node `i` looks back over, so the
+    /// history can be pruned to what the triggers need. `None` means "the whole
+    /// history".
+    pub fn lookback(&self, i: usize) -> Option<u64> {
+        let node = self.node(i);
+        let (own, end) = match node {
+            Cond::Test(..) | Cond::Known(_) => return Some(0),
+            Cond::All(end) | Cond::Any(end) | Cond::Not(end) => (0, end),
+            Cond::Count(c) => (c.within.lookback()?, c.end),
+            Cond::Sequence(s) => (s.within.lookback()?, s.end),
+        };
+        let mut max = own;
+        for c in self.children(i, end) {
+            max = max.max(self.lookback(c)?);
+        }
+        Some(max)
+    }
+
+    /// What the tests read besides the value.
+    fn args<'a>(&'a self, patterns: &'a dyn Patterns) -> Args<'a> {
+        Args {
+            text: self.doc.text(),
+            items: &self.items,
+            patterns,
+        }
+    }
+}
+
+/// The children of a node; see [`Program::children`].
+struct Children<'a> {
+    nodes: &'a [Cond],
+    at: usize,
+    end: usize,
+}
+
+impl Iterator for Children<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.at >= self.end {
+            return None;
+        }
+        let c = self.at;
+        self.at = end_of(self.nodes, c);
+        Some(c)
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// Whether the condition at node `i` holds.
+    pub fn holds(&self, i: usize) -> bool {
+        let program = self.program;
+        match program.node(i) {
+            Cond::All(end) => {
+                for c in program.children(i, end) {
+                    if !self.holds(c) {
+                        return false;
                     }
-                    None => out.push_str(" is missing"),
                 }
-                out.push_str(", wanted: ");
-                out.push_str(&test.describe());
-                Some(out)
+                true
             }
-            Condition::Known(want) => (scope.here.known != *want).then(|| {
-                String::from(if *want {
-                    "the visitor is anonymous"
-                } else {
-                    "the visitor is a known profile"
-                })
-            }),
-            Condition::Count(count) => {
-                let seen = count.seen(scope);
+            Cond::Any(end) => {
+                for c in program.children(i, end) {
+                    if self.holds(c) {
+                        return true;
+                    }
+                }
+                false
+            }
+            Cond::Not(_) => !self.holds(i + 1),
+            Cond::Test(operand, test) => {
+                test.matches(operand.read(self).as_deref(), program.args(self.patterns))
+            }
+            Cond::Known(want) => self.here.known == want,
+            Cond::Count(count) => self.seen(i, count) >= count.at_least,
+            Cond::Sequence(seq) => self.failure(i, seq).is_none(),
+        }
+    }
+
+    /// How many events match count node `i`, counting no further than `at_least`.
+    /// Without `of`, page views count.
+    fn seen(&self, i: usize, count: Count) -> u32 {
+        let mut seen = 0u32;
+        // Newest first, so the common case ("3 of the last few views") stops early.
+        for visit in self.history.visits().iter().rev() {
+            if visit.at > self.now {
+                continue;
+            }
+            if !count.within.holds(visit, self) {
+                if matches!(count.within, Window::Last(_)) {
+                    break;
+                }
+                continue;
+            }
+            let matches = (!count.views_only
+                || self.history.at(visit.event) == crate::trigger::PAGE_VIEW)
+                && (!count.of || self.at(visit).holds(i + 1));
+            if matches {
+                seen += 1;
                 if seen >= count.at_least {
-                    return None;
+                    break;
                 }
-                let mut out = String::from("count: ");
-                crate::json::push_num(&mut out, seen.into());
-                out.push_str(if count.views_only {
-                    " matching view(s)"
-                } else {
-                    " matching event(s)"
-                });
-                count.within.text(&mut out);
-                out.push_str(", needs ");
-                crate::json::push_num(&mut out, count.at_least.into());
-                Some(out)
             }
-            Condition::Sequence(seq) => seq.failure(scope).map(|f| seq.why_not(f)),
+        }
+        seen
+    }
+
+    /// The time of the last step of the latest chain of events matching sequence
+    /// node `i`'s steps in order inside its window; `None` when there is none.
+    ///
+    /// Matching from the newest event backwards, taking the latest match for each
+    /// step, finds a chain whenever one exists, and the one that ends last: after a
+    /// completed purchase and a new cart, it is the new cart that counts.
+    fn chain(&self, i: usize, seq: Sequence) -> Option<u64> {
+        let mut steps = [0usize; MAX_STEPS];
+        let mut n = 0;
+        for c in self.program.children(i, seq.end) {
+            if n < seq.steps as usize && n < MAX_STEPS {
+                steps[n] = c;
+                n += 1;
+            }
+        }
+        let visits = self.history.visits();
+        let mut end = visits.partition_point(|v| v.at <= self.now);
+        let mut last = None;
+        for &step in steps.get(..n).unwrap_or_default().iter().rev() {
+            let mut found = None;
+            while end > 0 {
+                end -= 1;
+                let visit = visits.get(end)?;
+                if self.at(visit).holds(step) {
+                    found = Some(visit);
+                    break;
+                }
+            }
+            let visit = found?;
+            if !seq.within.holds(visit, self) {
+                return None;
+            }
+            last.get_or_insert(visit.at);
+        }
+        last
+    }
+
+    /// Whether nothing after `last` (up to now) matches sequence node `i`'s
+    /// `absent`.
+    fn absent_holds(&self, i: usize, seq: Sequence, last: u64) -> bool {
+        if !seq.absent {
+            return true;
+        }
+        let mut absent = i + 1;
+        for _ in 0..seq.steps {
+            absent = end_of(&self.program.nodes, absent);
+        }
+        for visit in self.history.visits() {
+            if visit.at > last && visit.at <= self.now && self.at(visit).holds(absent) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// `None` when sequence node `i` holds, else which part failed. Not a text, so
+    /// that evaluating builds none: only [`Scope::why_not`] puts it in words.
+    fn failure(&self, i: usize, seq: Sequence) -> Option<SequenceFailure> {
+        let Some(last) = self.chain(i, seq) else {
+            return Some(SequenceFailure::OutOfOrder);
+        };
+        if !self.absent_holds(i, seq, last) {
+            return Some(SequenceFailure::Absent);
+        }
+        match seq.wait {
+            Some(wait) if self.now < last.saturating_add(wait.as_millis()) => {
+                Some(SequenceFailure::Waiting(wait))
+            }
+            _ => None,
         }
     }
 
-    /// The longest time window this condition looks back over, so the history can be
-    /// pruned to what the triggers need. `None` means "the whole history".
-    pub fn lookback(&self) -> Option<u64> {
-        let max = |cs: &[Condition]| {
-            let mut max = 0;
-            for c in cs {
-                max = c.lookback()?.max(max);
-            }
-            Some(max)
-        };
-        match self {
-            Condition::All(cs) | Condition::Any(cs) => max(cs),
-            Condition::Not(c) => c.lookback(),
-            Condition::Test(..) | Condition::Known(_) => Some(0),
-            Condition::Count(count) => {
-                let own = count.within.lookback()?;
-                match &count.of {
-                    Some(of) => of.lookback().map(|l| l.max(own)),
-                    None => Some(own),
-                }
-            }
-            Condition::Sequence(seq) => {
-                let own = seq.within.lookback()?;
-                let steps = max(&seq.steps)?;
-                let absent = seq.absent.as_ref().map_or(Some(0), Condition::lookback)?;
-                Some(own.max(steps).max(absent))
-            }
-        }
-    }
-
-    /// The earliest time after `scope.now` at which this condition may come to hold
-    /// by time passing alone (a dwell time reached, a sequence's wait over), so the
-    /// snippet can look again while the page stays open. `None`: nothing to wait for.
-    pub fn wake(&self, scope: Scope<'_>) -> Option<u64> {
-        let min = |a: Option<u64>, b: Option<u64>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        match self {
-            Condition::All(cs) | Condition::Any(cs) => {
-                let mut earliest = None;
-                for c in cs {
-                    earliest = min(earliest, c.wake(scope));
+    /// The earliest time after `now` at which the condition at node `i` may come to
+    /// hold by time passing alone (a dwell time reached, a sequence's wait over), so
+    /// the snippet can look again while the page stays open. `None`: nothing to wait
+    /// for.
+    pub fn wake(&self, i: usize) -> Option<u64> {
+        let program = self.program;
+        match program.node(i) {
+            Cond::All(end) | Cond::Any(end) | Cond::Not(end) => {
+                let mut earliest: Option<u64> = None;
+                for c in program.children(i, end) {
+                    if let Some(at) = self.wake(c) {
+                        earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                    }
                 }
                 earliest
             }
-            Condition::Not(c) => c.wake(scope),
-            Condition::Test(Operand::Dwell, test) if !test.not => {
+            Cond::Test(Operand::Dwell, test) if !test.not => {
                 use crate::matcher::{Cmp, Op};
                 let Op::Num(cmp, n) = test.op else {
                     return None;
@@ -655,208 +1027,92 @@ impl Condition {
                     Cmp::Gt => floor + 1,
                     Cmp::Lt | Cmp::Lte => return None,
                 };
-                let at = scope.here.page_started + secs * 1000;
-                (at > scope.now).then_some(at)
+                let at = self.here.page_started + secs * 1000;
+                (at > self.now).then_some(at)
             }
-            Condition::Sequence(seq) => {
+            Cond::Sequence(seq) => {
                 let wait = seq.wait?.as_millis();
-                let last = seq.chain(scope)?;
+                let last = self.chain(i, seq)?;
                 let at = last.saturating_add(wait);
-                (at > scope.now && seq.absent_holds(scope, last)).then_some(at)
-            }
-            _ => None,
-        }
-    }
-}
-
-impl Count {
-    fn parse(
-        value: &Value,
-        path: &str,
-        depth: usize,
-        patterns: &dyn Patterns,
-    ) -> Result<Count, ConfigError> {
-        object(value, path, &["of", "atLeast", "within"])?;
-        let of = match value.get("of") {
-            None | Some(Value::Null) => None,
-            Some(of) => Some(Condition::parse(
-                of,
-                &join(path, "of"),
-                depth + 1,
-                patterns,
-            )?),
-        };
-        let key = join(path, "atLeast");
-        let at_least = match value.get("atLeast") {
-            None => {
-                return Err(ConfigError::new(
-                    &key,
-                    "is required: how many views, e.g. 3",
-                ));
-            }
-            Some(v) => v
-                .as_u64()
-                .filter(|n| (1..=u32::MAX as u64).contains(n))
-                .ok_or_else(|| ConfigError::new(&key, "must be a whole number, 1 or more"))?
-                as u32,
-        };
-        let within = Window::parse(value.get("within"), &join(path, "within"))?;
-        let views_only = !of.as_ref().is_some_and(Condition::tests_event);
-        Ok(Count {
-            views_only,
-            of,
-            at_least,
-            within,
-        })
-    }
-
-    /// How many events match, counting no further than `at_least`. Without `of`,
-    /// page views count.
-    fn seen(&self, scope: Scope<'_>) -> u32 {
-        let mut seen = 0u32;
-        // Newest first, so the common case ("3 of the last few views") stops early.
-        for visit in scope.history.visits().iter().rev() {
-            if visit.at > scope.now {
-                continue;
-            }
-            if !self.within.holds(visit, &scope) {
-                if matches!(self.within, Window::Last(_)) {
-                    break;
-                }
-                continue;
-            }
-            let matches = (!self.views_only || visit.event == crate::trigger::PAGE_VIEW)
-                && self
-                    .of
-                    .as_ref()
-                    .is_none_or(|of| of.eval(Scope { visit, ..scope }));
-            if matches {
-                seen += 1;
-                if seen >= self.at_least {
-                    break;
-                }
-            }
-        }
-        seen
-    }
-}
-
-impl Sequence {
-    fn parse(
-        value: &Value,
-        path: &str,
-        depth: usize,
-        patterns: &dyn Patterns,
-    ) -> Result<Sequence, ConfigError> {
-        object(value, path, &["steps", "within", "absent", "for"])?;
-        let at = join(path, "steps");
-        let steps = match value.get("steps") {
-            Some(Value::Arr(items)) if !items.is_empty() && items.len() <= 16 => {
-                Condition::parse_list(items, &at, depth + 1, patterns)?
-            }
-            None => return Err(ConfigError::new(&at, "is required: a list of conditions")),
-            Some(_) => {
-                return Err(ConfigError::new(
-                    &at,
-                    "must be a list of 1 to 16 conditions",
-                ));
-            }
-        };
-        let absent = match value.get("absent") {
-            None | Some(Value::Null) => None,
-            Some(c) => Some(Condition::parse(
-                c,
-                &join(path, "absent"),
-                depth + 1,
-                patterns,
-            )?),
-        };
-        let wait = match value.get("for") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                let key = join(path, "for");
-                let text = crate::value::string(Some(v), &key)?;
-                Some(Duration::parse(&text).map_err(|m| ConfigError::new(&key, m))?)
-            }
-        };
-        Ok(Sequence {
-            steps,
-            within: Window::parse(value.get("within"), &join(path, "within"))?,
-            absent,
-            wait,
-        })
-    }
-
-    /// The time of the last step of the latest chain of events matching the steps
-    /// in order inside the window; `None` when there is no such chain.
-    ///
-    /// Matching from the newest event backwards, taking the latest match for each
-    /// step, finds a chain whenever one exists, and the one that ends last: after a
-    /// completed purchase and a new cart, it is the new cart that counts.
-    fn chain(&self, scope: Scope<'_>) -> Option<u64> {
-        let visits = scope.history.visits();
-        let mut end = visits.partition_point(|v| v.at <= scope.now);
-        let mut last = None;
-        for step in self.steps.iter().rev() {
-            let i = visits[..end]
-                .iter()
-                .rposition(|visit| step.eval(Scope { visit, ..scope }))?;
-            if !self.within.holds(&visits[i], &scope) {
-                return None;
-            }
-            last.get_or_insert(visits[i].at);
-            end = i;
-        }
-        last
-    }
-
-    /// Whether nothing after `last` (up to now) matches `absent`.
-    fn absent_holds(&self, scope: Scope<'_>, last: u64) -> bool {
-        let Some(absent) = &self.absent else {
-            return true;
-        };
-        !scope
-            .history
-            .visits()
-            .iter()
-            .filter(|v| v.at > last && v.at <= scope.now)
-            .any(|visit| absent.eval(Scope { visit, ..scope }))
-    }
-
-    /// `None` when the sequence holds, else which part failed. Not a text, so that
-    /// evaluating builds none: only [`Condition::why_not`] puts it in words.
-    fn failure(&self, scope: Scope<'_>) -> Option<SequenceFailure> {
-        let Some(last) = self.chain(scope) else {
-            return Some(SequenceFailure::OutOfOrder);
-        };
-        if !self.absent_holds(scope, last) {
-            return Some(SequenceFailure::Absent);
-        }
-        match self.wait {
-            Some(wait) if scope.now < last.saturating_add(wait.as_millis()) => {
-                Some(SequenceFailure::Waiting(wait))
+                (at > self.now && self.absent_holds(i, seq, last)).then_some(at)
             }
             _ => None,
         }
     }
 
-    /// Why the sequence does not hold, in words.
-    fn why_not(&self, failure: SequenceFailure) -> String {
-        match failure {
-            SequenceFailure::OutOfOrder => {
-                let mut out = String::from("sequence: the steps did not happen in order");
-                self.within.text(&mut out);
-                out
+    /// Why the condition at node `i` does not hold: the first failing part, in
+    /// words, e.g. `path is "/home", wanted: starting with "/pricing"`; `None` when it
+    /// holds. For the trigger trace, so it is only worked out when someone is
+    /// looking.
+    pub fn why_not(&self, i: usize) -> Option<String> {
+        let program = self.program;
+        let text = program.doc.text();
+        match program.node(i) {
+            Cond::All(end) => {
+                for c in program.children(i, end) {
+                    if let Some(why) = self.why_not(c) {
+                        return Some(why);
+                    }
+                }
+                None
             }
-            SequenceFailure::Absent => {
-                String::from("sequence: an event matching \"absent\" followed the last step")
+            Cond::Any(end) => {
+                let Some(first) = program.children(i, end).next() else {
+                    return Some(String::from("an empty \"any\" list never holds"));
+                };
+                let first = self.why_not(first)?;
+                if self.holds(i) {
+                    return None;
+                }
+                let mut out = String::from("none of the \"any\" conditions held; the first: ");
+                out.push_str(&first);
+                Some(out)
             }
-            SequenceFailure::Waiting(wait) => {
-                let mut out = String::from("sequence: waiting ");
-                out.push_str(&wait.text());
-                out.push_str(" after the last step");
-                out
+            Cond::Not(_) => self
+                .holds(i + 1)
+                .then(|| String::from("a \"not\" condition held")),
+            Cond::Test(operand, test) => {
+                let value = operand.read(self);
+                if test.matches(value.as_deref(), program.args(self.patterns)) {
+                    return None;
+                }
+                let mut out = operand.name(text);
+                match value {
+                    Some(v) => {
+                        out.push_str(" is ");
+                        crate::json::push_str(&mut out, &v);
+                    }
+                    None => out.push_str(" is missing"),
+                }
+                out.push_str(", wanted: ");
+                out.push_str(&test.describe(text));
+                Some(out)
             }
+            Cond::Known(want) => (self.here.known != want).then(|| {
+                String::from(if want {
+                    "the visitor is anonymous"
+                } else {
+                    "the visitor is a known profile"
+                })
+            }),
+            Cond::Count(count) => {
+                let seen = self.seen(i, count);
+                if seen >= count.at_least {
+                    return None;
+                }
+                let mut out = String::from("count: ");
+                push_u64(&mut out, seen.into());
+                out.push_str(if count.views_only {
+                    " matching view(s)"
+                } else {
+                    " matching event(s)"
+                });
+                count.within.text(&mut out);
+                out.push_str(", needs ");
+                push_u64(&mut out, count.at_least.into());
+                Some(out)
+            }
+            Cond::Sequence(seq) => self.failure(i, seq).map(|f| f.words(seq)),
         }
     }
 }
@@ -872,67 +1128,135 @@ enum SequenceFailure {
     Waiting(Duration),
 }
 
+impl SequenceFailure {
+    /// Why the sequence does not hold, in words.
+    fn words(self, seq: Sequence) -> String {
+        match self {
+            SequenceFailure::OutOfOrder => {
+                let mut out = String::from("sequence: the steps did not happen in order");
+                seq.within.text(&mut out);
+                out
+            }
+            SequenceFailure::Absent => {
+                String::from("sequence: an event matching \"absent\" followed the last step")
+            }
+            SequenceFailure::Waiting(wait) => {
+                let mut out = String::from("sequence: waiting ");
+                out.push_str(&wait.text());
+                out.push_str(" after the last step");
+                out
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::testing::doc;
+    use crate::history::Entry as Stored;
     use crate::matcher::tests::TestPatterns;
-    use crate::value::testing::from_json;
+    use alloc::vec;
 
     const MIN: u64 = 60_000;
     const DAY: u64 = 86_400_000;
     const NOW: u64 = 100 * DAY;
 
-    fn parse(json: &str) -> Result<Condition, String> {
-        Condition::from_value(&from_json(json), "if", &TestPatterns).map_err(|e| e.text())
+    /// A parsed condition with what it needs to run.
+    struct Parsed {
+        program: Program,
+        root: usize,
+        patterns: TestPatterns,
     }
 
-    fn cond(json: &str) -> Condition {
-        parse(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+    impl Parsed {
+        fn scope<'a>(&'a self, now: u64, h: &'a History, here: &'a Here<'a>) -> Scope<'a> {
+            let current = h.visits().last().expect("an entry");
+            Scope::of_current(now, current, h, here, &self.program, &self.patterns)
+        }
+
+        fn lookback(&self) -> Option<u64> {
+            self.program.lookback(self.root)
+        }
+    }
+
+    fn parse(json: &str) -> Result<Parsed, String> {
+        let mut program = Program::new(doc(json));
+        let patterns = TestPatterns::default();
+        let root = program
+            .condition(0, "if", &patterns)
+            .map_err(|e| e.text())? as usize;
+        Ok(Parsed {
+            program,
+            root,
+            patterns,
+        })
+    }
+
+    fn cond(json: &str) -> Parsed {
+        match parse(json) {
+            Ok(p) => p,
+            Err(e) => panic!("{json}: {e}"),
+        }
+    }
+
+    fn error(json: &str) -> String {
+        match parse(json) {
+            Ok(_) => panic!("{json}: parsed"),
+            Err(e) => e,
+        }
     }
 
     /// A stored event: (ms before NOW, event, path, session, item, category, value).
     type Entry<'a> = (u64, &'a str, &'a str, u32, &'a str, &'a str, &'a str);
 
     fn history(entries: &[Entry]) -> History {
-        History::from_visits(
-            entries
-                .iter()
-                .map(
-                    |&(ago, event, path, session, item, category, value)| Visit {
-                        at: NOW - ago,
-                        event: event.into(),
-                        path: path.into(),
-                        session,
-                        item: item.into(),
-                        category: category.into(),
-                        value: value.into(),
-                    },
-                )
-                .collect(),
-        )
+        let stored: Vec<Stored> = entries
+            .iter()
+            .map(
+                |&(ago, event, path, session, item, category, value)| Stored {
+                    at: NOW - ago,
+                    event,
+                    path,
+                    session,
+                    item,
+                    category,
+                    value,
+                },
+            )
+            .collect();
+        History::of(&stored)
     }
 
     fn page(ago: u64, path: &str) -> Entry<'_> {
         (ago, "page_view", path, 1, "", "", "")
     }
 
-    fn here() -> Here {
-        let mut profile = Fields::new();
-        profile.insert("profileid".into(), "p-1".into());
-        profile.insert("gender".into(), "f".into());
-        let mut props = Fields::new();
-        props.insert("plan".into(), "Team".into());
-        props.insert("seats".into(), "12".into());
+    /// The fields documents `here` refers to: the profile and the properties.
+    fn fields() -> (Doc, Doc) {
+        (
+            doc(r#"{"profileid":"p-1","gender":"f"}"#),
+            doc(r#"{"plan":"Team","seats":12}"#),
+        )
+    }
+
+    fn here<'a>(docs: &'a (Doc, Doc)) -> Here<'a> {
         Here {
-            url: "https://shop.example.com/pricing?utm_source=News+Letter&q=a%20b&empty#faq".into(),
-            host: "shop.example.com".into(),
-            query: "?utm_source=News+Letter&q=a%20b&empty".into(),
-            hash: "#faq".into(),
-            referrer: "https://www.google.com/".into(),
-            title: "Pricing | Shop".into(),
-            item_name: "Red shoe".into(),
-            props,
-            profile,
+            url: "https://shop.example.com/pricing?utm_source=News+Letter&q=a%20b&empty#faq",
+            host: "shop.example.com",
+            query: "?utm_source=News+Letter&q=a%20b&empty",
+            hash: "#faq",
+            referrer: "https://www.google.com/",
+            title: "Pricing | Shop",
+            item_name: "Red shoe",
+            props: Fields {
+                doc: &docs.1,
+                node: 0,
+            },
+            profile: Fields {
+                doc: &docs.0,
+                node: 0,
+            },
             known: true,
             session_started: NOW - 10 * MIN,
             page_started: NOW - 45_000,
@@ -943,12 +1267,11 @@ mod tests {
     /// that `why_not` agrees.
     fn eval_at(json: &str, entries: &[Entry], here: &Here, now: u64) -> bool {
         let h = history(entries);
-        let current = h.visits().last().expect("an entry");
         let c = cond(json);
-        let scope = Scope::of_current(now, current, &h, here, &TestPatterns);
-        let got = c.eval(scope);
+        let scope = c.scope(now, &h, here);
+        let got = scope.holds(c.root);
         assert_eq!(
-            c.why_not(scope).is_none(),
+            scope.why_not(c.root).is_none(),
             got,
             "why_not agrees with eval: {json}"
         );
@@ -956,7 +1279,8 @@ mod tests {
     }
 
     fn eval(json: &str, entries: &[Entry]) -> bool {
-        eval_at(json, entries, &here(), NOW)
+        let docs = fields();
+        eval_at(json, entries, &here(&docs), NOW)
     }
 
     #[test]
@@ -1048,9 +1372,10 @@ mod tests {
         let any = r#"{"count":{"of":{"not":{"event":{"equals":"conversion"}}},"atLeast":4}}"#;
         assert!(eval(any, &entries), "naming the event counts every kind");
         let h = history(&entries);
-        let current = h.visits().last().unwrap();
-        let why = cond(r#"{"count":{"of":{"event":{"equals":"conversion"}},"atLeast":1}}"#)
-            .why_not(Scope::of_current(NOW, current, &h, &here(), &TestPatterns));
+        let docs = fields();
+        let here = here(&docs);
+        let c = cond(r#"{"count":{"of":{"event":{"equals":"conversion"}},"atLeast":1}}"#);
+        let why = c.scope(NOW, &h, &here).why_not(c.root);
         assert_eq!(why.as_deref(), Some("count: 0 matching event(s), needs 1"));
     }
 
@@ -1139,10 +1464,11 @@ mod tests {
         }
         // Events from the future (a clock that stepped back) are ignored.
         let h = [page(0, "/pricing"), page(1, "/pricing")];
+        let docs = fields();
         assert!(!eval_at(
             r#"{"count":{"of":{"path":{"equals":"/pricing"}},"atLeast":2}}"#,
             &h,
-            &here(),
+            &here(&docs),
             NOW - 1
         ));
     }
@@ -1272,18 +1598,23 @@ mod tests {
                 Some("sequence: waiting 2d after the last step"),
             ),
         ];
-        let here = here();
+        let docs = fields();
+        let here = here(&docs);
         for (json, want) in cases {
             let hist = history(&h);
-            let current = hist.visits().last().unwrap();
-            let scope = Scope::of_current(NOW, current, &hist, &here, &TestPatterns);
-            assert_eq!(cond(json).why_not(scope).as_deref(), want, "{json}");
+            let c = cond(json);
+            assert_eq!(
+                c.scope(NOW, &hist, &here).why_not(c.root).as_deref(),
+                want,
+                "{json}"
+            );
         }
     }
 
     #[test]
     fn wake_is_when_time_alone_can_make_it_hold() {
-        let here = here(); // the page was viewed 45 s before NOW
+        let docs = fields();
+        let here = here(&docs); // the page was viewed 45 s before NOW
         let cases: &[(&str, Vec<Entry>, Option<u64>)] = &[
             (
                 r#"{"dwell":{"gte":60}}"#,
@@ -1326,9 +1657,8 @@ mod tests {
         ];
         for (json, entries, want) in cases {
             let h = history(entries);
-            let current = h.visits().last().unwrap();
-            let scope = Scope::of_current(NOW, current, &h, &here, &TestPatterns);
-            assert_eq!(cond(json).wake(scope), *want, "{json}");
+            let c = cond(json);
+            assert_eq!(c.scope(NOW, &h, &here).wake(c.root), *want, "{json}");
         }
     }
 
@@ -1365,6 +1695,29 @@ mod tests {
         ];
         for (query, name, want) in cases {
             assert_eq!(query_param(query, name).as_deref(), want, "{query} {name}");
+        }
+    }
+
+    #[test]
+    fn url_parts_are_those_of_location() {
+        let cases = [
+            (
+                "https://shop.example.com/pricing?plan=team#faq",
+                ("shop.example.com", "/pricing", "?plan=team", "#faq"),
+            ),
+            ("http://127.0.0.1:8080/", ("127.0.0.1", "/", "", "")),
+            ("http://[::1]:8080/a/b", ("[::1]", "/a/b", "", "")),
+            ("http://[::1]/a", ("[::1]", "/a", "", "")),
+            ("https://u:p@host.test:443", ("host.test", "/", "", "")),
+            ("https://host.test?x=1", ("host.test", "/", "?x=1", "")),
+            (
+                "https://host.test/#/cart?x",
+                ("host.test", "/", "", "#/cart?x"),
+            ),
+            ("file:///tmp/a.html", ("", "/tmp/a.html", "", "")),
+        ];
+        for (url, want) in cases {
+            assert_eq!(url_parts(url), want, "{url}");
         }
     }
 
@@ -1435,14 +1788,14 @@ mod tests {
             ),
         ];
         for (json, want) in cases {
-            assert_eq!(parse(json).unwrap_err(), want, "{json}");
+            assert_eq!(error(json), want, "{json}");
         }
     }
 
     #[test]
     fn utm_names_the_five_standard_parameters() {
         assert_eq!(
-            parse(r#"{"utm.sorce":{"equals":"x"}}"#).unwrap_err(),
+            error(r#"{"utm.sorce":{"equals":"x"}}"#),
             r#"if: unknown condition "utm.sorce" (did you mean "utm.source"?)"#
         );
         assert!(parse(r#"{"utm.content":{"equals":"x"}}"#).is_ok());
@@ -1454,6 +1807,6 @@ mod tests {
         for _ in 0..MAX_DEPTH {
             json = alloc::format!(r#"{{"not":{json}}}"#);
         }
-        assert!(parse(&json).unwrap_err().contains("nest too deeply"));
+        assert!(error(&json).contains("nest too deeply"));
     }
 }

@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 
-use crate::value::push_u64;
+use crate::number::push_u64;
 
 /// A span of time in milliseconds, written in configs as a number and a unit.
 ///

@@ -87,12 +87,12 @@ pub struct EventJson<'a> {
     pub trigger: &'a str,
     /// See [`Event::webhook`].
     pub webhook: &'a str,
-    /// See [`Event::profile`].
-    pub profile: &'a Fields,
+    /// See [`Event::profile`]: a JSON object of text fields.
+    pub profile: &'a str,
     /// See [`Event::identity`].
     pub identity: Option<&'a str>,
-    /// See [`Event::data`].
-    pub data: &'a Fields,
+    /// See [`Event::data`]: a JSON object of text fields.
+    pub data: &'a str,
     /// The page's URL, title and referrer (see [`Page`]).
     pub page: [&'a str; 3],
     /// See [`Event::at`].
@@ -110,13 +110,13 @@ impl EventJson<'_> {
         json::push_key(out, "webhook", false);
         json::push_str(out, self.webhook);
         json::push_key(out, "profile", false);
-        json::push_map(out, self.profile);
+        out.push_str(self.profile);
         if let Some(identity) = self.identity {
             json::push_key(out, "identity", false);
             json::push_str(out, identity);
         }
         json::push_key(out, "data", false);
-        json::push_map(out, self.data);
+        out.push_str(self.data);
         json::push_key(out, "page", false);
         out.push('{');
         for (i, key) in ["url", "title", "referrer"].iter().enumerate() {
@@ -176,13 +176,16 @@ impl Event {
 
     /// Appends the event as a JSON object.
     pub fn write_json(&self, out: &mut String) {
+        let (mut profile, mut data) = (String::new(), String::new());
+        json::push_map(&mut profile, &self.profile);
+        json::push_map(&mut data, &self.data);
         EventJson {
             id: &self.id,
             trigger: &self.trigger,
             webhook: &self.webhook,
-            profile: &self.profile,
+            profile: &profile,
             identity: self.identity.as_deref(),
-            data: &self.data,
+            data: &data,
             page: [&self.page.url, &self.page.title, &self.page.referrer],
             at: self.at,
         }

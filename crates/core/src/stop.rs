@@ -2,7 +2,8 @@
 //! timeout has passed (or for good, with `"never"`).
 
 use crate::duration::Duration;
-use crate::value::{ConfigError, Value, join, object};
+use crate::error::{ConfigError, join, object};
+use crate::json::Doc;
 
 /// When a stopped trigger may fire again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +34,11 @@ impl Restart {
 }
 
 impl Stop {
-    /// Parses `{ restartAfter: "30d" | "never" }` at `path`.
-    pub fn from_value(value: &Value, path: &str) -> Result<Stop, ConfigError> {
-        object(value, path, &["restartAfter"])?;
-        let key = join(path, "restartAfter");
-        let text = crate::value::string(value.get("restartAfter"), &key)?;
-        let restart_after = Restart::parse(&text).map_err(|m| ConfigError::new(&key, m))?;
+    /// Parses `{ restartAfter: "30d" | "never" }` at node `i`, at `path`.
+    pub fn parse(doc: &Doc, i: usize, path: &str) -> Result<Stop, ConfigError> {
+        let text = restart_after(doc, i, path)?;
+        let restart_after =
+            Restart::parse(text).map_err(|m| ConfigError::new(&join(path, "restartAfter"), m))?;
         Ok(Stop { restart_after })
     }
 
@@ -76,19 +76,18 @@ pub enum Limit {
 }
 
 impl Limit {
-    /// Parses `{ restartAfter: "30d" | "never" | "session" | "page" }` at `path`.
-    pub fn from_value(value: &Value, path: &str) -> Result<Limit, ConfigError> {
-        object(value, path, &["restartAfter"])?;
-        let key = join(path, "restartAfter");
-        let text = crate::value::string(value.get("restartAfter"), &key)?;
+    /// Parses `{ restartAfter: "30d" | "never" | "session" | "page" }` at node `i`,
+    /// at `path`.
+    pub fn parse(doc: &Doc, i: usize, path: &str) -> Result<Limit, ConfigError> {
+        let text = restart_after(doc, i, path)?;
         match text.trim_ascii() {
             "session" => return Ok(Limit::Session),
             "page" => return Ok(Limit::Page),
             _ => {}
         }
-        let restart_after = Restart::parse(&text).map_err(|_| {
+        let restart_after = Restart::parse(text).map_err(|_| {
             ConfigError::new(
-                &key,
+                &join(path, "restartAfter"),
                 "expected \"never\", \"session\", \"page\" or a duration such as \"30d\"",
             )
         })?;
@@ -126,15 +125,22 @@ impl Limit {
     }
 }
 
+/// The text of `restartAfter` in the object at node `i`.
+fn restart_after<'d>(doc: &'d Doc, i: usize, path: &str) -> Result<&'d str, ConfigError> {
+    object(doc, i, path, &["restartAfter"])?;
+    let text = crate::error::string(doc, doc.get(i, "restartAfter"), &join(path, "restartAfter"))?;
+    Ok(doc.at(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::testing::from_json;
+    use crate::error::testing::doc;
 
     const DAY: u64 = 86_400_000;
 
     fn stop(json: &str) -> Result<Stop, String> {
-        Stop::from_value(&from_json(json), "stop").map_err(|e| e.text())
+        Stop::parse(&doc(json), 0, "stop").map_err(|e| e.text())
     }
 
     #[test]
@@ -189,7 +195,7 @@ mod tests {
 
     #[test]
     fn once_per_session_and_page() {
-        let limit = |json: &str| Limit::from_value(&from_json(json), "stop").unwrap();
+        let limit = |json: &str| Limit::parse(&doc(json), 0, "stop").unwrap();
         let session = limit(r#"{"restartAfter":"session"}"#);
         let page = limit(r#"{"restartAfter":"page"}"#);
         let (session_start, page_start) = (100, 200);
@@ -215,7 +221,7 @@ mod tests {
             })
         );
         assert_eq!(
-            Limit::from_value(&from_json(r#"{"restartAfter":"sometime"}"#), "stop")
+            Limit::parse(&doc(r#"{"restartAfter":"sometime"}"#), 0, "stop")
                 .unwrap_err()
                 .text(),
             "stop.restartAfter: expected \"never\", \"session\", \"page\" or a duration such as \"30d\""

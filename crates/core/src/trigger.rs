@@ -3,12 +3,13 @@
 
 use alloc::string::String;
 
-use crate::condition::{Condition, Scope};
+use crate::condition::{Program, Scope};
 use crate::date::Date;
-use crate::fields::Fields;
+use crate::error::{ConfigError, join, object};
+use crate::event::{is_valid_id, limits};
+use crate::json::{Span, Tag};
 use crate::matcher::Patterns;
 use crate::stop::Limit;
-use crate::value::{ConfigError, Value, join, object};
 
 /// The event every trigger listens to unless it says otherwise.
 pub const PAGE_VIEW: &str = "page_view";
@@ -40,22 +41,26 @@ pub enum Audience {
 }
 
 /// One trigger: "when `on` happens and `if` holds for this audience, call `webhook`".
-#[derive(Debug, Clone, PartialEq)]
+/// Its texts are spans of the config's text, its condition and data are nodes of
+/// the [`Program`] it was read into.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trigger {
     /// A name unique within the site's config; it is sent with the event and used for
     /// the Stop.
-    pub id: String,
+    pub id: Span,
     /// The event the trigger listens to: `page_view` (the default), another of
-    /// [`EVENTS`], or a custom event name.
-    pub on: String,
-    /// The condition; a trigger without one fires on every `on` event.
-    pub condition: Option<Condition>,
+    /// [`EVENTS`], or a custom event name. `None` for `page_view`.
+    pub on: Option<Span>,
+    /// The condition (its first node); a trigger without one fires on every `on`
+    /// event.
+    pub condition: Option<u32>,
     /// Who the trigger may fire for.
     pub audience: Audience,
     /// The id of a webhook defined in the relay's config (never a URL).
-    pub webhook: String,
-    /// Static fields sent along with the event.
-    pub data: Fields,
+    pub webhook: Span,
+    /// Static fields sent along with the event: an object of the config's document,
+    /// each value text, a number or a boolean.
+    pub data: Option<u32>,
     /// The Stop (how long the trigger rests after firing for a profile), or once per
     /// session or page.
     pub stop: Option<Limit>,
@@ -97,111 +102,124 @@ impl Decision {
 }
 
 impl Trigger {
-    /// Parses one trigger as written in `window.sitehookConfig.triggers`. Error paths
-    /// are relative to the trigger (`if.all[0].path`); the caller names the trigger.
-    pub fn from_value(value: &Value, patterns: &dyn Patterns) -> Result<Trigger, ConfigError> {
-        object(value, "", KEYS)?;
-        let id = crate::value::string(value.get("id"), "id")?;
-        if !crate::event::is_valid_id(&id) {
+    /// Parses the trigger at node `i` of the program's document. Error paths are
+    /// relative to the trigger (`if.all[0].path`); the caller names the trigger.
+    pub fn parse(
+        program: &mut Program,
+        i: usize,
+        patterns: &dyn Patterns,
+    ) -> Result<Trigger, ConfigError> {
+        let doc = &program.doc;
+        object(doc, i, "", KEYS)?;
+        let id = crate::error::string(doc, doc.get(i, "id"), "id")?;
+        if !is_valid_id(doc.at(id)) {
             return Err(ConfigError::new(
                 "id",
                 "must be 1 to 64 letters, digits and - _ . :",
             ));
         }
-        let on = match value.get("on") {
-            None | Some(Value::Null) => String::from(PAGE_VIEW),
-            v => crate::value::string(v, "on")?,
+        let on = match doc.field(i, "on") {
+            None => None,
+            v => Some(crate::error::string(doc, v, "on")?),
         };
-        if on.trim_ascii().is_empty() {
+        let on_text = on.map_or(PAGE_VIEW, |s| doc.at(s));
+        let on = on.filter(|_| on_text != PAGE_VIEW);
+        if on_text.trim_ascii().is_empty() {
             return Err(ConfigError::new(
                 "on",
                 "must name an event such as \"page_view\"",
             ));
         }
-        if !EVENTS.contains(&on.as_str()) {
+        if !EVENTS.contains(&on_text) {
             // A near miss of a built-in event is a typo that would never fire.
-            if let Some(near) = crate::value::suggest(&on, EVENTS) {
-                if !crate::value::EXPLAIN {
+            if let Some(near) = crate::error::suggest(on_text, EVENTS) {
+                if !crate::error::EXPLAIN {
                     return Err(ConfigError::default());
                 }
                 let mut why = String::from("unknown event \"");
-                why.push_str(&on);
+                why.push_str(on_text);
                 why.push_str("\" (did you mean \"");
                 why.push_str(near);
                 why.push_str("\"? A custom event from sitehook.track needs a name further from the built-in ones)");
                 return Err(ConfigError::new("on", &why));
             }
-            if !crate::event::is_valid_id(&on) {
+            if !is_valid_id(on_text) {
                 return Err(ConfigError::new(
                     "on",
                     "a custom event's name is 1 to 64 letters, digits and - _ . : (as sitehook.track takes it)",
                 ));
             }
         }
-        let webhook = crate::value::string(value.get("webhook"), "webhook")?;
-        if !crate::event::is_valid_id(&webhook) {
+        let webhook = crate::error::string(doc, doc.get(i, "webhook"), "webhook")?;
+        if !is_valid_id(doc.at(webhook)) {
             return Err(ConfigError::new(
                 "webhook",
                 "must name a webhook from the relay's config (letters, digits and - _ . :)",
             ));
         }
-        let condition = match value.get("if") {
-            None | Some(Value::Null) => None,
-            Some(c) => Some(Condition::from_value(c, "if", patterns)?),
-        };
-        let audience = match value.get("audience").map(|a| (a, a.as_str())) {
-            None | Some((Value::Null, _)) | Some((_, Some("known"))) => Audience::Known,
-            Some((_, Some("anyone"))) => Audience::Anyone,
-            Some((_, Some(other))) => {
-                return Err(crate::value::unknown(
-                    "audience",
-                    "unknown audience",
-                    other,
-                    &["known", "anyone"],
-                ));
-            }
-            Some(_) => {
-                return Err(ConfigError::new(
-                    "audience",
-                    "must be \"known\" or \"anyone\"",
-                ));
-            }
-        };
-        let mut data = Fields::new();
-        match value.get("data") {
-            None | Some(Value::Null) => {}
-            Some(Value::Obj(entries)) => {
-                if entries.len() > crate::event::limits::FIELDS {
-                    return Err(ConfigError::new("data", "has more than 32 fields"));
+        let audience = match doc.field(i, "audience") {
+            None => Audience::Known,
+            Some(a) => match doc.str(a) {
+                Some("known") => Audience::Known,
+                Some("anyone") => Audience::Anyone,
+                Some(other) => {
+                    return Err(crate::error::unknown(
+                        "audience",
+                        "unknown audience",
+                        other,
+                        &["known", "anyone"],
+                    ));
                 }
-                for (key, v) in entries {
-                    if key.is_empty() || key.len() > crate::event::limits::KEY {
-                        return Err(ConfigError::new(
-                            &join("data", key),
-                            "field names are 1 to 64 bytes",
-                        ));
-                    }
-                    let text = v.as_text().ok_or_else(|| {
-                        ConfigError::new(&join("data", key), "must be text, a number or true/false")
-                    })?;
-                    if text.len() > crate::event::limits::VALUE {
-                        return Err(ConfigError::new(
-                            &join("data", key),
-                            "is longer than 1024 bytes",
-                        ));
-                    }
-                    data.insert(key.clone(), text);
+                None => {
+                    return Err(ConfigError::new(
+                        "audience",
+                        "must be \"known\" or \"anyone\"",
+                    ));
+                }
+            },
+        };
+        let data = doc.field(i, "data");
+        if let Some(d) = data {
+            if doc.tag(d) != Tag::Obj {
+                return Err(ConfigError::new("data", "must be an object of fields"));
+            }
+            if doc.len(d) > limits::FIELDS {
+                return Err(ConfigError::new("data", "has more than 32 fields"));
+            }
+            for (key, v) in doc.items(d) {
+                let key = doc.at(key);
+                if key.is_empty() || key.len() > limits::KEY {
+                    return Err(ConfigError::new(
+                        &join("data", key),
+                        "field names are 1 to 64 bytes",
+                    ));
+                }
+                let Some(text) = doc.text_of(v) else {
+                    return Err(ConfigError::new(
+                        &join("data", key),
+                        "must be text, a number or true/false",
+                    ));
+                };
+                if doc.at(text).len() > limits::VALUE {
+                    return Err(ConfigError::new(
+                        &join("data", key),
+                        "is longer than 1024 bytes",
+                    ));
                 }
             }
-            Some(_) => return Err(ConfigError::new("data", "must be an object of fields")),
         }
-        let stop = match value.get("stop") {
-            None | Some(Value::Null) => None,
-            Some(s) => Some(Limit::from_value(s, "stop")?),
+        let stop = match doc.field(i, "stop") {
+            None => None,
+            Some(s) => Some(Limit::parse(doc, s, "stop")?),
         };
-        let schedule = match value.get("schedule") {
-            None | Some(Value::Null) => (None, None),
-            Some(s) => schedule(s)?,
+        let schedule = match doc.field(i, "schedule") {
+            None => (None, None),
+            Some(s) => schedule(doc, s)?,
+        };
+        // Last, so that a trigger refused for another reason adds no nodes.
+        let condition = match program.doc.field(i, "if") {
+            None => None,
+            Some(c) => Some(program.condition(c, "if", patterns)?),
         };
         Ok(Trigger {
             id,
@@ -209,16 +227,21 @@ impl Trigger {
             condition,
             audience,
             webhook,
-            data,
+            data: data.map(|d| d as u32),
             stop,
             schedule,
         })
     }
 
+    /// The event the trigger listens to.
+    pub fn on<'p>(&self, program: &'p Program) -> &'p str {
+        self.on.map_or(PAGE_VIEW, |s| program.doc.at(s))
+    }
+
     /// Decides whether the trigger fires for `event` in `scope`; `last_fired` is when
     /// this trigger last fired for this profile, if ever.
     pub fn decide(&self, event: &str, scope: Scope<'_>, last_fired: Option<u64>) -> Decision {
-        if self.on != event {
+        if self.on(scope.program) != event {
             return Decision::OtherEvent;
         }
         let (from, until) = self.schedule;
@@ -228,7 +251,7 @@ impl Trigger {
         if self.audience == Audience::Known && !scope.here.known {
             return Decision::Anonymous;
         }
-        if !self.condition.as_ref().is_none_or(|c| c.eval(scope)) {
+        if !self.condition.is_none_or(|c| scope.holds(c as usize)) {
             return Decision::NoMatch;
         }
         let here = scope.here;
@@ -246,50 +269,50 @@ impl Trigger {
     }
 
     /// When time passing alone may make this trigger's condition hold (see
-    /// [`Condition::wake`]).
+    /// [`Scope::wake`]).
     pub fn wake(&self, scope: Scope<'_>) -> Option<u64> {
-        self.condition.as_ref()?.wake(scope)
+        scope.wake(self.condition? as usize)
     }
 
     /// Why this trigger's condition does not hold in `scope` (see
-    /// [`Condition::why_not`]); `None` when it holds or there is none.
+    /// [`Scope::why_not`]); `None` when it holds or there is none.
     pub fn why_not(&self, scope: Scope<'_>) -> Option<String> {
-        self.condition.as_ref()?.why_not(scope)
+        scope.why_not(self.condition? as usize)
     }
 
     /// How far back this trigger looks into the history (`None`: all of it).
-    pub fn lookback(&self) -> Option<u64> {
-        self.condition.as_ref().map_or(Some(0), Condition::lookback)
+    pub fn lookback(&self, program: &Program) -> Option<u64> {
+        self.condition
+            .map_or(Some(0), |c| program.lookback(c as usize))
     }
 }
 
-/// Parses `{ from?: date, until?: date }`; a bare `until` date includes its day.
-fn schedule(value: &Value) -> Result<(Option<u64>, Option<u64>), ConfigError> {
-    object(value, "schedule", &["from", "until"])?;
+/// Parses `{ from?: date, until?: date }` at node `i`; a bare `until` date includes
+/// its day.
+fn schedule(doc: &crate::json::Doc, i: usize) -> Result<(Option<u64>, Option<u64>), ConfigError> {
+    object(doc, i, "schedule", &["from", "until"])?;
     let date = |key: &str, end_of_day: bool| -> Result<Option<u64>, ConfigError> {
         let path = join("schedule", key);
-        match value.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => {
-                let text = crate::value::string(Some(v), &path)?;
-                let d = Date::parse(&text).map_err(|m| ConfigError::new(&path, m))?;
-                let day = if end_of_day && !d.has_time {
-                    86_400_000
-                } else {
-                    0
-                };
-                Ok(Some(d.ms + day))
-            }
-        }
+        let Some(v) = doc.field(i, key) else {
+            return Ok(None);
+        };
+        let text = crate::error::string(doc, Some(v), &path)?;
+        let d = Date::parse(doc.at(text)).map_err(|m| ConfigError::new(&path, m))?;
+        let day = if end_of_day && !d.has_time {
+            86_400_000
+        } else {
+            0
+        };
+        Ok(Some(d.ms + day))
     };
     let (from, until) = (date("from", false)?, date("until", true)?);
-    if let (Some(f), Some(u)) = (from, until) {
-        if u <= f {
-            return Err(ConfigError::new(
-                "schedule.until",
-                "must be after schedule.from",
-            ));
-        }
+    if let (Some(f), Some(u)) = (from, until)
+        && u <= f
+    {
+        return Err(ConfigError::new(
+            "schedule.until",
+            "must be after schedule.from",
+        ));
     }
     Ok((from, until))
 }
@@ -297,12 +320,48 @@ fn schedule(value: &Value) -> Result<(Option<u64>, Option<u64>), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::condition::Here;
-    use crate::history::{History, Visit};
+    use crate::condition::{Fields, Here};
+    use crate::error::testing::doc;
+    use crate::history::{Entry, History};
     use crate::matcher::tests::TestPatterns;
-    use crate::value::testing::from_json;
 
     const DAY: u64 = 86_400_000;
+
+    /// A trigger with the program it was read into.
+    struct Parsed {
+        trigger: Trigger,
+        program: Program,
+        patterns: TestPatterns,
+    }
+
+    impl core::fmt::Debug for Parsed {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            self.trigger.fmt(f)
+        }
+    }
+
+    impl Parsed {
+        fn decide(
+            &self,
+            event: &str,
+            history: &History,
+            here: &Here,
+            now: u64,
+            last: Option<u64>,
+        ) -> Decision {
+            let visit = history.visits().last().unwrap();
+            let scope = Scope::of_current(now, visit, history, here, &self.program, &self.patterns);
+            self.trigger.decide(event, scope, last)
+        }
+
+        fn data(&self, key: &str) -> Option<&str> {
+            Fields {
+                doc: &self.program.doc,
+                node: self.trigger.data? as usize,
+            }
+            .get(key)
+        }
+    }
 
     const PRICING: &str = r#"{
         "id": "pricing-interest",
@@ -315,21 +374,31 @@ mod tests {
         "stop": { "restartAfter": "30d" }
     }"#;
 
-    fn parse(json: &str) -> Result<Trigger, String> {
-        Trigger::from_value(&from_json(json), &TestPatterns).map_err(|e| e.text())
+    fn parse(json: &str) -> Result<Parsed, String> {
+        let mut program = Program::new(doc(json));
+        let patterns = TestPatterns::default();
+        let trigger = Trigger::parse(&mut program, 0, &patterns).map_err(|e| e.text())?;
+        Ok(Parsed {
+            trigger,
+            program,
+            patterns,
+        })
     }
 
-    fn trigger(json: &str) -> Trigger {
+    fn trigger(json: &str) -> Parsed {
         parse(json).unwrap_or_else(|e| panic!("{json}: {e}"))
     }
 
     #[test]
     fn defaults() {
         let t = trigger(PRICING);
-        assert_eq!(t.on, PAGE_VIEW);
-        assert_eq!(t.audience, Audience::Known);
-        assert_eq!(t.data.get("automationid").map(String::as_str), Some("A-17"));
-        assert_eq!(t.lookback(), Some(7 * DAY));
+        assert_eq!(t.trigger.on(&t.program), PAGE_VIEW);
+        assert_eq!(t.trigger.audience, Audience::Known);
+        assert_eq!(t.data("automationid"), Some("A-17"));
+        assert_eq!(t.trigger.lookback(&t.program), Some(7 * DAY));
+        assert_eq!(t.program.doc.at(t.trigger.id), "pricing-interest");
+        let custom = trigger(r#"{"id":"s","on":"signup","webhook":"w"}"#);
+        assert_eq!(custom.trigger.on(&custom.program), "signup");
     }
 
     #[test]
@@ -337,15 +406,15 @@ mod tests {
         let t = trigger(PRICING);
         let anyone = trigger(r#"{"id":"a","audience":"anyone","webhook":"w"}"#);
         let now = 50 * DAY;
-        let three: Vec<Visit> = (0..3)
-            .map(|i| Visit::page_view(now - i, "/pricing"))
+        let three: Vec<Entry> = (0..3)
+            .map(|i| Entry::page_view(now - i, "/pricing"))
             .collect();
         let two = &three[..2];
         // (trigger, event, history, known, last fired, expected)
         type Case<'a> = (
-            &'a Trigger,
+            &'a Parsed,
             &'a str,
-            &'a [Visit],
+            &'a [Entry<'a>],
             bool,
             Option<u64>,
             Decision,
@@ -375,18 +444,16 @@ mod tests {
             (&anyone, "page_view", two, false, Some(now), Decision::Fire),
         ];
         for (trigger, event, visits, known, last, want) in cases {
-            let history = History::from_visits(visits.to_vec());
-            let visit = history.visits().last().unwrap();
+            let history = History::of(visits);
             let here = Here {
                 known: *known,
                 ..Here::default()
             };
-            let scope = Scope::of_current(now, visit, &history, &here, &TestPatterns);
-            let got = trigger.decide(event, scope, *last);
+            let got = trigger.decide(event, &history, &here, now, *last);
             assert_eq!(
                 got, *want,
-                "{} on {event}, known={known}, last={last:?}",
-                trigger.id
+                "{:?} on {event}, known={known}, last={last:?}",
+                trigger.trigger.id
             );
         }
     }
@@ -447,8 +514,8 @@ mod tests {
             assert_eq!(parse(json).unwrap_err(), want, "{json}");
         }
         let t = trigger(r#"{"id":"x","webhook":"w","data":{"n":17,"b":true,"s":"s"}}"#);
-        assert_eq!(t.data.get("n").map(String::as_str), Some("17"));
-        assert_eq!(t.data.get("b").map(String::as_str), Some("true"));
+        assert_eq!(t.data("n"), Some("17"));
+        assert_eq!(t.data("b"), Some("true"));
     }
 
     #[test]
@@ -457,16 +524,9 @@ mod tests {
             r#"{"id":"x","webhook":"w","audience":"anyone","schedule":{"from":"2026-12-01","until":"2026-12-24"}}"#,
         );
         let dec1 = 1_796_083_200_000u64;
-        let history = History::from_visits(vec![Visit::page_view(0, "/")]);
-        let visit = &history.visits()[0];
+        let history = History::of(&[Entry::page_view(0, "/")]);
         let here = Here::default();
-        let at = |now: u64| {
-            t.decide(
-                PAGE_VIEW,
-                Scope::of_current(now, visit, &history, &here, &TestPatterns),
-                None,
-            )
-        };
+        let at = |now: u64| t.decide(PAGE_VIEW, &history, &here, now, None);
         assert_eq!(at(dec1 - 1), Decision::OffSchedule);
         assert_eq!(at(dec1), Decision::Fire);
         // A bare `until` date includes its whole day.
@@ -498,11 +558,11 @@ mod tests {
 #[cfg(all(test, not(feature = "explain")))]
 mod wordless {
     use super::*;
+    use crate::error::testing::doc;
     use crate::matcher::tests::TestPatterns;
-    use crate::value::testing::from_json;
 
     fn parse(json: &str) -> Result<Trigger, ConfigError> {
-        Trigger::from_value(&from_json(json), &TestPatterns)
+        Trigger::parse(&mut Program::new(doc(json)), 0, &TestPatterns::default())
     }
 
     #[test]

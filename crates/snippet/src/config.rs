@@ -1,4 +1,4 @@
-//! Reads `window.sitehookConfig`.
+//! Reads `window.sitehookConfig` (as JSON text, from the loader).
 //!
 //! The object is written by hand by site owners, so it is read leniently where the
 //! intent is clear (a numeric profile field becomes text) and strictly where a guess
@@ -9,11 +9,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use sitehook_core::event::{PROFILE_ID, is_known, limits};
-use sitehook_core::value::{push_u64, suggest};
-use sitehook_core::{Condition, Fields, Patterns, Trigger, Value};
+use sitehook_core::error::suggest;
+use sitehook_core::event::{PROFILE_ID, limits};
+use sitehook_core::json::{self, Doc, Span, Tag};
+use sitehook_core::number::push_u64;
+use sitehook_core::{Patterns, Program, Trigger};
 
-use crate::{js, web};
+use crate::io;
 
 /// The most triggers read from one config; the rest are ignored with a warning, so a
 /// runaway generated config cannot make every page view slow.
@@ -34,34 +36,28 @@ const KEYS: &[&str] = &[
     "triggers",
 ];
 
-/// The query parameter that turns the trace on (`1`) or off (`0`) for the rest of
-/// the browser session, where the config allows it.
-pub const DEBUG_PARAM: &str = "sitehook_debug";
-const DEBUG_KEY: &str = "sitehook:debug";
-
 /// The snippet's view of `window.sitehookConfig`.
 #[derive(Debug, Default)]
 pub struct Config {
+    /// The config's document, and the conditions read from it.
+    pub program: Program,
+    /// The valid triggers, in config order.
+    pub triggers: Vec<Trigger>,
     /// The relay's base URL; the script's own folder when absent.
-    pub relay: Option<String>,
-    /// The known profile's fields; empty for an anonymous visitor.
-    pub profile: Fields,
-    /// The backend-made proof of the profile id.
-    pub identity: Option<String>,
+    pub relay: Option<Span>,
     /// `false`: evaluate, store and send nothing.
     pub consent: bool,
     /// Treat Global Privacy Control and Do Not Track as withheld consent.
     pub respect_privacy_signals: bool,
     /// `pages: { item, category }`: conditions that make a page view also an
     /// `item_view` or a `category_view`, for sites that do not call `sitehook.page`.
-    pub pages: [Option<Condition>; 2],
+    pub pages: [Option<u32>; 2],
     /// Print why each trigger did or didn't fire (read it with [`Config::debug`]).
     pub debug: bool,
-    /// The valid triggers, in config order.
-    pub triggers: Vec<Trigger>,
     /// Which profile fields each webhook takes, as the relay that served the script
-    /// said (`self.__sitehookFields`); `None` when the script came from elsewhere.
-    pub webhook_fields: Option<Value>,
+    /// said (`self.__sitehookFields`); an empty document when the script came from
+    /// elsewhere.
+    pub webhook_fields: Doc,
     /// Whether any trigger was disabled for an error. The history is then not pruned:
     /// the broken trigger's window is unknown, and fixing it should not start its
     /// counting over.
@@ -75,34 +71,9 @@ impl Config {
         cfg!(feature = "explain") && self.debug
     }
 
-    /// The profile id, or `""` for an anonymous visitor (whose history is kept apart).
-    pub fn profile_id(&self) -> &str {
-        // The same test as `is_known`: a blank id is anonymous, in storage too.
-        self.profile
-            .get(PROFILE_ID)
-            .map_or("", |id| id.trim_ascii())
-    }
-
-    /// The profile fields to send for `webhook`: those it takes, and `profileid` (the
-    /// relay's Stop and identity check need it). All of them when the relay did not
-    /// say (it drops the rest anyway).
-    pub fn profile_for(&self, webhook: &str) -> Fields {
-        let Some(Value::Arr(allowed)) = self.webhook_fields.as_ref().and_then(|f| f.get(webhook))
-        else {
-            return self.profile.clone();
-        };
-        let mut out = Fields::new();
-        for (k, v) in self.profile.iter() {
-            if k.as_str() == PROFILE_ID || allowed.iter().any(|a| a.as_str() == Some(k.as_str())) {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-        out
-    }
-
-    /// Whether the visitor is a known profile.
-    pub fn is_known(&self) -> bool {
-        is_known(&self.profile)
+    /// The text of `span` in the config.
+    pub fn at(&self, span: Span) -> &str {
+        self.program.doc.at(span)
     }
 
     /// How much history to keep (`None`: as much as the bounds allow): what the
@@ -114,23 +85,51 @@ impl Config {
         }
         let mut max = MIN_KEEP_MS;
         for t in &self.triggers {
-            max = max.max(t.lookback()?);
+            max = max.max(t.lookback(&self.program)?);
         }
         Some(max)
     }
 
     /// The URL to send events to.
     pub fn events_url(&self, script_base: &str) -> String {
-        let mut url = self
-            .relay
-            .clone()
-            .unwrap_or_else(|| String::from(script_base));
+        let mut url = String::from(match self.relay {
+            Some(r) => self.at(r),
+            None => script_base,
+        });
         while url.ends_with('/') {
             url.pop();
         }
         url.push_str("/v1/events");
         url
     }
+
+    /// The profile fields to send for `webhook`, as a JSON object: those it takes,
+    /// and `profileid` (the relay's Stop and identity check need it). All of them when
+    /// the relay did not say (it drops the rest anyway).
+    pub fn profile_for(&self, profile: &Doc, webhook: &str) -> String {
+        let f = &self.webhook_fields;
+        let allowed = f.get(0, webhook).filter(|a| f.tag(*a) == Tag::Arr);
+        let mut out = String::from("{");
+        for (k, v) in profile.items(0) {
+            let key = profile.at(k);
+            if let Some(list) = allowed
+                && key != PROFILE_ID
+                && !f.items(list).any(|(_, a)| f.str(a) == Some(key))
+            {
+                continue;
+            }
+            push_field(&mut out, key, profile.str(v).unwrap_or_default());
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// Appends `"key":"value"` to an object being written (a comma first unless it is
+/// the first member).
+pub fn push_field(out: &mut String, key: &str, value: &str) {
+    json::push_key(out, key, out.len() == 1);
+    json::push_str(out, value);
 }
 
 /// Set by the visitor build when the config has a problem or asks for debugging:
@@ -155,33 +154,51 @@ fn need_words() {
 macro_rules! problem {
     ($($part:expr),+ $(,)?) => {
         if cfg!(feature = "explain") {
-            js::warn(&[$($part),+]);
+            io::warn(&[$($part),+]);
         } else {
             need_words();
         }
     };
 }
 
-/// Reads the config, or warns and returns `None` when there is none to read. The
-/// visitor build also returns `None` when the config has a problem or turns
-/// debugging on, having noted that it [`wants_words`], unless it is `wordless` (the
-/// explaining build is out of reach): it then keeps what it could read.
-pub fn read(window: &web::Window, patterns: &dyn Patterns, wordless: bool) -> Option<Config> {
-    let raw = window.get("sitehookConfig");
-    if raw.is_undefined() || raw.is_null() {
-        js::warn(&["window.sitehookConfig is not set: define it before the sitehook script tag"]);
-        return None;
+/// Reads the config from `text`, `window.sitehookConfig` as JSON (as the loader
+/// reads it: bounded, see web/loader.js `json`), and the relay's
+/// field lists from `fields`, `self.__sitehookFields` as JSON. Warns and returns
+/// `None` when there is no config to read. The visitor build also returns `None`
+/// when the config has a problem or turns debugging on (`debug`, or `debug_param`:
+/// the page's `?sitehook_debug` where the config allows it), having noted that it
+/// [`wants_words`], unless it is `wordless` (the explaining build is out of reach):
+/// it then keeps what it could read.
+///
+/// The profile (as a [`Doc`] of text fields) and the identity are returned apart:
+/// `sitehook.identify` replaces them.
+pub fn read(
+    text: String,
+    fields: String,
+    debug_param: bool,
+    patterns: &dyn Patterns,
+    wordless: bool,
+) -> Option<(Config, Doc, Option<String>)> {
+    let doc = Doc::parse_or_empty(text);
+    match doc.tag(0) {
+        Tag::Obj => {}
+        Tag::Null => {
+            io::warn(&[
+                "window.sitehookConfig is not set: define it before the sitehook script tag",
+            ]);
+            return None;
+        }
+        _ => {
+            io::warn(&["window.sitehookConfig must be an object"]);
+            return None;
+        }
     }
-    let value = js::to_value(&raw);
-    let Value::Obj(entries) = &value else {
-        js::warn(&["window.sitehookConfig must be an object"]);
-        return None;
-    };
-    for (key, _) in entries {
-        if !KEYS.contains(&key.as_str()) {
+    for (key, _) in doc.items(0) {
+        let key = doc.at(key);
+        if !KEYS.contains(&key) {
             if cfg!(feature = "explain") {
                 let (a, hint, b) = did_you_mean(key);
-                js::warn(&[
+                io::warn(&[
                     "window.sitehookConfig: unknown key \"",
                     key,
                     "\"",
@@ -195,56 +212,61 @@ pub fn read(window: &web::Window, patterns: &dyn Patterns, wordless: bool) -> Op
             }
         }
     }
+    let identity = string(&doc, "identity").and_then(|id| {
+        let id = doc.at(id);
+        if id.len() > limits::VALUE {
+            problem!("window.sitehookConfig.identity is longer than 1024 bytes; ignored");
+            return None;
+        }
+        Some(String::from(id))
+    });
+    let profile = profile(&doc, doc.field(0, "profile"), true);
     let mut config = Config {
-        relay: string(&value, "relay"),
-        identity: string(&value, "identity").filter(|id| {
-            let ok = id.len() <= limits::VALUE;
-            if !ok {
-                problem!("window.sitehookConfig.identity is longer than 1024 bytes; ignored");
-            }
-            ok
-        }),
-        consent: boolean(&value, "consent", true),
-        respect_privacy_signals: boolean(&value, "respectPrivacySignals", false),
-        debug: boolean(&value, "debug", false)
-            | (boolean(&value, "allowDebugParam", false) && debug_param(window)),
-        profile: profile(value.get("profile"), true),
+        relay: string(&doc, "relay"),
+        consent: boolean(&doc, "consent", true),
+        respect_privacy_signals: boolean(&doc, "respectPrivacySignals", false),
+        debug: boolean(&doc, "debug", false)
+            | (boolean(&doc, "allowDebugParam", false) && debug_param),
+        webhook_fields: Doc::parse_or_empty(fields),
         ..Config::default()
     };
-    (config.triggers, config.had_errors) = triggers(value.get("triggers"), patterns);
-    match value.get("pages") {
-        None | Some(Value::Null) => {}
-        Some(Value::Obj(entries)) => {
-            for (key, c) in entries {
-                let slot = match key.as_str() {
-                    "item" => 0,
-                    "category" => 1,
-                    _ => {
-                        problem!(
-                            "window.sitehookConfig.pages: unknown key \"",
-                            key,
-                            "\" (expected item or category); ignored",
-                        );
-                        continue;
-                    }
+    let pages = doc.field(0, "pages");
+    let list = doc.field(0, "triggers");
+    config.program = Program::new(doc);
+    triggers(&mut config, list, patterns);
+    match pages {
+        None => {}
+        Some(p) if config.program.doc.tag(p) == Tag::Obj => {
+            // Found first, then read: reading a condition needs the program mutably.
+            let mut found: [Option<usize>; 2] = [None, None];
+            for (key, c) in config.program.doc.items(p) {
+                match config.program.doc.at(key) {
+                    "item" => found[0] = Some(c),
+                    "category" => found[1] = Some(c),
+                    key => problem!(
+                        "window.sitehookConfig.pages: unknown key \"",
+                        key,
+                        "\" (expected item or category); ignored",
+                    ),
+                }
+            }
+            for (slot, path) in [(0, "pages.item"), (1, "pages.category")] {
+                let Some(c) = found[slot] else {
+                    continue;
                 };
-                let mut at = String::from("pages.");
-                at.push_str(key);
-                match Condition::from_value(c, &at, patterns) {
-                    Ok(c) => config.pages[slot] = Some(c),
+                match config.program.condition(c, path, patterns) {
+                    Ok(root) => config.pages[slot] = Some(root),
                     Err(e) => problem!("window.sitehookConfig.", &e.text(), "; ignored"),
                 }
             }
         }
         Some(_) => problem!("window.sitehookConfig.pages must be an object; ignored"),
     }
-    let fields = window.get("__sitehookFields");
-    config.webhook_fields = fields.is_object().then(|| js::to_value(&fields));
     if !cfg!(feature = "explain") && !wordless && (config.debug || wants_words()) {
         need_words();
         return None;
     }
-    Some(config)
+    Some((config, profile, identity))
 }
 
 /// `(" (did you mean \"", "relay", "\"?)")` for a misspelt top-level key, or three
@@ -256,84 +278,67 @@ fn did_you_mean(key: &str) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// Whether `?sitehook_debug=1` asked for the trace, now or earlier in this browser
-/// session (kept in `sessionStorage`, so it follows the visitor through a funnel;
-/// `?sitehook_debug=0` ends it).
-fn debug_param(window: &web::Window) -> bool {
-    let session = window.session_storage().ok().flatten();
-    let asked = web::SearchParams::new(&window.location().search())
-        .first(DEBUG_PARAM)
-        // A bare `?sitehook_debug` says nothing either way.
-        .filter(|value| !value.is_empty())
-        .map(|value| value == "1");
-    match (asked, &session) {
-        (Some(true), Some(s)) => {
-            let _ = s.set_item(DEBUG_KEY, "1");
-        }
-        (Some(false), Some(s)) => {
-            s.remove_item(DEBUG_KEY);
-        }
-        _ => {}
-    }
-    asked.unwrap_or_else(|| {
-        session
-            .and_then(|s| s.get_item(DEBUG_KEY))
-            .is_some_and(|v| v == "1")
-    })
-}
-
-fn triggers(raw: Option<&Value>, patterns: &dyn Patterns) -> (Vec<Trigger>, bool) {
-    let list = match raw {
-        None | Some(Value::Null) => {
-            problem!("window.sitehookConfig.triggers is not set: no trigger can fire");
-            return (Vec::new(), false);
-        }
-        Some(Value::Arr(list)) => list,
-        Some(_) => {
-            problem!("window.sitehookConfig.triggers must be an array");
-            return (Vec::new(), true);
-        }
+fn triggers(config: &mut Config, list: Option<usize>, patterns: &dyn Patterns) {
+    let Some(list) = list else {
+        problem!("window.sitehookConfig.triggers is not set: no trigger can fire");
+        return;
     };
-    let mut out: Vec<Trigger> = Vec::new();
-    let mut had_errors = false;
-    for (index, item) in list.iter().enumerate() {
+    if config.program.doc.tag(list) != Tag::Arr {
+        problem!("window.sitehookConfig.triggers must be an array");
+        config.had_errors = true;
+        return;
+    }
+    let mut index = 0;
+    let mut at = list + 1;
+    let end = config.program.doc.node(list).end as usize;
+    while at < end {
+        let item = at;
+        at = (config.program.doc.node(item).end as usize).max(item + 1);
         if index >= MAX_TRIGGERS {
             problem!("more than 1000 triggers: the rest are ignored");
-            had_errors = true;
+            config.had_errors = true;
             break;
         }
-        // For warnings only, so built only for them.
-        let name = || match item.get("id").and_then(Value::as_str) {
-            Some(id) => String::from(id),
-            None => {
-                let mut name = String::from("#");
-                push_u64(&mut name, index as u64);
-                name
-            }
-        };
-        match Trigger::from_value(item, patterns) {
-            Ok(t) if out.iter().any(|o| o.id == t.id) => {
-                had_errors = true;
-                problem!(
+        index += 1;
+        let result = Trigger::parse(&mut config.program, item, patterns);
+        let duplicate = result.as_ref().is_ok_and(|t| {
+            let id = config.at(t.id);
+            config.triggers.iter().any(|o| config.at(o.id) == id)
+        });
+        if let (Ok(t), false) = (&result, duplicate) {
+            config.triggers.push(*t);
+            continue;
+        }
+        config.had_errors = true;
+        if cfg!(feature = "explain") {
+            // For warnings only, so built only for them.
+            let doc = &config.program.doc;
+            let name = match doc.get(item, "id").and_then(|i| doc.str(i)) {
+                Some(id) => String::from(id),
+                None => {
+                    let mut name = String::from("#");
+                    push_u64(&mut name, index as u64 - 1);
+                    name
+                }
+            };
+            match result {
+                Ok(_) => io::warn(&[
                     "trigger \"",
-                    &name(),
+                    &name,
                     "\": another trigger has the same id; this one is disabled",
-                );
-            }
-            Ok(t) => out.push(t),
-            Err(e) => {
-                had_errors = true;
-                problem!(
+                ]),
+                Err(e) => io::warn(&[
                     "trigger \"",
-                    &name(),
+                    &name,
                     "\": ",
                     &e.text(),
                     " (this trigger is disabled)",
-                );
+                ]),
             }
+        } else {
+            need_words();
         }
     }
-    (out, had_errors)
 }
 
 /// A problem with a profile: from the config, a config problem (said by the
@@ -342,57 +347,74 @@ fn warn_profile(from_config: bool, text: &str) {
     if from_config {
         problem!(text);
     } else {
-        js::warn(&[text]);
+        io::warn(&[text]);
     }
 }
 
-/// Profile fields as text. Numbers and booleans are written as text (an age, a flag);
-/// objects, arrays and nulls are skipped: a webhook field is one value. At most as
-/// many fields as the relay accepts.
-pub fn profile(raw: Option<&Value>, from_config: bool) -> Fields {
-    let mut out = Fields::new();
-    match raw {
-        Some(Value::Obj(entries)) => {
-            for (key, value) in entries {
-                if out.len() >= limits::FIELDS {
+/// The profile at node `node` of `doc`, as a document of text fields. Numbers and
+/// booleans are written as text (an age, a flag); objects, arrays and nulls are
+/// skipped: a webhook field is one value. At most as many fields as the relay
+/// accepts.
+pub fn profile(doc: &Doc, node: Option<usize>, from_config: bool) -> Doc {
+    let mut out = String::from("{");
+    match node.map(|n| (n, doc.tag(n))) {
+        Some((n, Tag::Obj)) => {
+            let mut count = 0;
+            for (key, value) in doc.items(n) {
+                if count >= limits::FIELDS {
                     warn_profile(
                         from_config,
                         "profile has more than 32 fields; the rest are not sent",
                     );
                     break;
                 }
-                if let Some(text) = value.as_text().filter(|t| {
+                let key = doc.at(key);
+                if let Some(text) = doc.text_of(value).map(|t| doc.at(t)).filter(|t| {
                     t.len() <= limits::VALUE && !key.is_empty() && key.len() <= limits::KEY
                 }) {
-                    out.insert(key.clone(), text);
+                    push_field(&mut out, key, text);
+                    count += 1;
                 }
             }
         }
-        None | Some(Value::Null) => {}
+        None | Some((_, Tag::Null)) => {}
         Some(_) => warn_profile(
             from_config,
             "profile must be an object such as { profileid: \"p-123\", email: \"ann@example.com\" }",
         ),
     }
-    out
+    out.push('}');
+    Doc::parse_or_empty(out)
 }
 
-fn string(value: &Value, key: &str) -> Option<String> {
-    match value.get(key) {
-        None | Some(Value::Null) => None,
-        Some(Value::Str(s)) => Some(s.clone()),
-        Some(_) => {
-            problem!("window.sitehookConfig.", key, " must be a string; ignored");
-            None
-        }
+/// The trimmed `profileid` of a profile, or `""` for an anonymous visitor (whose
+/// history is kept apart).
+pub fn profile_id(profile: &Doc) -> &str {
+    // The same test as the relay's `is_known`: a blank id is anonymous, in storage
+    // too.
+    profile
+        .root_text(PROFILE_ID)
+        .unwrap_or_default()
+        .trim_ascii()
+}
+
+fn string(doc: &Doc, key: &str) -> Option<Span> {
+    let i = doc.field(0, key)?;
+    let n = doc.node(i);
+    if n.tag != Tag::Str {
+        problem!("window.sitehookConfig.", key, " must be a string; ignored");
+        return None;
     }
+    Some(n.span)
 }
 
-fn boolean(value: &Value, key: &str, default: bool) -> bool {
-    match value.get(key) {
-        None | Some(Value::Null) => default,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
+fn boolean(doc: &Doc, key: &str, default: bool) -> bool {
+    let Some(i) = doc.field(0, key) else {
+        return default;
+    };
+    match doc.bool(i) {
+        Some(b) => b,
+        None => {
             problem!(
                 "window.sitehookConfig.",
                 key,

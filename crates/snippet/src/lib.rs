@@ -4,15 +4,22 @@
 //!
 //! - [`config`]: reads `window.sitehookConfig`, keeping the good triggers and warning
 //!   (once, naming the trigger, the field and a likely fix) about the bad ones.
-//! - [`js`]: the boundary to JavaScript: JS values into [`sitehook_core::Value`] (with
-//!   bounds, since the page is untrusted), console lines, the browser's `RegExp`.
+//! - [`io`]: the boundary to the page: the functions the loader gives the snippet
+//!   (storage, `RegExp`, `URLSearchParams`, the console, clocks, randomness).
 //! - [`storage`]: the history, Stop timers and session in `localStorage`, per
 //!   profile; tolerant of blocked storage and of corrupt or foreign data.
-//! - [`send`]: event ids.
 //! - [`trace`]: what happened on each evaluation, for `debug: true`, for the page (the
 //!   loader publishes it as a `sitehook:evaluated` event) and for tests.
-//! - [`web`]: the browser APIs the snippet calls, declared here (not web-sys/js-sys).
 //! - `allocator` (WebAssembly only): a small size-class allocator.
+//!
+//! # What crosses the boundary
+//!
+//! Only strings, numbers and booleans. The loader hands the config, the relay's
+//! field lists and the arguments of API calls over as JSON text (`JSON.stringify`),
+//! which the core reads into a flat [`Doc`]; the page's URL, title and referrer come
+//! as strings ([`Snippet::locate`]) before each call; what happened goes back as JSON
+//! text ([`Snippet::take`]). No JS object is walked from the wasm, which keeps both
+//! the wasm and wasm-bindgen's glue small.
 //!
 //! # Two builds
 //!
@@ -29,8 +36,7 @@
 //! that fired and the traces ([`Snippet::take`]), stores the events (bounded, in
 //! `localStorage` or in memory), sends them, retries with backoff, publishes the
 //! traces with what was sent, and reports back ([`Snippet::lift`] for an event that
-//! will never be delivered). Keeping futures, closures, the send queue's bookkeeping
-//! and the publishing out of the wasm keeps it small.
+//! will never be delivered).
 //!
 //! In the WebAssembly build the crate is `no_std`: a panic traps (the loader reports
 //! it and the page carries on) instead of formatting a message nobody reads, which
@@ -44,18 +50,19 @@ extern crate alloc;
 #[cfg(target_arch = "wasm32")]
 mod allocator;
 pub mod config;
-pub mod js;
-pub mod send;
+pub mod io;
 pub mod storage;
 pub mod trace;
-pub mod web;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sitehook_core::event::{EventJson, PROFILE_ID, limits};
+use sitehook_core::condition::{Fields, url_parts};
+use sitehook_core::event::{EventJson, limits};
+use sitehook_core::history::{Entry, cut};
+use sitehook_core::json::{self, Doc, Tag};
 use sitehook_core::trigger::PAGE_VIEW;
-use sitehook_core::{Decision, Fields, Here, History, Scope, Value, Visit, json};
+use sitehook_core::{Decision, Here, History, Scope};
 use wasm_bindgen::prelude::*;
 
 use storage::Store;
@@ -70,39 +77,47 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// before giving up on this page: a later page evaluates it anyway.
 const MAX_WAKE_MS: u64 = 6 * 3_600_000;
 
-/// An item declared by `sitehook.page({type, item})`.
-#[derive(Debug, Clone, Default)]
-struct Item {
-    id: String,
-    name: String,
-    category: String,
-    price: String,
+/// An item declared by `sitehook.page({type, item})` or tracked with an event.
+#[derive(Debug, Clone, Copy, Default)]
+struct Item<'a> {
+    id: &'a str,
+    name: &'a str,
+    category: &'a str,
+    price: &'a str,
 }
 
 /// The current page, as the snippet saw it arrive.
 #[derive(Debug, Default)]
 struct PageState {
     url: String,
+    title: String,
     referrer: String,
     /// When it was viewed, which is also its page view's time in the history.
     at: u64,
-    /// Triggers that fired on this page (for re-evaluations on wake).
-    fired: Vec<String>,
+    /// Triggers that fired on this page, by index (for re-evaluations on wake).
+    fired: Vec<usize>,
 }
 
 /// The snippet on one page: config, visitor, page, and what waits to be sent.
 #[wasm_bindgen]
 pub struct Snippet {
-    window: web::Window,
     config: config::Config,
     base: String,
-    patterns: js::Patterns,
+    /// Whether `localStorage` can be used.
+    storage: bool,
+    /// The visitor's profile: a document of text fields.
+    profile: Doc,
+    /// The backend-made proof of the profile id.
+    identity: Option<String>,
     /// Consent as the page last said (the config, then `sitehook.consent`).
     consent: bool,
     store: Store,
+    /// The page's URL, title and referrer as the loader last said.
+    location: [String; 3],
     page: Option<PageState>,
-    /// A `sitehook.page` call made before the first page view, applied to it.
-    declared: Option<(String, Item)>,
+    /// A `sitehook.page` call made before the first page view, applied to it: the
+    /// call's arguments, and the event it declares.
+    declared: Option<(Doc, &'static str)>,
     /// Events that fired since the loader last took them ([`Snippet::take`]), as
     /// the outbox's JSON entries.
     fresh: String,
@@ -124,31 +139,39 @@ pub fn wants_words() -> bool {
 
 #[wasm_bindgen]
 impl Snippet {
-    /// Reads the config. `script_base` is the URL of the folder the script was
-    /// loaded from: the relay's address unless the config names one. `None` (with a
-    /// console warning) when there is no config.
+    /// Reads the config: `config`, `window.sitehookConfig` as JSON, and `fields`, the relay's field lists
+    /// (`self.__sitehookFields`) as JSON. `script_base` is the URL of the folder the
+    /// script was loaded from: the relay's address unless the config names one.
+    /// `storage`: whether `localStorage` can be used; `debug_param`: whether the
+    /// page's `?sitehook_debug` asks for the trace, where the config allows it. `None`
+    /// (with a console warning) when there is no config.
     ///
     /// `wordless`: the explaining build could not be loaded, so the visitor build
     /// starts even though the config has a problem or asks for debugging, running the
     /// triggers it could read, silently: a page whose one trigger has a typo keeps the
     /// others.
-    pub fn start(script_base: &str, wordless: bool) -> Option<Snippet> {
-        let window = web::window();
-        let started = js::now(&window);
-        let patterns = js::Patterns::default();
-        let config = config::read(&window, &patterns, wordless)?;
-        let store = Store::open(&window, config.profile_id());
-        let mut consent = config.consent;
-        if config.respect_privacy_signals && js::privacy_signal(&window) {
-            consent = false;
-        }
+    pub fn start(
+        script_base: &str,
+        wordless: bool,
+        storage: bool,
+        debug_param: bool,
+        config: String,
+        fields: String,
+    ) -> Option<Snippet> {
+        let started = io::now();
+        let (config, profile, identity) =
+            config::read(config, fields, debug_param, &io::Patterns, wordless)?;
+        let store = Store::open(storage, config::profile_id(&profile));
+        let consent = config.consent;
         Some(Snippet {
-            window,
             base: String::from(script_base),
-            patterns,
+            storage,
+            profile,
+            identity,
             consent,
             store,
             config,
+            location: Default::default(),
             page: None,
             declared: None,
             fresh: String::new(),
@@ -158,12 +181,18 @@ impl Snippet {
         })
     }
 
+    /// Where the page is: `location.href`, `document.title` and `document.referrer`,
+    /// which the loader passes before each call.
+    pub fn locate(&mut self, href: String, title: String, referrer: String) {
+        self.location = [href, title, referrer];
+    }
+
     /// A page view, if the URL changed since the last one (a single-page app's
     /// `pushState`, `replaceState`, `popstate` and `hashchange` all land here, and
     /// one navigation is one view).
     pub fn navigate(&mut self) {
-        let url = self.window.location().href();
-        if self.page.as_ref().is_some_and(|p| same_page(&p.url, &url)) {
+        let [url, title, referrer] = &self.location;
+        if self.page.as_ref().is_some_and(|p| same_page(&p.url, url)) {
             return;
         }
         if !self.allowed() {
@@ -172,67 +201,94 @@ impl Snippet {
         }
         let referrer = match &self.page {
             Some(p) => p.url.clone(),
-            None => self.window.document().referrer(),
+            None => referrer.clone(),
         };
-        let now = web::now_ms();
+        let now = io::now_ms();
         self.page = Some(PageState {
-            url,
+            url: url.clone(),
+            title: title.clone(),
             referrer,
             at: now,
             fired: Vec::new(),
         });
-        let declared = self.declared.take();
-        self.handle(PAGE_VIEW, Fields::new(), &Item::default(), now);
+        self.handle(PAGE_VIEW, Fields::none(), Item::default(), now);
         // Page types: declared by `sitehook.page` or by the config's URL patterns.
-        match declared {
-            Some((kind, item)) => self.handle(&kind, Fields::new(), &item, now),
+        match self.declared.take() {
+            Some((args, kind)) => {
+                let item = declared_item(&args);
+                self.handle(kind, Fields::none(), item, now);
+            }
             None => {
                 for (slot, kind) in [(0, "item_view"), (1, "category_view")] {
                     if self.page_type_matches(slot, now) {
-                        self.handle(kind, Fields::new(), &Item::default(), now);
+                        self.handle(kind, Fields::none(), Item::default(), now);
                     }
                 }
             }
         }
     }
 
-    /// The page API: `identify`, `page`, `track`, `consent`, `reset`. Unknown
-    /// commands are reported, never thrown.
-    pub fn command(&mut self, name: &str, a: JsValue, b: JsValue) {
+    /// The page API: `identify`, `page`, `track`, `consent`, `reset`, with the call's
+    /// two arguments as a JSON array. Unknown commands are reported, never thrown.
+    pub fn command(&mut self, name: &str, args: String) {
+        let args = Doc::parse_or_empty(args);
+        let (a, b) = {
+            let mut items = args.items(0);
+            (
+                items.next().map_or(usize::MAX, |i| i.1),
+                items.next().map_or(usize::MAX, |i| i.1),
+            )
+        };
         match name {
-            "identify" => self.identify(&a, &b),
-            "reset" => self.switch_profile(Fields::new(), None),
-            "consent" => match a.as_bool() {
+            "identify" => self.identify(&args, a, b),
+            "reset" => self.switch_profile(Doc::default(), None),
+            "consent" => match args.bool(a) {
                 Some(granted) => self.set_consent(granted),
                 // Withdrawing deletes data: only an explicit `false` may do that.
-                None => js::warn(&["sitehook.consent needs true or false; ignored"]),
+                None => io::warn(&["sitehook.consent needs true or false; ignored"]),
             },
-            "page" => self.declare_page(&a),
+            "page" => self.declare_page(args, a),
             "track" => {
-                let Some(event) = a.as_string().filter(|e| valid_event_name(e)) else {
-                    js::warn(&[
+                let Some(event) = args.str(a).filter(|e| sitehook_core::event::is_valid_id(e))
+                else {
+                    io::warn(&[
                         "sitehook.track needs an event name of 1 to 64 letters, digits and - _ . :",
                     ]);
                     return;
                 };
-                if matches!(event.as_str(), PAGE_VIEW | "item_view" | "category_view") {
-                    js::warn(&[
+                if matches!(event, PAGE_VIEW | "item_view" | "category_view") {
+                    io::warn(&[
                         "sitehook.track(\"",
-                        &event,
+                        event,
                         "\") is ignored: page views are seen by the snippet, and item and category views are declared with sitehook.page",
                     ]);
                     return;
                 }
-                let props = props(&js::to_value(&b));
-                let item = Item {
-                    id: prop(&props, &["id", "itemId", "item_id"]),
-                    name: prop(&props, &["name"]),
-                    category: prop(&props, &["category"]),
-                    price: prop(&props, &["value", "price", "total"]),
+                let props = Fields {
+                    doc: &args,
+                    node: if args.tag(b) == Tag::Obj {
+                        b
+                    } else {
+                        usize::MAX
+                    },
                 };
-                self.handle(&event, props, &item, web::now_ms());
+                let prop = |keys: &[&str]| {
+                    for k in keys {
+                        if let Some(v) = props.get(k) {
+                            return v;
+                        }
+                    }
+                    ""
+                };
+                let item = Item {
+                    id: prop(&["id", "itemId", "item_id"]),
+                    name: prop(&["name"]),
+                    category: prop(&["category"]),
+                    price: prop(&["value", "price", "total"]),
+                };
+                self.handle(event, props, item, io::now_ms());
             }
-            _ => js::warn(&[
+            _ => io::warn(&[
                 "unknown command \"",
                 name,
                 "\" (expected identify, page, track, consent or reset)",
@@ -243,13 +299,13 @@ impl Snippet {
     /// Re-evaluates the current page's time-based conditions (dwell, a sequence's
     /// wait), when the loader's timer says it is time.
     pub fn wake(&mut self) {
-        let now = web::now_ms();
+        let now = io::now_ms();
         if self.wake_at.is_none_or(|at| at > now) || !self.allowed() {
             return;
         }
         self.wake_at = None;
         if self.page.is_some() {
-            self.evaluate(PAGE_VIEW, Fields::new(), &Item::default(), now, true);
+            self.evaluate(PAGE_VIEW, Fields::none(), Item::default(), now, true);
         }
     }
 
@@ -257,7 +313,7 @@ impl Snippet {
     /// loader times the outbox's retries itself.)
     pub fn next_wake(&self) -> f64 {
         match self.wake_at {
-            Some(at) => at.saturating_sub(web::now_ms()) as f64,
+            Some(at) => at.saturating_sub(io::now_ms()) as f64,
             None => -1.0,
         }
     }
@@ -291,9 +347,9 @@ impl Snippet {
     /// its trigger is not resting, so it may fire again rather than stay quiet for
     /// nothing.
     pub fn lift(&self, trigger: &str, profile: &str, at: f64) {
-        let store = Store::open(&self.window, profile);
+        let store = Store::open(self.storage, profile);
         let mut stops = store.stops();
-        stops.unset(trigger, at as u64);
+        stops.unset(trigger, Some(at as u64));
         store.save_stops(&stops);
     }
 
@@ -306,7 +362,11 @@ impl Snippet {
 impl Snippet {
     /// Whether anything may be evaluated, stored or sent.
     fn allowed(&self) -> bool {
-        self.consent && !(self.config.respect_privacy_signals && js::privacy_signal(&self.window))
+        self.consent && !(self.config.respect_privacy_signals && io::privacy_signal())
+    }
+
+    fn is_known(&self) -> bool {
+        !config::profile_id(&self.profile).is_empty()
     }
 
     fn set_consent(&mut self, granted: bool) {
@@ -314,14 +374,15 @@ impl Snippet {
         self.consent = granted;
         if !granted {
             // Withdrawn: nothing stays behind, queued events included.
-            self.store.forget_all();
+            io::wipe();
+            self.store.forget();
             self.fresh.clear();
             self.traces.clear();
             self.wake_at = None;
             return;
         }
-        if self.config.respect_privacy_signals && js::privacy_signal(&self.window) {
-            js::warn(&[
+        if self.config.respect_privacy_signals && io::privacy_signal() {
+            io::warn(&[
                 "consent was given, but the browser sends Global Privacy Control or Do Not Track and respectPrivacySignals is on: nothing is evaluated",
             ]);
             return;
@@ -333,27 +394,26 @@ impl Snippet {
         }
     }
 
-    fn identify(&mut self, profile: &JsValue, identity: &JsValue) {
-        let fields = config::profile(Some(&js::to_value(profile)), false);
-        if !sitehook_core::event::is_known(&fields) {
-            js::warn(&[
+    fn identify(&mut self, args: &Doc, profile: usize, identity: usize) {
+        let fields = config::profile(args, Some(profile), false);
+        let id = config::profile_id(&fields);
+        if id.is_empty() {
+            io::warn(&[
                 "sitehook.identify needs a profile with a profileid, e.g. { profileid: \"p-123\" }",
             ]);
             return;
         }
-        let identity = match identity.as_string().filter(|i| !i.is_empty()) {
-            Some(i) if i.len() <= limits::VALUE => Some(i),
+        let identity = match args.str(identity).filter(|i| !i.is_empty()) {
+            Some(i) if i.len() <= limits::VALUE => Some(String::from(i)),
             too_long => {
                 if too_long.is_some() {
-                    js::warn(&[
+                    io::warn(&[
                         "sitehook.identify: the identity is longer than 1024 bytes; ignored",
                     ]);
                 }
                 // The same profile again without one keeps the identity it had.
-                let same = fields.get(PROFILE_ID).map(|s| s.trim_ascii())
-                    == Some(self.config.profile_id());
-                if same {
-                    self.config.identity.clone()
+                if id == config::profile_id(&self.profile) {
+                    self.identity.clone()
                 } else {
                     None
                 }
@@ -365,89 +425,76 @@ impl Snippet {
     /// Switches to another visitor: their own history and Stop timers. Signing in
     /// brings the anonymous history along (the views before login count); signing
     /// out (`reset`) starts anonymous and empty.
-    fn switch_profile(&mut self, profile: Fields, identity: Option<String>) {
-        let from_anonymous = !self.config.is_known();
-        let same =
-            profile.get(PROFILE_ID).map(|s| s.trim_ascii()) == Some(self.config.profile_id());
-        self.config.profile = profile;
-        self.config.identity = identity;
+    fn switch_profile(&mut self, profile: Doc, identity: Option<String>) {
+        let from_anonymous = !self.is_known();
+        let same = config::profile_id(&profile) == config::profile_id(&self.profile);
+        self.profile = profile;
+        self.identity = identity;
         if same {
             return;
         }
-        let mut next = Store::open(&self.window, self.config.profile_id());
-        if from_anonymous && self.config.is_known() && self.allowed() {
+        let mut next = Store::open(self.storage, config::profile_id(&self.profile));
+        if from_anonymous && self.is_known() && self.allowed() {
             let mut history = next.history();
-            history.merge(self.store.history());
+            history.merge(&self.store.history());
             next.save_history(&history);
             self.store.clear_history();
-        } else if !self.config.is_known() {
+        } else if !self.is_known() {
             next.clear_history();
         }
         self.store = next;
     }
 
-    fn declare_page(&mut self, arg: &JsValue) {
-        let v = js::to_value(arg);
-        let kind = match v.get("type").and_then(Value::as_str) {
+    fn declare_page(&mut self, args: Doc, arg: usize) {
+        let kind = match args.get(arg, "type").and_then(|t| args.str(t)) {
             Some("item" | "product") => "item_view",
             Some("category") => "category_view",
             _ => {
-                js::warn(&[
+                io::warn(&[
                     "sitehook.page needs { type: \"item\" | \"category\", item: { id, name, category, price } }",
                 ]);
                 return;
             }
         };
-        let raw = v.get("item").unwrap_or(&Value::Null);
-        let text = |key: &str| {
-            raw.get(key)
-                .or_else(|| v.get(key))
-                .and_then(Value::as_text)
-                .map(|t| String::from(cut(&t, limits::VALUE)))
-                .unwrap_or_default()
-        };
-        let item = Item {
-            id: text("id"),
-            name: text("name"),
-            category: text("category"),
-            price: text("price"),
-        };
         if self.page.is_none() {
-            self.declared = Some((String::from(kind), item));
+            self.declared = Some((args, kind));
             return;
         }
-        self.handle(kind, Fields::new(), &item, web::now_ms());
+        let item = declared_item(&args);
+        self.handle(kind, Fields::none(), item, io::now_ms());
     }
 
     fn page_type_matches(&self, slot: usize, now: u64) -> bool {
-        let Some(condition) = &self.config.pages[slot] else {
+        let Some(condition) = self.config.pages[slot] else {
+            return false;
+        };
+        let Some(page) = &self.page else {
             return false;
         };
         // The page view just recorded, as a history of one: page types are told by
         // the page (its URL), and blocked storage must not hide them.
         let session = self.store.session();
-        let history = History::from_visits(alloc::vec![Visit {
-            at: now,
-            event: String::from(PAGE_VIEW),
-            path: self.window.location().pathname(),
+        let history = History::of(&[Entry {
             session: session.number.max(1),
-            ..Visit::default()
+            ..Entry::page_view(now, url_parts(&page.url).1)
         }]);
         let Some(current) = history.visits().last() else {
             return false;
         };
-        let here = self.here(Fields::new(), &Item::default(), now, session);
-        condition.eval(Scope::of_current(
+        let here = self.here(Fields::none(), Item::default(), now, session);
+        Scope::of_current(
             now,
             current,
             &history,
             &here,
-            &self.patterns,
-        ))
+            &self.config.program,
+            &io::Patterns,
+        )
+        .holds(condition as usize)
     }
 
     /// Records an event and evaluates the triggers that listen to it.
-    fn handle(&mut self, event: &str, props: Fields, item: &Item, now: u64) {
+    fn handle(&mut self, event: &str, props: Fields<'_>, item: Item<'_>, now: u64) {
         if !self.allowed() {
             return;
         }
@@ -459,131 +506,135 @@ impl Snippet {
         self.evaluate(event, props, item, now, false);
     }
 
-    fn evaluate(&mut self, event: &str, props: Fields, item: &Item, now: u64, wake: bool) {
-        let eval_start = js::now(&self.window);
+    fn evaluate(&mut self, event: &str, props: Fields<'_>, item: Item<'_>, now: u64, wake: bool) {
+        let Some(page) = &self.page else {
+            return;
+        };
+        let eval_start = io::now();
         let mut session = self.store.session();
         if !wake {
             session = session.at(now);
             self.store.save_session(session);
         }
         let mut history = self.store.history();
-        let page_at = self.page.as_ref().map_or(now, |p| p.at);
+        let path = url_parts(&page.url).1;
         let index = if wake {
             // The page's own view, recorded when it arrived.
-            match history
-                .visits()
-                .iter()
-                .rposition(|v| v.at == page_at && v.event == PAGE_VIEW)
-            {
-                Some(i) => i,
-                None => return,
-            }
+            find(&history, page.at, PAGE_VIEW)
         } else {
-            history.push(Visit {
+            history.push(Entry {
                 at: now,
-                event: String::from(event),
-                path: self.window.location().pathname(),
+                event,
+                path,
                 session: session.number,
-                item: String::from(cut(&item.id, History::MAX_PATH)),
-                category: String::from(cut(&item.category, History::MAX_PATH)),
-                value: String::from(cut(&item.price, History::MAX_PATH)),
+                item: item.id,
+                category: item.category,
+                value: item.price,
             });
             if let Some(keep) = self.config.lookback() {
                 history.prune(now, keep);
             }
             self.store.save_history(&history);
-            // Pruning may have moved it: it is the newest such event at `now`.
-            match history
-                .visits()
-                .iter()
-                .rposition(|v| v.at == now && v.event == event)
-            {
-                Some(i) => i,
-                // Only when the clock stepped back past a full history's oldest
-                // entry: this event was the one dropped.
-                None => return,
-            }
+            // Pruning may have moved it: it is the newest such event at `now`. None
+            // only when the clock stepped back past a full history's oldest entry:
+            // this event was the one dropped.
+            find(&history, now, event)
         };
-        let Some(current) = history.visits().get(index) else {
+        let Some(current) = index.and_then(|i| history.visits().get(i)) else {
             return;
         };
-        let here = self.here(props, item, now, session);
-        let scope = Scope::of_current(now, current, &history, &here, &self.patterns);
+        let mut trace = trace::Trace::new(event, path, self.config.debug());
         let mut stops = self.store.stops();
-        let mut trace = trace::Trace::new(event, &current.path, self.config.debug());
-        // Each event that fires goes straight into `fresh`, as an outbox entry
-        // (`{"i": id, "g": trigger, "p": profile, "t": fired at, "e": the event}`).
+        // Each event that fires is written as an outbox entry (`{"i": id, "g":
+        // trigger, "p": profile, "t": fired at, "e": the event}`).
+        let mut fresh = String::new();
         let mut fired = Vec::new();
         let mut ids = Vec::new();
-        let profile = self.config.profile_id();
-        let page = [
-            cut(&here.url, limits::URL),
-            cut(&here.title, limits::VALUE),
-            cut(&here.referrer, limits::URL),
+        let here = self.here(props, item, now, session);
+        let program = &self.config.program;
+        let scope = Scope::of_current(now, current, &history, &here, program, &io::Patterns);
+        let profile = config::profile_id(&self.profile);
+        let page_facts = [
+            cut(here.url, limits::URL),
+            cut(here.title, limits::VALUE),
+            cut(here.referrer, limits::URL),
         ];
-        let page_fired = self.page.as_ref().map(|p| &p.fired);
         // The decisions alone, apart from storage: what the trigger count drives.
-        let deciding = js::now(&self.window);
-        for trigger in &self.config.triggers {
-            if trigger.on != event {
+        let deciding = io::now();
+        for (n, trigger) in self.config.triggers.iter().enumerate() {
+            if trigger.on(program) != event {
                 continue;
             }
             // Looking again on a timer: what already fired on this page is done.
-            if wake && page_fired.is_some_and(|f| f.contains(&trigger.id)) {
+            if wake && page.fired.contains(&n) {
                 continue;
             }
-            let decision = trigger.decide(event, scope, stops.get(&trigger.id));
+            let id = self.config.at(trigger.id);
+            let decision = trigger.decide(event, scope, stops.get(id));
             let why = if trace.debug() {
                 why_not(trigger, decision, scope)
             } else {
                 None
             };
-            trace.record(&trigger.id, decision, why);
-            if decision == Decision::Fire {
-                stops.set(&trigger.id, now);
-                let id = send::event_id(&self.window);
-                let out = &mut self.fresh;
-                if !out.is_empty() {
-                    out.push(',');
-                }
-                out.push('{');
-                json::push_key(out, "i", true);
-                json::push_str(out, &id);
-                json::push_key(out, "g", false);
-                json::push_str(out, &trigger.id);
-                json::push_key(out, "p", false);
-                json::push_str(out, profile);
-                json::push_key(out, "t", false);
-                json::push_num(out, now);
-                json::push_key(out, "e", false);
-                EventJson {
-                    id: &id,
-                    trigger: &trigger.id,
-                    webhook: &trigger.webhook,
-                    profile: &self.config.profile_for(&trigger.webhook),
-                    identity: self.config.identity.as_deref(),
-                    data: &trigger.data,
-                    page,
-                    at: now,
-                }
-                .write(out);
-                out.push('}');
-                fired.push(trigger.id.as_str());
-                ids.push(id);
+            trace.record(id, decision, why);
+            if decision != Decision::Fire {
+                continue;
             }
+            stops.set(id, now);
+            let event_id = io::event_id();
+            let webhook = self.config.at(trigger.webhook);
+            let mut data = String::from("{");
+            if let Some(d) = trigger.data {
+                let doc = &program.doc;
+                for (k, v) in doc.items(d as usize) {
+                    let text = doc.text_of(v).map(|t| doc.at(t)).unwrap_or_default();
+                    config::push_field(&mut data, doc.at(k), text);
+                }
+            }
+            data.push('}');
+            if !fresh.is_empty() {
+                fresh.push(',');
+            }
+            fresh.push('{');
+            json::push_key(&mut fresh, "i", true);
+            json::push_str(&mut fresh, &event_id);
+            json::push_key(&mut fresh, "g", false);
+            json::push_str(&mut fresh, id);
+            json::push_key(&mut fresh, "p", false);
+            json::push_str(&mut fresh, profile);
+            json::push_key(&mut fresh, "t", false);
+            json::push_num(&mut fresh, now);
+            json::push_key(&mut fresh, "e", false);
+            EventJson {
+                id: &event_id,
+                trigger: id,
+                webhook,
+                profile: &self.config.profile_for(&self.profile, webhook),
+                identity: self.identity.as_deref(),
+                data: &data,
+                page: page_facts,
+                at: now,
+            }
+            .write(&mut fresh);
+            fresh.push('}');
+            fired.push(n);
+            ids.push(event_id);
         }
-        let decided = js::now(&self.window);
+        let decided = io::now();
         self.store.save_stops(&stops);
-        if let Some(p) = self.page.as_mut() {
-            for t in fired {
-                p.fired.push(String::from(t));
-            }
-        }
         // Any event can start the clock of a timed page-view trigger (a cart update
         // begins the abandoned-cart wait), so the timer is planned after each one.
-        self.wake_at = self.plan_wake(&history, &here, now);
+        let wake_at = self.plan_wake(&history, &here, now, &fired);
+        self.wake_at = wake_at;
+        if !self.fresh.is_empty() && !fresh.is_empty() {
+            self.fresh.push(',');
+        }
+        self.fresh.push_str(&fresh);
+        if let Some(p) = self.page.as_mut() {
+            p.fired.extend(fired);
+        }
         self.store.keep_history(history);
-        let evaluated = js::now(&self.window);
+        let evaluated = io::now();
         trace.eval_us = ((decided - deciding) * 1000.0) as u64;
         trace.handle_us = ((evaluated - eval_start) * 1000.0) as u64;
         trace.total_us = ((evaluated - self.started) * 1000.0) as u64;
@@ -600,23 +651,22 @@ impl Snippet {
     }
 
     /// When time alone may make a page-view trigger hold on this page (dwell, a
-    /// sequence's `for`): the earliest such moment within [`MAX_WAKE_MS`].
-    fn plan_wake(&self, history: &History, here: &Here, now: u64) -> Option<u64> {
+    /// sequence's `for`): the earliest such moment within [`MAX_WAKE_MS`]. `fired`:
+    /// the triggers that fired just now, besides those the page already noted.
+    fn plan_wake(&self, history: &History, here: &Here, now: u64, fired: &[usize]) -> Option<u64> {
         let page = self.page.as_ref()?;
-        let current = history
-            .visits()
-            .iter()
-            .rfind(|v| v.at == page.at && v.event == PAGE_VIEW)?;
+        let current = history.visits().get(find(history, page.at, PAGE_VIEW)?)?;
         // Seen from the page view: the last event's properties are not the page's.
         let here = Here {
-            props: Fields::new(),
-            item_name: String::new(),
-            ..here.clone()
+            props: Fields::none(),
+            item_name: "",
+            ..*here
         };
-        let scope = Scope::of_current(now, current, history, &here, &self.patterns);
+        let program = &self.config.program;
+        let scope = Scope::of_current(now, current, history, &here, program, &io::Patterns);
         let mut earliest: Option<u64> = None;
-        for t in &self.config.triggers {
-            if t.on != PAGE_VIEW || page.fired.contains(&t.id) {
+        for (n, t) in self.config.triggers.iter().enumerate() {
+            if t.on(program) != PAGE_VIEW || page.fired.contains(&n) || fired.contains(&n) {
                 continue;
             }
             if let Some(at) = t.wake(scope).filter(|at| *at <= now + MAX_WAKE_MS) {
@@ -626,53 +676,64 @@ impl Snippet {
         earliest
     }
 
-    fn here(&self, props: Fields, item: &Item, now: u64, session: storage::Session) -> Here {
-        let location = self.window.location();
-        let (url, referrer, page_started) = match &self.page {
-            Some(p) => (p.url.clone(), p.referrer.clone(), p.at),
-            None => (location.href(), String::new(), now),
+    fn here<'a>(
+        &'a self,
+        props: Fields<'a>,
+        item: Item<'a>,
+        now: u64,
+        session: storage::Session,
+    ) -> Here<'a> {
+        let (url, title, referrer, page_started) = match &self.page {
+            Some(p) => (&p.url, &p.title, &p.referrer, p.at),
+            None => (&self.location[0], &self.location[1], &self.location[2], now),
         };
+        let (host, _, query, hash) = url_parts(url);
         Here {
             url,
-            host: location.hostname(),
-            query: location.search(),
-            hash: location.hash(),
+            host,
+            query,
+            hash,
             referrer,
-            title: self.window.document().title(),
-            item_name: item.name.clone(),
+            title,
+            item_name: item.name,
             props,
-            profile: self.config.profile.clone(),
-            known: self.config.is_known(),
+            profile: Fields {
+                doc: &self.profile,
+                node: 0,
+            },
+            known: self.is_known(),
             session_started: session.started,
             page_started,
         }
     }
 }
 
-fn valid_event_name(name: &str) -> bool {
-    sitehook_core::event::is_valid_id(name)
+/// The index of the newest event `event` at `at` in `history`.
+fn find(history: &History, at: u64, event: &str) -> Option<usize> {
+    history
+        .visits()
+        .iter()
+        .rposition(|v| v.at == at && history.at(v.event) == event)
 }
 
-/// An event's properties as text fields (objects and lists are skipped; at most 32).
-fn props(value: &Value) -> Fields {
-    let mut out = Fields::new();
-    if let Value::Obj(entries) = value {
-        for (key, v) in &entries[..entries.len().min(limits::FIELDS)] {
-            if let Some(text) = v.as_text() {
-                out.insert(key.clone(), String::from(cut(&text, limits::VALUE)));
-            }
-        }
+/// The item a `sitehook.page({type, item})` call declares: each field from `item`,
+/// or from the argument itself.
+fn declared_item(args: &Doc) -> Item<'_> {
+    let arg = args.items(0).next().map_or(usize::MAX, |i| i.1);
+    let raw = args.get(arg, "item").unwrap_or(usize::MAX);
+    let text = |key: &str| {
+        let field = |node| Fields { doc: args, node }.get(key);
+        cut(
+            field(raw).or_else(|| field(arg)).unwrap_or_default(),
+            limits::VALUE,
+        )
+    };
+    Item {
+        id: text("id"),
+        name: text("name"),
+        category: text("category"),
+        price: text("price"),
     }
-    out
-}
-
-fn prop(props: &Fields, keys: &[&str]) -> String {
-    for k in keys {
-        if let Some(v) = props.get(k) {
-            return v.clone();
-        }
-    }
-    String::new()
 }
 
 /// Whether two URLs are the same page: an anchor (`#faq`) is not a new page, but a
@@ -687,16 +748,6 @@ fn same_page(a: &str, b: &str) -> bool {
         }
     }
     key(a) == key(b)
-}
-
-/// `text` cut to `max` bytes on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    let mut at = text.len().min(max);
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    // `get`, not `&text[..at]`, whose panic path would bring formatting code.
-    text.get(..at).unwrap_or_default()
 }
 
 /// Why `trigger` did not fire, in words, for the trace.
@@ -722,7 +773,7 @@ fn why_not(
                         .find(|(per, _)| left >= *per)
                         .map_or((left / 1000, "s"), |(per, u)| (left / per, u));
                     why.push_str("for another ");
-                    sitehook_core::json::push_num(&mut why, n);
+                    json::push_num(&mut why, n);
                     why.push_str(unit);
                 }
                 (None, Some(sitehook_core::Limit::Session)) => {

@@ -8,9 +8,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sitehook_core::{History, Value, json};
+use sitehook_core::{Doc, History, json};
 
-use crate::{js, web};
+use crate::io;
 
 const HISTORY: &str = "sitehook:v1:history:";
 const STOPS: &str = "sitehook:v1:stops:";
@@ -30,23 +30,24 @@ pub struct Stops(Vec<(String, u64)>);
 impl Stops {
     /// When `trigger` last fired.
     pub fn get(&self, trigger: &str) -> Option<u64> {
-        self.0
-            .iter()
-            .find(|(id, _)| id == trigger)
-            .map(|(_, at)| *at)
+        for (id, at) in &self.0 {
+            if id == trigger {
+                return Some(*at);
+            }
+        }
+        None
     }
 
     /// Records that `trigger` fired at `at`.
     pub fn set(&mut self, trigger: &str, at: u64) {
-        match self.0.iter_mut().find(|(id, _)| id == trigger) {
-            Some(entry) => entry.1 = at,
-            None => self.0.push((String::from(trigger), at)),
-        }
+        self.unset(trigger, None);
+        self.0.push((String::from(trigger), at));
     }
 
-    /// Forgets `trigger`'s timer if it was set at `at`.
-    pub fn unset(&mut self, trigger: &str, at: u64) {
-        self.0.retain(|(id, t)| !(id == trigger && *t == at));
+    /// Forgets `trigger`'s timer (if it was set at `at`, when given).
+    pub fn unset(&mut self, trigger: &str, at: Option<u64>) {
+        self.0
+            .retain(|(id, t)| !(id == trigger && at.is_none_or(|at| *t == at)));
     }
 }
 
@@ -78,22 +79,24 @@ impl Session {
 
 /// `localStorage`, scoped to one profile.
 pub struct Store {
-    storage: Option<web::Storage>,
+    /// Whether the page may use `localStorage` (the loader could reach it).
+    enabled: bool,
     profile: String,
     /// The history this page last wrote, with its stored text. Each event reads the
-    /// history, and parsing it from JSON is most of an evaluation's cost: while the
-    /// stored text is still what this page wrote (no other tab wrote since), the
-    /// parsed copy is used. Without storage it is the page's only history.
+    /// history, and parsing it is most of an evaluation's cost: while the stored text
+    /// is still what this page wrote (no other tab wrote since), the parsed copy is
+    /// used. Without storage it is the page's only history.
     history_cache: Option<(String, History)>,
     /// The text [`Store::save_history`] wrote last, for [`Store::keep_history`].
     written: String,
 }
 
 impl Store {
-    /// Opens the storage for `profile_id` (`""` for an anonymous visitor).
-    pub fn open(window: &web::Window, profile_id: &str) -> Self {
+    /// Opens the storage for `profile_id` (`""` for an anonymous visitor);
+    /// `enabled`: whether `localStorage` can be used at all.
+    pub fn open(enabled: bool, profile_id: &str) -> Self {
         Store {
-            storage: window.local_storage().ok().flatten(),
+            enabled,
             profile: String::from(profile_id),
             history_cache: None,
             written: String::new(),
@@ -103,16 +106,18 @@ impl Store {
     /// The stored history, repaired; empty when missing or unreadable.
     pub fn history(&mut self) -> History {
         let cache = self.history_cache.take();
-        let Some(storage) = &self.storage else {
+        if !self.enabled {
             return cache.map(|(_, h)| h).unwrap_or_default();
+        }
+        let Some(raw) = io::get(&self.key(HISTORY)) else {
+            return History::default();
         };
-        let raw = storage.get_item(&self.key(HISTORY));
-        if let (Some(raw), Some((text, history))) = (&raw, cache)
-            && text == *raw
+        if let Some((text, history)) = cache
+            && text == raw
         {
             return history;
         }
-        History::from_value(&raw.map_or(Value::Null, |t| js::parse_json(&t)))
+        History::from_json(raw)
     }
 
     /// Stores the history.
@@ -126,20 +131,18 @@ impl Store {
     /// the next read can skip parsing it.
     pub fn keep_history(&mut self, history: History) {
         let text = core::mem::take(&mut self.written);
-        if !text.is_empty() || self.storage.is_none() {
+        if !text.is_empty() || !self.enabled {
             self.history_cache = Some((text, history));
         }
     }
 
     /// When each trigger last fired for this profile.
     pub fn stops(&self) -> Stops {
-        let Value::Obj(entries) = self.read(STOPS) else {
-            return Stops::default();
-        };
+        let doc = self.read(&self.key(STOPS));
         let mut stops = Stops::default();
-        for (k, v) in entries {
-            if let Some(at) = v.as_u64() {
-                stops.0.push((k, at));
+        for (k, v) in doc.items(0) {
+            if let Some(at) = doc.u64(v) {
+                stops.0.push((String::from(doc.at(k)), at));
             }
         }
         stops
@@ -151,7 +154,7 @@ impl Store {
         while kept.len() > MAX_STOPS {
             let mut oldest = 0;
             for (i, (_, at)) in kept.iter().enumerate() {
-                if *at < kept[oldest].1 {
+                if kept.get(oldest).is_some_and(|o| *at < o.1) {
                     oldest = i;
                 }
             }
@@ -168,8 +171,8 @@ impl Store {
 
     /// The visitor's session as stored (number 0 when there is none yet).
     pub fn session(&self) -> Session {
-        let v = self.read_key(SESSION);
-        let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let doc = self.read(SESSION);
+        let n = |k: &str| doc.get(0, k).and_then(|i| doc.u64(i)).unwrap_or(0);
         Session {
             number: n("n").min(u32::MAX.into()) as u32,
             started: n("s"),
@@ -187,41 +190,28 @@ impl Store {
         json::push_key(&mut out, "l", false);
         json::push_num(&mut out, s.last);
         out.push('}');
-        if let Some(storage) = &self.storage {
-            let _ = storage.set_item(SESSION, &out);
+        if self.enabled {
+            io::set(SESSION, &out);
         }
     }
 
     /// Forgets this profile's history (after it was merged into a signed-in one).
     pub fn clear_history(&mut self) {
         self.history_cache = None;
-        if let Some(storage) = &self.storage {
-            storage.remove_item(&self.key(HISTORY));
+        if self.enabled {
+            io::del(&self.key(HISTORY));
         }
     }
 
-    /// Removes everything sitehook stored in this browser (consent withdrawn).
-    pub fn forget_all(&mut self) {
+    /// Forgets what this page keeps in memory (consent withdrawn: the loader has
+    /// removed what was stored).
+    pub fn forget(&mut self) {
         self.history_cache = None;
-        let Some(storage) = &self.storage else {
-            return;
-        };
-        let mut keys = Vec::new();
-        for i in 0..storage.length() {
-            if let Some(k) = storage.key(i)
-                && k.as_bytes().starts_with(b"sitehook:")
-            {
-                keys.push(k);
-            }
-        }
-        for k in keys {
-            storage.remove_item(&k);
-        }
     }
 
-    fn read_key(&self, key: &str) -> Value {
-        let text = self.storage.as_ref().and_then(|s| s.get_item(key));
-        text.map_or(Value::Null, |t| js::parse_json(&t))
+    fn read(&self, key: &str) -> Doc {
+        let text = if self.enabled { io::get(key) } else { None };
+        Doc::parse_or_empty(text.unwrap_or_default())
     }
 
     fn key(&self, prefix: &str) -> String {
@@ -230,14 +220,10 @@ impl Store {
         key
     }
 
-    fn read(&self, prefix: &str) -> Value {
-        self.read_key(&self.key(prefix))
-    }
-
     fn write(&self, prefix: &str, text: &str) {
-        if let Some(storage) = &self.storage {
+        if self.enabled {
             // A full quota is not the page's problem: the next view starts from less.
-            let _ = storage.set_item(&self.key(prefix), text);
+            io::set(&self.key(prefix), text);
         }
     }
 }

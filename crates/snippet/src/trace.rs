@@ -10,7 +10,7 @@ use alloc::string::String;
 
 use sitehook_core::{Decision, json};
 
-use crate::js;
+use crate::io;
 
 /// The outcome of one page view's evaluation.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +64,7 @@ impl Trace {
         if self.debug() {
             let why_text = why.as_deref().unwrap_or("");
             let (open, close) = if why.is_some() { (" (", ")") } else { ("", "") };
-            js::log(&[
+            io::log(&[
                 "trigger \"",
                 id,
                 "\" on ",
