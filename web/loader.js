@@ -396,11 +396,9 @@
   // the triggers it could read, without words.
   function boot(file, wordless) {
     var hash = hashes[file], g = glue();
-    g({
-      module_or_path: fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})
-    }).then(function () {
+    g(fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})).then(function () {
       try {
-        snip = g.Snippet.start(base, !!wordless, !!store, debugParam(), json(w.sitehookConfig), json(w.__sitehookFields)) || null;
+        snip = g.start(base, !!wordless, !!store, debugParam(), json(w.sitehookConfig), json(w.__sitehookFields)) ? g : null;
       } catch (e) {
         off = true;
         say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");

@@ -99,7 +99,6 @@ struct PageState {
 }
 
 /// The snippet on one page: config, visitor, page, and what waits to be sent.
-#[wasm_bindgen]
 pub struct Snippet {
     config: config::Config,
     base: String,
@@ -137,7 +136,6 @@ pub fn wants_words() -> bool {
     config::wants_words()
 }
 
-#[wasm_bindgen]
 impl Snippet {
     /// Reads the config: `config`, `window.sitehookConfig` as JSON, and `fields`, the relay's field lists
     /// (`self.__sitehookFields`) as JSON. `script_base` is the URL of the folder the
@@ -357,6 +355,102 @@ impl Snippet {
     pub fn url(&self) -> String {
         self.config.events_url(&self.base)
     }
+}
+
+/// The snippet of this page, for the exported functions below: a WebAssembly
+/// instance has one thread, and the loader starts one snippet per instance.
+/// Functions rather than an exported class: wasm-bindgen's class wrapper (a JS class,
+/// a finalizer registry, a reference count and a borrow check per method) is a
+/// kilobyte of the download that a page with one snippet has no use for.
+struct Global(core::cell::RefCell<Option<Snippet>>);
+
+// SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread, so the
+// cell is never shared between threads. (The crate's only other `unsafe` is the
+// allocator, for the same reason.)
+#[allow(unsafe_code)]
+unsafe impl Sync for Global {}
+
+static SNIPPET: Global = Global(core::cell::RefCell::new(None));
+
+/// Runs `f` on the snippet, if it started (and is not already running: the loader
+/// makes one call at a time).
+fn with<T: Default>(f: impl FnOnce(&mut Snippet) -> T) -> T {
+    match SNIPPET.0.try_borrow_mut() {
+        Ok(mut s) => s.as_mut().map(f).unwrap_or_default(),
+        Err(_) => T::default(),
+    }
+}
+
+/// See [`Snippet::start`]; whether it started.
+#[wasm_bindgen]
+pub fn start(
+    script_base: &str,
+    wordless: bool,
+    storage: bool,
+    debug_param: bool,
+    config: String,
+    fields: String,
+) -> bool {
+    let snippet = Snippet::start(script_base, wordless, storage, debug_param, config, fields);
+    let started = snippet.is_some();
+    if let Ok(mut s) = SNIPPET.0.try_borrow_mut() {
+        *s = snippet;
+    }
+    started
+}
+
+/// See [`Snippet::locate`].
+#[wasm_bindgen]
+pub fn locate(href: String, title: String, referrer: String) {
+    with(|s| s.locate(href, title, referrer))
+}
+
+/// See [`Snippet::navigate`].
+#[wasm_bindgen]
+pub fn navigate() {
+    with(Snippet::navigate)
+}
+
+/// See [`Snippet::command`].
+#[wasm_bindgen]
+pub fn command(name: &str, args: String) {
+    with(|s| s.command(name, args))
+}
+
+/// See [`Snippet::wake`].
+#[wasm_bindgen]
+pub fn wake() {
+    with(Snippet::wake)
+}
+
+/// See [`Snippet::next_wake`].
+#[wasm_bindgen]
+pub fn next_wake() -> f64 {
+    with(|s| s.next_wake())
+}
+
+/// See [`Snippet::take`].
+#[wasm_bindgen]
+pub fn take() -> Option<String> {
+    with(Snippet::take)
+}
+
+/// See [`Snippet::may_send`].
+#[wasm_bindgen]
+pub fn may_send() -> bool {
+    with(|s| s.may_send())
+}
+
+/// See [`Snippet::lift`].
+#[wasm_bindgen]
+pub fn lift(trigger: &str, profile: &str, at: f64) {
+    with(|s| s.lift(trigger, profile, at))
+}
+
+/// See [`Snippet::url`].
+#[wasm_bindgen]
+pub fn url() -> String {
+    with(|s| s.url())
 }
 
 impl Snippet {

@@ -72,6 +72,7 @@ pub fn build(root: &Path) -> anyhow::Result<()> {
     );
     let glue = short_imports(&glue, &mut [&mut debug_wasm, &mut wasm])?;
     let glue = short_exports(&glue, &mut [&mut debug_wasm, &mut wasm])?;
+    let glue = trim_glue(&glue)?;
     let loader = std::fs::read_to_string(root.join("web/loader.js"))?;
     anyhow::ensure!(
         loader.contains("/*@GLUE@*/")
@@ -256,6 +257,76 @@ fn check_glue(visitor: &str, explaining: &str) -> anyhow::Result<()> {
         "the snippet's two builds export different functions ({v_exports:?} vs {e_exports:?}): the one glue cannot serve both"
     );
     Ok(())
+}
+
+/// wasm-bindgen's loading code, which `trim_glue` replaces: from here to the end.
+const GLUE_LOADING: &str = "    async function __wbg_load(module, imports) {";
+/// The end of the glue (wasm-bindgen's init function, with `initSync`).
+const GLUE_END: &str =
+    "    return Object.assign(__wbg_init, { initSync }, exports);\n})({ __proto__: null });";
+/// wasm-bindgen's guess of the wasm's URL from the script's, which the loader never
+/// needs: it names the file.
+const GLUE_SCRIPT_SRC: &str = "    let script_src;
+    if (typeof document !== 'undefined' && document.currentScript !== null) {
+        script_src = new URL(document.currentScript.src, location.href).toString();
+    }
+";
+/// A fallback for browsers without `TextEncoder.encodeInto` (before Safari 14.1): there
+/// the string passing throws, the loader reports it once and the page carries on.
+const GLUE_ENCODE_INTO: &str = "    if (!('encodeInto' in cachedTextEncoder)) {
+        cachedTextEncoder.encodeInto = function (arg, view) {
+            const buf = cachedTextEncoder.encode(arg);
+            view.set(buf);
+            return {
+                read: arg.length,
+                written: buf.length
+            };
+        };
+    }
+";
+/// What the loading code becomes: instantiate a fetched response. The loader fetches
+/// the wasm itself (with its integrity hash), so the URL guessing, `initSync`, the
+/// deprecated-parameter warnings and their texts go (about 0.5 KB gzip).
+const GLUE_LOAD: &str = "    async function __wbg_init(response) {
+        const r = await response;
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        const imports = __wbg_get_imports();
+        // Streaming compilation needs the wasm's own content type.
+        const { instance, module } = WebAssembly.instantiateStreaming && /wasm/.test(r.headers.get('content-type'))
+            ? await WebAssembly.instantiateStreaming(r, imports)
+            : await WebAssembly.instantiate(await r.arrayBuffer(), imports);
+        return __wbg_finalize_init(instance, module);
+    }
+    return Object.assign(__wbg_init, exports);
+})({ __proto__: null });";
+
+/// wasm-bindgen's glue without what the loader does itself: its loading code is
+/// replaced by a smaller one that instantiates the response the loader fetched.
+/// wasm-bindgen is pinned to one version (see Cargo.toml), so its glue is known text;
+/// each part is checked, and a change makes `dist` fail here rather than ship glue that
+/// does not load.
+fn trim_glue(glue: &str) -> anyhow::Result<String> {
+    let mut out = glue.to_owned();
+    for part in [GLUE_SCRIPT_SRC, GLUE_ENCODE_INTO] {
+        anyhow::ensure!(
+            out.matches(part).count() == 1,
+            "wasm-bindgen's glue changed (no longer has {:?}): update trim_glue in crates/xtask/src/dist.rs",
+            part.lines().next().unwrap_or_default()
+        );
+        out = out.replacen(part, "", 1);
+    }
+    let (Some(from), true) = (out.find(GLUE_LOADING), out.trim_end().ends_with(GLUE_END)) else {
+        anyhow::bail!(
+            "wasm-bindgen's glue changed (its loading code is not where trim_glue expects it): update crates/xtask/src/dist.rs"
+        );
+    };
+    out.truncate(from);
+    out.push_str(GLUE_LOAD);
+    anyhow::ensure!(
+        !out.contains("script_src") && !out.contains("initSync"),
+        "wasm-bindgen's glue still refers to what trim_glue took out"
+    );
+    Ok(out)
 }
 
 /// wasm-bindgen's import module.
