@@ -95,7 +95,7 @@ pub fn native() -> Value {
                 let scope = Scope::of_current(now, &visit, &history, &here, &program, &NoPatterns);
                 let fired = triggers
                     .iter()
-                    .filter(|t| t.decide(PAGE_VIEW, scope, None) == sitehook_core::Decision::Fire)
+                    .filter(|t| t.decide(PAGE_VIEW, scope, 0) == sitehook_core::Decision::Fire)
                     .count();
                 std::hint::black_box(fired);
                 iterations += 1;

@@ -38,6 +38,13 @@ pub const MAX_DEPTH: usize = 16;
 /// The most steps a sequence may have.
 pub const MAX_STEPS: usize = 16;
 
+/// A lookback of the whole history (see [`Program::lookback`]).
+///
+/// Times in this module are plain `u64`s with such documented values for "none"
+/// rather than `Option<u64>`: in WebAssembly an `Option<u64>` result goes through
+/// memory, and these are on every evaluation's path.
+pub const ALL: u64 = u64::MAX;
+
 /// One node of a [`Program`]. Nodes with children are followed by them, and say
 /// where they end (the index past their last descendant).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -180,7 +187,7 @@ impl<'a> Fields<'a> {
     /// [`Doc::text_of`]).
     pub fn get(&self, key: &str) -> Option<&'a str> {
         let doc = self.doc;
-        doc.text_of(doc.get(self.node, key)?).map(|s| doc.at(s))
+        doc.text_of(doc.get(self.node, key)).map(|s| doc.at(s))
     }
 }
 
@@ -519,11 +526,11 @@ pub fn url_parts(url: &str) -> (&str, &str, &str, &str) {
 }
 
 impl Window {
-    fn parse(doc: &Doc, node: Option<usize>, path: &str) -> Result<Window, ConfigError> {
-        let Some(i) = node.filter(|i| !doc.is_null(*i)) else {
+    fn parse(doc: &Doc, i: usize, path: &str) -> Result<Window, ConfigError> {
+        if doc.is_null(i) {
             return Ok(Window::All);
-        };
-        let text = crate::error::string(doc, Some(i), path)?;
+        }
+        let text = crate::error::string(doc, i, path)?;
         let text = doc.at(text);
         if text.trim_ascii() == "session" {
             return Ok(Window::Session);
@@ -556,11 +563,11 @@ impl Window {
         }
     }
 
-    /// How far back the window reaches, for pruning (`None`: unbounded).
-    fn lookback(self) -> Option<u64> {
+    /// How far back the window reaches, for pruning ([`ALL`]: unbounded).
+    fn lookback(self) -> u64 {
         match self {
-            Window::Last(d) => Some(d.as_millis()),
-            Window::All | Window::Session => None,
+            Window::Last(d) => d.as_millis(),
+            Window::All | Window::Session => ALL,
         }
     }
 }
@@ -660,12 +667,13 @@ impl Builder<'_> {
         let doc = self.doc;
         object(doc, i, path, &["of", "atLeast", "within"])?;
         let key = join(path, "atLeast");
-        let Some(n) = doc.get(i, "atLeast") else {
+        let n = doc.get(i, "atLeast");
+        if n == usize::MAX {
             return Err(ConfigError::new(
                 &key,
                 "is required: how many views, e.g. 3",
             ));
-        };
+        }
         let at_least = match doc.u64(n) {
             Some(n) if (1..=u32::MAX as u64).contains(&n) => n as u32,
             _ => return Err(ConfigError::new(&key, "must be a whole number, 1 or more")),
@@ -710,7 +718,7 @@ impl Builder<'_> {
             None => None,
             Some(v) => {
                 let key = join(path, "for");
-                let text = crate::error::string(doc, Some(v), &key)?;
+                let text = crate::error::string(doc, v, &key)?;
                 Some(Duration::parse(doc.at(text)).map_err(|m| ConfigError::new(&key, m))?)
             }
         };
@@ -817,21 +825,21 @@ impl Program {
     }
 
     /// The longest time window the condition at node `i` looks back over, so the
-    /// history can be pruned to what the triggers need. `None` means "the whole
-    /// history".
-    pub fn lookback(&self, i: usize) -> Option<u64> {
+    /// history can be pruned to what the triggers need; [`ALL`] for the whole
+    /// history.
+    pub fn lookback(&self, i: usize) -> u64 {
         let node = self.node(i);
         let (own, end) = match node {
-            Cond::Test(..) | Cond::Known(_) => return Some(0),
+            Cond::Test(..) | Cond::Known(_) => return 0,
             Cond::All(end) | Cond::Any(end) | Cond::Not(end) => (0, end),
-            Cond::Count(c) => (c.within.lookback()?, c.end),
-            Cond::Sequence(s) => (s.within.lookback()?, s.end),
+            Cond::Count(c) => (c.within.lookback(), c.end),
+            Cond::Sequence(s) => (s.within.lookback(), s.end),
         };
         let mut max = own;
         for c in self.children(i, end) {
-            max = max.max(self.lookback(c)?);
+            max = max.max(self.lookback(c));
         }
-        Some(max)
+        max
     }
 
     /// What the tests read besides the value.
@@ -924,12 +932,13 @@ impl<'a> Scope<'a> {
     }
 
     /// The time of the last step of the latest chain of events matching sequence
-    /// node `i`'s steps in order inside its window; `None` when there is none.
+    /// node `i`'s steps in order inside its window; 0 when there is none (no event
+    /// is at the epoch).
     ///
     /// Matching from the newest event backwards, taking the latest match for each
     /// step, finds a chain whenever one exists, and the one that ends last: after a
     /// completed purchase and a new cart, it is the new cart that counts.
-    fn chain(&self, i: usize, seq: Sequence) -> Option<u64> {
+    fn chain(&self, i: usize, seq: Sequence) -> u64 {
         let mut steps = [0usize; MAX_STEPS];
         let mut n = 0;
         for c in self.program.children(i, seq.end) {
@@ -940,22 +949,25 @@ impl<'a> Scope<'a> {
         }
         let visits = self.history.visits();
         let mut end = visits.partition_point(|v| v.at <= self.now);
-        let mut last = None;
+        let mut last = 0;
         for &step in steps.get(..n).unwrap_or_default().iter().rev() {
             let mut found = None;
             while end > 0 {
                 end -= 1;
-                let visit = visits.get(end)?;
+                let Some(visit) = visits.get(end) else {
+                    return 0;
+                };
                 if self.at(visit).holds(step) {
                     found = Some(visit);
                     break;
                 }
             }
-            let visit = found?;
-            if !seq.within.holds(visit, self) {
-                return None;
+            let Some(visit) = found.filter(|v| seq.within.holds(v, self)) else {
+                return 0;
+            };
+            if last == 0 {
+                last = visit.at;
             }
-            last.get_or_insert(visit.at);
         }
         last
     }
@@ -981,9 +993,10 @@ impl<'a> Scope<'a> {
     /// `None` when sequence node `i` holds, else which part failed. Not a text, so
     /// that evaluating builds none: only [`Scope::why_not`] puts it in words.
     fn failure(&self, i: usize, seq: Sequence) -> Option<SequenceFailure> {
-        let Some(last) = self.chain(i, seq) else {
+        let last = self.chain(i, seq);
+        if last == 0 {
             return Some(SequenceFailure::OutOfOrder);
-        };
+        }
         if !self.absent_holds(i, seq, last) {
             return Some(SequenceFailure::Absent);
         }
@@ -997,27 +1010,25 @@ impl<'a> Scope<'a> {
 
     /// The earliest time after `now` at which the condition at node `i` may come to
     /// hold by time passing alone (a dwell time reached, a sequence's wait over), so
-    /// the snippet can look again while the page stays open. `None`: nothing to wait
-    /// for.
-    pub fn wake(&self, i: usize) -> Option<u64> {
+    /// the snippet can look again while the page stays open; 0 when there is
+    /// nothing to wait for.
+    pub fn wake(&self, i: usize) -> u64 {
         let program = self.program;
         match program.node(i) {
             Cond::All(end) | Cond::Any(end) | Cond::Not(end) => {
-                let mut earliest: Option<u64> = None;
+                let mut earliest = 0;
                 for c in program.children(i, end) {
-                    if let Some(at) = self.wake(c) {
-                        earliest = Some(earliest.map_or(at, |e| e.min(at)));
-                    }
+                    earliest = sooner(earliest, self.wake(c));
                 }
                 earliest
             }
             Cond::Test(Operand::Dwell, test) if !test.not => {
                 use crate::matcher::{Cmp, Op};
                 let Op::Num(cmp, n) = test.op else {
-                    return None;
+                    return 0;
                 };
                 if !(0.0..86_400.0).contains(&n) {
-                    return None;
+                    return 0;
                 }
                 // The first whole second at which `dwell` passes.
                 let floor = n as u64;
@@ -1025,18 +1036,23 @@ impl<'a> Scope<'a> {
                     Cmp::Gte | Cmp::Eq if (floor as f64) < n => floor + 1,
                     Cmp::Gte | Cmp::Eq => floor,
                     Cmp::Gt => floor + 1,
-                    Cmp::Lt | Cmp::Lte => return None,
+                    Cmp::Lt | Cmp::Lte => return 0,
                 };
                 let at = self.here.page_started + secs * 1000;
-                (at > self.now).then_some(at)
+                if at > self.now { at } else { 0 }
             }
             Cond::Sequence(seq) => {
-                let wait = seq.wait?.as_millis();
-                let last = self.chain(i, seq)?;
-                let at = last.saturating_add(wait);
-                (at > self.now && self.absent_holds(i, seq, last)).then_some(at)
+                let (Some(wait), last) = (seq.wait, self.chain(i, seq)) else {
+                    return 0;
+                };
+                let at = last.saturating_add(wait.as_millis());
+                if last > 0 && at > self.now && self.absent_holds(i, seq, last) {
+                    at
+                } else {
+                    0
+                }
             }
-            _ => None,
+            _ => 0,
         }
     }
 
@@ -1117,6 +1133,14 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// The sooner of two wake times, 0 meaning none.
+pub fn sooner(a: u64, b: u64) -> u64 {
+    match (a, b) {
+        (0, t) | (t, 0) => t,
+        (a, b) => a.min(b),
+    }
+}
+
 /// Which part of a sequence failed.
 #[derive(Clone, Copy)]
 enum SequenceFailure {
@@ -1175,7 +1199,7 @@ mod tests {
             Scope::of_current(now, current, h, here, &self.program, &self.patterns)
         }
 
-        fn lookback(&self) -> Option<u64> {
+        fn lookback(&self) -> u64 {
             self.program.lookback(self.root)
         }
     }
@@ -1658,7 +1682,8 @@ mod tests {
         for (json, entries, want) in cases {
             let h = history(entries);
             let c = cond(json);
-            assert_eq!(c.scope(NOW, &h, &here).wake(c.root), *want, "{json}");
+            let got = c.scope(NOW, &h, &here).wake(c.root);
+            assert_eq!(Some(got).filter(|t| *t != 0), *want, "{json}");
         }
     }
 
@@ -1676,7 +1701,8 @@ mod tests {
             (ABANDONED, Some(DAY)),
         ];
         for (json, want) in cases {
-            assert_eq!(cond(json).lookback(), want, "{json}");
+            let got = cond(json).lookback();
+            assert_eq!(Some(got).filter(|l| *l != ALL), want, "{json}");
         }
     }
 

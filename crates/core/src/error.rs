@@ -195,11 +195,11 @@ pub fn object(doc: &Doc, i: usize, path: &str, known: &[&str]) -> Result<(), Con
     Ok(())
 }
 
-/// A required string (`node` is the member's value, if there is one).
-pub fn string(doc: &Doc, node: Option<usize>, path: &str) -> Result<Span, ConfigError> {
-    let Some(i) = node.filter(|i| !doc.is_null(*i)) else {
+/// A required string at node `i` (a member's value; missing reads as null).
+pub fn string(doc: &Doc, i: usize, path: &str) -> Result<Span, ConfigError> {
+    if doc.is_null(i) {
         return Err(ConfigError::new(path, "is required"));
-    };
+    }
     let n = doc.node(i);
     if n.tag != Tag::Str {
         return Err(ConfigError::new(path, "must be a string"));

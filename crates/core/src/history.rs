@@ -142,18 +142,16 @@ impl History {
                 continue;
             }
             let text = |k: &str| {
-                doc.get(v, k)
-                    .and_then(|i| doc.str(i).map(|_| doc.node(i).span))
+                let n = doc.node(doc.get(v, k));
+                (n.tag == crate::json::Tag::Str).then_some(n.span)
             };
-            let (Some(at), Some(path)) = (doc.get(v, "t").and_then(|i| doc.u64(i)), text("p"))
-            else {
+            let (Some(at), Some(path)) = (doc.u64(doc.get(v, "t")), text("p")) else {
                 continue;
             };
             visits.push(Visit {
                 at,
                 session: doc
-                    .get(v, "s")
-                    .and_then(|i| doc.u64(i))
+                    .u64(doc.get(v, "s"))
                     .map_or(1, |s| s.min(u32::MAX as u64) as u32),
                 event: text("e").unwrap_or(page_view),
                 path,

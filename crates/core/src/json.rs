@@ -211,25 +211,31 @@ impl Doc {
         n
     }
 
-    /// The value of member `key` of the object at node `i`.
-    pub fn get(&self, i: usize, key: &str) -> Option<usize> {
+    /// The value of member `key` of the object at node `i`; when there is none, an
+    /// index past the end, which reads as `null` (so a missing key and `null` read
+    /// alike, as configs mean them). An index rather than an `Option`: this is the
+    /// document's most used function, and WebAssembly returns an `Option<usize>`
+    /// through memory.
+    pub fn get(&self, i: usize, key: &str) -> usize {
         for (k, v) in self.items(i) {
             if self.at(k) == key {
-                return Some(v);
+                return v;
             }
         }
-        None
+        usize::MAX
     }
 
     /// The value of member `key` of the object at node `i`, unless it is missing or
     /// `null` (configs write `null` for "not set").
+    #[inline]
     pub fn field(&self, i: usize, key: &str) -> Option<usize> {
-        self.get(i, key).filter(|v| !self.is_null(*v))
+        let v = self.get(i, key);
+        (!self.is_null(v)).then_some(v)
     }
 
     /// The text of member `key` of the root object, as [`Doc::text_of`] reads it.
     pub fn root_text(&self, key: &str) -> Option<&str> {
-        self.text_of(self.get(0, key)?).map(|s| self.at(s))
+        self.text_of(self.get(0, key)).map(|s| self.at(s))
     }
 }
 
@@ -531,7 +537,7 @@ mod tests {
             r#" {"a": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude00\"y"], "b": {}, "c": {"d": "e"}} "#,
         );
         assert_eq!(d.tag(0), Tag::Obj);
-        let a = d.get(0, "a").unwrap();
+        let a = d.get(0, "a");
         let items: Vec<usize> = d.items(a).map(|(_, v)| v).collect();
         assert_eq!(items.len(), 5);
         assert_eq!(d.num(items[0]), Some(1.0));
@@ -539,12 +545,12 @@ mod tests {
         assert_eq!(d.bool(items[2]), Some(true));
         assert!(d.is_null(items[3]));
         assert_eq!(d.str(items[4]), Some("xé😀\"y"));
-        assert_eq!(d.len(d.get(0, "b").unwrap()), 0);
-        let c = d.get(0, "c").unwrap();
-        assert_eq!(d.str(d.get(c, "d").unwrap()), Some("e"));
+        assert_eq!(d.len(d.get(0, "b")), 0);
+        let c = d.get(0, "c");
+        assert_eq!(d.str(d.get(c, "d")), Some("e"));
         let keys: Vec<&str> = d.items(0).map(|(k, _)| d.at(k)).collect();
         assert_eq!(keys, ["a", "b", "c"]);
-        assert_eq!(d.get(0, "z"), None);
+        assert!(d.is_null(d.get(0, "z")));
         assert_eq!(d.text_of(items[1]).map(|s| d.at(s)), Some("-2.5e3"));
         assert_eq!(d.text_of(items[2]).map(|s| d.at(s)), Some("true"));
         assert_eq!(d.text_of(items[3]), None);

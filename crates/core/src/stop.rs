@@ -94,25 +94,27 @@ impl Limit {
         Ok(Limit::Stop(Stop { restart_after }))
     }
 
-    /// Whether a trigger that last fired at `last_fired` may fire at `now`, in a
-    /// session that started at `session_started` on a page viewed at `page_started`.
-    /// When not, `Err` carries the time it may fire again (`None`: not before the next
-    /// session or page, or never, as the limit says).
-    pub fn check(
-        &self,
-        last_fired: Option<u64>,
-        now: u64,
-        session_started: u64,
-        page_started: u64,
-    ) -> Result<(), Option<u64>> {
+    /// Whether a trigger that last fired at `last_fired` (0: never) may fire at
+    /// `now`, in a session that started at `session_started` on a page viewed at
+    /// `page_started`: 0 when it may, else the time it may fire again (`u64::MAX`: not
+    /// before the next session or page, or never, as the limit says). Plain numbers
+    /// rather than options: this is on every evaluation's path in the snippet, where
+    /// an `Option<u64>` goes through memory.
+    pub fn check(&self, last_fired: u64, now: u64, session_started: u64, page_started: u64) -> u64 {
         let since = match self {
-            Limit::Stop(stop) => return stop.check(last_fired, now),
+            Limit::Stop(stop) => {
+                return match stop.check((last_fired > 0).then_some(last_fired), now) {
+                    Ok(()) => 0,
+                    Err(again) => again.unwrap_or(u64::MAX),
+                };
+            }
             Limit::Session => session_started,
             Limit::Page => page_started,
         };
-        match last_fired {
-            Some(last) if last >= since => Err(None),
-            _ => Ok(()),
+        if last_fired > 0 && last_fired >= since {
+            u64::MAX
+        } else {
+            0
         }
     }
 
@@ -200,12 +202,12 @@ mod tests {
         let page = limit(r#"{"restartAfter":"page"}"#);
         let (session_start, page_start) = (100, 200);
         let cases = [
-            (session, None, Ok(())),
-            (session, Some(99), Ok(())),
-            (session, Some(100), Err(None)),
-            (session, Some(150), Err(None)),
-            (page, Some(150), Ok(())),
-            (page, Some(200), Err(None)),
+            (session, 0, 0),
+            (session, 99, 0),
+            (session, 100, u64::MAX),
+            (session, 150, u64::MAX),
+            (page, 150, 0),
+            (page, 200, u64::MAX),
         ];
         for (limit, last, want) in cases {
             assert_eq!(

@@ -81,8 +81,8 @@ pub enum Decision {
     /// The condition does not hold.
     NoMatch,
     /// The condition holds but the trigger is resting; it may fire again at the given
-    /// time (`None`: never).
-    Stopped(Option<u64>),
+    /// time (`u64::MAX`: not by time alone: never, or in the next session or page).
+    Stopped(u64),
     /// Fire the webhook.
     Fire,
 }
@@ -120,7 +120,7 @@ impl Trigger {
         }
         let on = match doc.field(i, "on") {
             None => None,
-            v => Some(crate::error::string(doc, v, "on")?),
+            Some(v) => Some(crate::error::string(doc, v, "on")?),
         };
         let on_text = on.map_or(PAGE_VIEW, |s| doc.at(s));
         let on = on.filter(|_| on_text != PAGE_VIEW);
@@ -239,8 +239,8 @@ impl Trigger {
     }
 
     /// Decides whether the trigger fires for `event` in `scope`; `last_fired` is when
-    /// this trigger last fired for this profile, if ever.
-    pub fn decide(&self, event: &str, scope: Scope<'_>, last_fired: Option<u64>) -> Decision {
+    /// this trigger last fired for this profile (0: never).
+    pub fn decide(&self, event: &str, scope: Scope<'_>, last_fired: u64) -> Decision {
         if self.on(scope.program) != event {
             return Decision::OtherEvent;
         }
@@ -255,23 +255,25 @@ impl Trigger {
             return Decision::NoMatch;
         }
         let here = scope.here;
-        match self.stop.map(|s| {
-            s.check(
+        let again = match self.stop {
+            Some(s) => s.check(
                 last_fired,
                 scope.now,
                 here.session_started,
                 here.page_started,
-            )
-        }) {
-            Some(Err(again)) => Decision::Stopped(again),
-            _ => Decision::Fire,
+            ),
+            None => 0,
+        };
+        if again > 0 {
+            return Decision::Stopped(again);
         }
+        Decision::Fire
     }
 
     /// When time passing alone may make this trigger's condition hold (see
-    /// [`Scope::wake`]).
-    pub fn wake(&self, scope: Scope<'_>) -> Option<u64> {
-        scope.wake(self.condition? as usize)
+    /// [`Scope::wake`]; 0: nothing to wait for).
+    pub fn wake(&self, scope: Scope<'_>) -> u64 {
+        self.condition.map_or(0, |c| scope.wake(c as usize))
     }
 
     /// Why this trigger's condition does not hold in `scope` (see
@@ -280,10 +282,10 @@ impl Trigger {
         scope.why_not(self.condition? as usize)
     }
 
-    /// How far back this trigger looks into the history (`None`: all of it).
-    pub fn lookback(&self, program: &Program) -> Option<u64> {
-        self.condition
-            .map_or(Some(0), |c| program.lookback(c as usize))
+    /// How far back this trigger looks into the history
+    /// ([`ALL`](crate::condition::ALL): all of it).
+    pub fn lookback(&self, program: &Program) -> u64 {
+        self.condition.map_or(0, |c| program.lookback(c as usize))
     }
 }
 
@@ -296,7 +298,7 @@ fn schedule(doc: &crate::json::Doc, i: usize) -> Result<(Option<u64>, Option<u64
         let Some(v) = doc.field(i, key) else {
             return Ok(None);
         };
-        let text = crate::error::string(doc, Some(v), &path)?;
+        let text = crate::error::string(doc, v, &path)?;
         let d = Date::parse(doc.at(text)).map_err(|m| ConfigError::new(&path, m))?;
         let day = if end_of_day && !d.has_time {
             86_400_000
@@ -347,7 +349,7 @@ mod tests {
             history: &History,
             here: &Here,
             now: u64,
-            last: Option<u64>,
+            last: u64,
         ) -> Decision {
             let visit = history.visits().last().unwrap();
             let scope = Scope::of_current(now, visit, history, here, &self.program, &self.patterns);
@@ -395,7 +397,7 @@ mod tests {
         assert_eq!(t.trigger.on(&t.program), PAGE_VIEW);
         assert_eq!(t.trigger.audience, Audience::Known);
         assert_eq!(t.data("automationid"), Some("A-17"));
-        assert_eq!(t.trigger.lookback(&t.program), Some(7 * DAY));
+        assert_eq!(t.trigger.lookback(&t.program), 7 * DAY);
         assert_eq!(t.program.doc.at(t.trigger.id), "pricing-interest");
         let custom = trigger(r#"{"id":"s","on":"signup","webhook":"w"}"#);
         assert_eq!(custom.trigger.on(&custom.program), "signup");
@@ -411,37 +413,30 @@ mod tests {
             .collect();
         let two = &three[..2];
         // (trigger, event, history, known, last fired, expected)
-        type Case<'a> = (
-            &'a Parsed,
-            &'a str,
-            &'a [Entry<'a>],
-            bool,
-            Option<u64>,
-            Decision,
-        );
+        type Case<'a> = (&'a Parsed, &'a str, &'a [Entry<'a>], bool, u64, Decision);
         let cases: &[Case] = &[
-            (&t, "page_view", &three, true, None, Decision::Fire),
-            (&t, "page_view", two, true, None, Decision::NoMatch),
-            (&t, "page_view", &three, false, None, Decision::Anonymous),
-            (&t, "item_view", &three, true, None, Decision::OtherEvent),
+            (&t, "page_view", &three, true, 0, Decision::Fire),
+            (&t, "page_view", two, true, 0, Decision::NoMatch),
+            (&t, "page_view", &three, false, 0, Decision::Anonymous),
+            (&t, "item_view", &three, true, 0, Decision::OtherEvent),
             (
                 &t,
                 "page_view",
                 &three,
                 true,
-                Some(now - DAY),
-                Decision::Stopped(Some(now + 29 * DAY)),
+                now - DAY,
+                Decision::Stopped(now + 29 * DAY),
             ),
             (
                 &t,
                 "page_view",
                 &three,
                 true,
-                Some(now - 30 * DAY),
+                now - 30 * DAY,
                 Decision::Fire,
             ),
-            (&anyone, "page_view", two, false, None, Decision::Fire),
-            (&anyone, "page_view", two, false, Some(now), Decision::Fire),
+            (&anyone, "page_view", two, false, 0, Decision::Fire),
+            (&anyone, "page_view", two, false, now, Decision::Fire),
         ];
         for (trigger, event, visits, known, last, want) in cases {
             let history = History::of(visits);
@@ -526,7 +521,7 @@ mod tests {
         let dec1 = 1_796_083_200_000u64;
         let history = History::of(&[Entry::page_view(0, "/")]);
         let here = Here::default();
-        let at = |now: u64| t.decide(PAGE_VIEW, &history, &here, now, None);
+        let at = |now: u64| t.decide(PAGE_VIEW, &history, &here, now, 0);
         assert_eq!(at(dec1 - 1), Decision::OffSchedule);
         assert_eq!(at(dec1), Decision::Fire);
         // A bare `until` date includes its whole day.

@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         ..Here::default()
     };
     let _ = trigger.lookback(&program);
-    for last in [None, Some(now - 1), Some(0)] {
+    for last in [0, now - 1, 1] {
         let scope = Scope::of_current(now, &visit, &history, &here, &program, &NoPatterns);
         let _ = trigger.decide("page_view", scope, last);
         let _ = trigger.wake(scope);

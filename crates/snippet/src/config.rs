@@ -9,6 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use sitehook_core::condition::ALL;
 use sitehook_core::error::suggest;
 use sitehook_core::event::{PROFILE_ID, limits};
 use sitehook_core::json::{self, Doc, Span, Tag};
@@ -76,18 +77,18 @@ impl Config {
         self.program.doc.at(span)
     }
 
-    /// How much history to keep (`None`: as much as the bounds allow): what the
+    /// How much history to keep ([`ALL`]: as much as the bounds allow): what the
     /// triggers need, and at least [`MIN_KEEP_MS`], since a site may define other
     /// triggers on other pages.
-    pub fn lookback(&self) -> Option<u64> {
+    pub fn lookback(&self) -> u64 {
         if self.had_errors {
-            return None;
+            return ALL;
         }
         let mut max = MIN_KEEP_MS;
         for t in &self.triggers {
-            max = max.max(t.lookback(&self.program)?);
+            max = max.max(t.lookback(&self.program));
         }
-        Some(max)
+        max
     }
 
     /// The URL to send events to.
@@ -108,7 +109,8 @@ impl Config {
     /// the relay did not say (it drops the rest anyway).
     pub fn profile_for(&self, profile: &Doc, webhook: &str) -> String {
         let f = &self.webhook_fields;
-        let allowed = f.get(0, webhook).filter(|a| f.tag(*a) == Tag::Arr);
+        let list = f.get(0, webhook);
+        let allowed = (f.tag(list) == Tag::Arr).then_some(list);
         let mut out = String::from("{");
         for (k, v) in profile.items(0) {
             let key = profile.at(k);
@@ -313,7 +315,7 @@ fn triggers(config: &mut Config, list: Option<usize>, patterns: &dyn Patterns) {
         if cfg!(feature = "explain") {
             // For warnings only, so built only for them.
             let doc = &config.program.doc;
-            let name = match doc.get(item, "id").and_then(|i| doc.str(i)) {
+            let name = match doc.str(doc.get(item, "id")) {
                 Some(id) => String::from(id),
                 None => {
                     let mut name = String::from("#");

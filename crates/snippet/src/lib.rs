@@ -57,7 +57,7 @@ pub mod trace;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sitehook_core::condition::{Fields, url_parts};
+use sitehook_core::condition::{Fields, sooner, url_parts};
 use sitehook_core::event::{EventJson, limits};
 use sitehook_core::history::{Entry, cut};
 use sitehook_core::json::{self, Doc, Tag};
@@ -123,7 +123,8 @@ pub struct Snippet {
     /// Traces made since the loader last took them, as JSON objects; the loader
     /// publishes them.
     traces: String,
-    wake_at: Option<u64>,
+    /// When [`Snippet::wake`] is due (0: it is not).
+    wake_at: u64,
     started: f64,
 }
 
@@ -174,7 +175,7 @@ impl Snippet {
             declared: None,
             fresh: String::new(),
             traces: String::new(),
-            wake_at: None,
+            wake_at: 0,
             started,
         })
     }
@@ -298,10 +299,10 @@ impl Snippet {
     /// wait), when the loader's timer says it is time.
     pub fn wake(&mut self) {
         let now = io::now_ms();
-        if self.wake_at.is_none_or(|at| at > now) || !self.allowed() {
+        if self.wake_at == 0 || self.wake_at > now || !self.allowed() {
             return;
         }
-        self.wake_at = None;
+        self.wake_at = 0;
         if self.page.is_some() {
             self.evaluate(PAGE_VIEW, Fields::none(), Item::default(), now, true);
         }
@@ -311,8 +312,8 @@ impl Snippet {
     /// loader times the outbox's retries itself.)
     pub fn next_wake(&self) -> f64 {
         match self.wake_at {
-            Some(at) => at.saturating_sub(io::now_ms()) as f64,
-            None => -1.0,
+            0 => -1.0,
+            at => at.saturating_sub(io::now_ms()) as f64,
         }
     }
 
@@ -472,7 +473,7 @@ impl Snippet {
             self.store.forget();
             self.fresh.clear();
             self.traces.clear();
-            self.wake_at = None;
+            self.wake_at = 0;
             return;
         }
         if self.config.respect_privacy_signals && io::privacy_signal() {
@@ -540,7 +541,7 @@ impl Snippet {
     }
 
     fn declare_page(&mut self, args: Doc, arg: usize) {
-        let kind = match args.get(arg, "type").and_then(|t| args.str(t)) {
+        let kind = match args.str(args.get(arg, "type")) {
             Some("item" | "product") => "item_view",
             Some("category") => "category_view",
             _ => {
@@ -625,16 +626,14 @@ impl Snippet {
                 category: item.category,
                 value: item.price,
             });
-            if let Some(keep) = self.config.lookback() {
-                history.prune(now, keep);
-            }
+            history.prune(now, self.config.lookback());
             self.store.save_history(&history);
             // Pruning may have moved it: it is the newest such event at `now`. None
             // only when the clock stepped back past a full history's oldest entry:
             // this event was the one dropped.
             find(&history, now, event)
         };
-        let Some(current) = index.and_then(|i| history.visits().get(i)) else {
+        let Some(current) = history.visits().get(index) else {
             return;
         };
         let mut trace = trace::Trace::new(event, path, self.config.debug());
@@ -746,10 +745,15 @@ impl Snippet {
 
     /// When time alone may make a page-view trigger hold on this page (dwell, a
     /// sequence's `for`): the earliest such moment within [`MAX_WAKE_MS`]. `fired`:
-    /// the triggers that fired just now, besides those the page already noted.
-    fn plan_wake(&self, history: &History, here: &Here, now: u64, fired: &[usize]) -> Option<u64> {
-        let page = self.page.as_ref()?;
-        let current = history.visits().get(find(history, page.at, PAGE_VIEW)?)?;
+    /// the triggers that fired just now, besides those the page already noted. 0 when
+    /// there is nothing to wait for.
+    fn plan_wake(&self, history: &History, here: &Here, now: u64, fired: &[usize]) -> u64 {
+        let Some(page) = &self.page else {
+            return 0;
+        };
+        let Some(current) = history.visits().get(find(history, page.at, PAGE_VIEW)) else {
+            return 0;
+        };
         // Seen from the page view: the last event's properties are not the page's.
         let here = Here {
             props: Fields::none(),
@@ -758,13 +762,14 @@ impl Snippet {
         };
         let program = &self.config.program;
         let scope = Scope::of_current(now, current, history, &here, program, &io::Patterns);
-        let mut earliest: Option<u64> = None;
+        let mut earliest = 0;
         for (n, t) in self.config.triggers.iter().enumerate() {
             if t.on(program) != PAGE_VIEW || page.fired.contains(&n) || fired.contains(&n) {
                 continue;
             }
-            if let Some(at) = t.wake(scope).filter(|at| *at <= now + MAX_WAKE_MS) {
-                earliest = Some(earliest.map_or(at, |e| e.min(at)));
+            let at = t.wake(scope);
+            if at <= now + MAX_WAKE_MS {
+                earliest = sooner(earliest, at);
             }
         }
         earliest
@@ -802,19 +807,21 @@ impl Snippet {
     }
 }
 
-/// The index of the newest event `event` at `at` in `history`.
-fn find(history: &History, at: u64, event: &str) -> Option<usize> {
+/// The index of the newest event `event` at `at` in `history` (past the end when
+/// there is none).
+fn find(history: &History, at: u64, event: &str) -> usize {
     history
         .visits()
         .iter()
         .rposition(|v| v.at == at && history.at(v.event) == event)
+        .unwrap_or(usize::MAX)
 }
 
 /// The item a `sitehook.page({type, item})` call declares: each field from `item`,
 /// or from the argument itself.
 fn declared_item(args: &Doc) -> Item<'_> {
     let arg = args.items(0).next().map_or(usize::MAX, |i| i.1);
-    let raw = args.get(arg, "item").unwrap_or(usize::MAX);
+    let raw = args.get(arg, "item");
     let text = |key: &str| {
         let field = |node| Fields { doc: args, node }.get(key);
         cut(
@@ -859,7 +866,7 @@ fn why_not(
         Decision::Stopped(until) => {
             let mut why = String::from("its Stop holds it ");
             match (until, trigger.stop) {
-                (Some(at), _) => {
+                (at, _) if at != u64::MAX => {
                     // In whole units, rounded down: "for another 29d".
                     let left = at.saturating_sub(scope.now);
                     let (n, unit) = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m")]
@@ -870,13 +877,13 @@ fn why_not(
                     json::push_num(&mut why, n);
                     why.push_str(unit);
                 }
-                (None, Some(sitehook_core::Limit::Session)) => {
+                (_, Some(sitehook_core::Limit::Session)) => {
                     why.push_str("until the next session (restartAfter: \"session\")")
                 }
-                (None, Some(sitehook_core::Limit::Page)) => {
+                (_, Some(sitehook_core::Limit::Page)) => {
                     why.push_str("until the next page (restartAfter: \"page\")")
                 }
-                (None, _) => why.push_str("for good (restartAfter: \"never\")"),
+                (_, _) => why.push_str("for good (restartAfter: \"never\")"),
             }
             Some(why)
         }

@@ -28,14 +28,14 @@ const MAX_STOPS: usize = 1000;
 pub struct Stops(Vec<(String, u64)>);
 
 impl Stops {
-    /// When `trigger` last fired.
-    pub fn get(&self, trigger: &str) -> Option<u64> {
+    /// When `trigger` last fired (0: never).
+    pub fn get(&self, trigger: &str) -> u64 {
         for (id, at) in &self.0 {
             if id == trigger {
-                return Some(*at);
+                return *at;
             }
         }
-        None
+        0
     }
 
     /// Records that `trigger` fired at `at`.
@@ -172,7 +172,7 @@ impl Store {
     /// The visitor's session as stored (number 0 when there is none yet).
     pub fn session(&self) -> Session {
         let doc = self.read(SESSION);
-        let n = |k: &str| doc.get(0, k).and_then(|i| doc.u64(i)).unwrap_or(0);
+        let n = |k: &str| doc.u64(doc.get(0, k)).unwrap_or(0);
         Session {
             number: n("n").min(u32::MAX.into()) as u32,
             started: n("s"),
