@@ -26,8 +26,7 @@
       else if (!full) { full = true; say("warn", "more than 100 calls waiting for the snippet; the rest are ignored"); }
       return;
     }
-    // The arguments go over as JSON text: the wasm reads no JS objects.
-    run(function () { snip.command(String(args[0]), json([args[1], args[2]])); });
+    run(function () { wasm(2, [String(args[0]), args[1], args[2]]); });
   }
   // The page's data as JSON text for the wasm, read as untrusted: at most 48 levels
   // deep, 50,000 values, 2,000 items or keys per object and 64 KB per string; what is
@@ -64,27 +63,38 @@
     return;
   }
 
+  // The wasm's one entry point (crates/snippet/src/lib.rs `enter`): an operation
+  // (0 start, 1 navigate, 2 page API call, 3 wake, 4 lift) and its arguments as JSON
+  // text, after where the page is. It answers through io.out: [events that fired,
+  // traces, ms until it wants waking (-1: never), whether events may be sent].
+  var outs = [], wakeIn = -1, sendable = false;
+  function wasm(op, rest) {
+    return snip.enter(op, json([location.href, d.title, d.referrer].concat(rest || [])));
+  }
   // Every call into the wasm goes through here: a bug in it traps, and then the
   // snippet stops for this page instead of breaking it. Events that fired go into the
   // outbox, which is then sent; the outbox is read from storage once per call.
   // One call at a time: the page's code may call the API from inside a call (a
   // `sitehook:evaluated` listener that tracks an event); that call waits its turn.
-  var busy = false, timer = 0, running = false, next = [];
+  var busy = false, timer = 0, running = false, next = [], relay = "";
   function run(f) {
     if (!snip) return;
     if (running) { next.push(f); return; }
     running = true;
-    var q;
+    var q, o;
     try {
-      snip.locate(location.href, d.title, d.referrer);
       f();
       q = load();
-      var took = snip.take();
-      if (took) {
+      // What the calls answered, in order (a lift made while keeping the outbox
+      // answers too).
+      while ((o = outs.shift())) {
+        o = JSON.parse(o);
+        wakeIn = o[2];
+        sendable = o[3];
         // The traces first: one whose event the outbox drops at once is then told so.
-        (took = JSON.parse(took))[1].forEach(show);
+        o[1].forEach(show);
         // The outbox keeps each event as the JSON text it is sent as.
-        if (took[0].length) keep(q = q.concat(took[0].map(function (e) {
+        if (o[0].length) keep(q = q.concat(o[0].map(function (e) {
           return { i: e.i, g: e.g, p: e.p, t: e.t, n: 0, a: 0, j: JSON.stringify(e.e) };
         })));
       }
@@ -181,7 +191,7 @@
   // resting (they may fire again, rather than stay quiet for nothing).
   function giveUp(events, what) {
     if (!events.length) return;
-    events.forEach(function (e) { snip.lift(e.g, e.p, e.t); });
+    events.forEach(function (e) { wasm(4, [e.g, e.p, e.t]); });
     say("warn", what = events.length + what);
     // Their traces, if they were this page's, say so rather than wait for ever.
     answered(events.map(function (e) { return e.i; }), [], what, true);
@@ -211,13 +221,13 @@
   // One request at a time. Consent withdrawn (or a privacy signal) on this page:
   // events queued on an earlier one wait too. Returns the outbox `q` as it is now.
   function flush(q) {
-    if (busy || !snip || !snip.may_send()) return q;
+    if (busy || !snip || !sendable) return q;
     var b = batch(q = unexpired(q), false);
     if (!b) return q;
     busy = true;
     inFlight = b.ids;
     function done(status, text) { run(function () { answer(status, text); }); }
-    fetch(snip.url(), {
+    fetch(relay, {
       method: "POST", body: b.body, keepalive: b.body.length < 60000,
       headers: { "content-type": "text/plain;charset=UTF-8" }
     }).then(function (r) {
@@ -261,7 +271,7 @@
         error = "the relay refused the batch (HTTP " + status + "): " + (typeof a.error == "string" ? a.error : text);
         if (!rejected) say("warn", error);
       }
-      q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) snip.lift(e.g, e.p, e.t); });
+      q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) wasm(4, [e.g, e.p, e.t]); });
       q = q.filter(not(isSent));
     }
     keep(q);
@@ -271,21 +281,21 @@
   function schedule(q) {
     clearTimeout(timer);
     if (!snip) return;
-    var ms = snip.next_wake(), now = Date.now();
+    var ms = wakeIn, now = Date.now();
     // While a request is out, its answer sends what is due next; while sending is
     // not allowed (consent, a privacy signal), nothing is due until it is.
-    if (!busy && snip.may_send()) q.forEach(function (e) {
+    if (!busy && sendable) q.forEach(function (e) {
       if (ms < 0 || e.a - now < ms) ms = Math.max(0, e.a - now);
     });
-    if (ms >= 0) timer = setTimeout(function () { run(function () { snip.wake(); }); }, Math.min(ms + 20, 2147483647));
+    if (ms >= 0) timer = setTimeout(function () { run(function () { wasm(3); }); }, Math.min(ms + 20, 2147483647));
   }
   // Leaving the page: what still waits (a retry's backoff) goes by sendBeacon. It
   // stays queued, and the relay drops the duplicate if a later page sends it again.
   function hide() {
     if (!snip || !nav.sendBeacon) return;
     var b;
-    try { b = snip.may_send() && batch(unexpired(load()), true); } catch (e) { return; }
-    if (b) nav.sendBeacon(snip.url(), new Blob([b.body], { type: "text/plain;charset=UTF-8" }));
+    try { b = sendable && batch(unexpired(load()), true); } catch (e) { return; }
+    if (b) nav.sendBeacon(relay, new Blob([b.body], { type: "text/plain;charset=UTF-8" }));
   }
   w.addEventListener("pagehide", hide);
   d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") hide(); });
@@ -296,7 +306,7 @@
     moving = true;
     setTimeout(function () {
       moving = false;
-      run(function () { snip.navigate(); });
+      run(function () { wasm(1); });
       var calls = queue;
       queue = [];
       calls.forEach(call);
@@ -351,6 +361,7 @@
     why: function () { return refused; },
     test: function (id, t) { return patterns[id].test(t); },
     q: function (q, n) { return new URLSearchParams(q).get(n); },
+    out: function (t) { outs.push(t); },
     warn: function (t) { if (c) c.warn(t); },
     log: function (t) { if (c) c.log(t); },
     now: function () { return w.performance ? performance.now() : 0; },
@@ -397,15 +408,24 @@
   function boot(file, wordless) {
     var hash = hashes[file], g = glue();
     g(fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})).then(function () {
+      var started, cfg;
       try {
-        snip = g.start(base, !!wordless, !!store, debugParam(), json(w.sitehookConfig), json(w.__sitehookFields)) ? g : null;
+        // Where events go: the config's relay (the wasm warns if it is not a string),
+        // else where this script came from.
+        relay = typeof (cfg = w.sitehookConfig) == "object" && cfg && typeof cfg.relay == "string" ? cfg.relay : base;
+        relay = relay.replace(/\/+$/, "") + "/v1/events";
+        snip = g;
+        started = wasm(0, [!!wordless, !!store, debugParam(), w.sitehookConfig, w.__sitehookFields]);
       } catch (e) {
+        snip = null;
         off = true;
         say("warn", "stopped by an internal error (" + ((e && e.message) || e) + "); triggers are off on this page");
         return;
       }
-      if (!snip) {
-        if (file === VISITOR && !wordless && g.wants_words()) boot("sitehook-debug.wasm");
+      // 1: started; 2: declined, wanting the explaining build (see `enter`).
+      if (started !== 1) {
+        snip = null;
+        if (file === VISITOR && !wordless && started === 2) boot("sitehook-debug.wasm");
         else off = true;
         return;
       }
@@ -419,7 +439,7 @@
       calls.forEach(function (args) {
         if (args[0] === "track") later.push(args); else call(args);
       });
-      run(function () { snip.navigate(); });
+      run(function () { wasm(1); });
       later.forEach(call);
     }, function (e) {
       var why = (e && e.message) || e;

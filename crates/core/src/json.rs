@@ -183,6 +183,12 @@ impl Doc {
         }
     }
 
+    /// The node after node `i` and its descendants: the next element of an array (in
+    /// an object, the next key).
+    pub fn next(&self, i: usize) -> usize {
+        (self.node(i).end as usize).max(i.saturating_add(1))
+    }
+
     /// The members of an object or the elements of an array at node `i` (nothing
     /// for anything else): `(key, value)`, the key a span into the text (empty for
     /// an array's elements).

@@ -44,8 +44,6 @@ pub struct Config {
     pub program: Program,
     /// The valid triggers, in config order.
     pub triggers: Vec<Trigger>,
-    /// The relay's base URL; the script's own folder when absent.
-    pub relay: Option<Span>,
     /// `false`: evaluate, store and send nothing.
     pub consent: bool,
     /// Treat Global Privacy Control and Do Not Track as withheld consent.
@@ -56,9 +54,9 @@ pub struct Config {
     /// Print why each trigger did or didn't fire (read it with [`Config::debug`]).
     pub debug: bool,
     /// Which profile fields each webhook takes, as the relay that served the script
-    /// said (`self.__sitehookFields`); an empty document when the script came from
-    /// elsewhere.
-    pub webhook_fields: Doc,
+    /// said (`self.__sitehookFields`): a node of the program's document, `null` when
+    /// the script came from elsewhere.
+    pub webhook_fields: usize,
     /// Whether any trigger was disabled for an error. The history is then not pruned:
     /// the broken trigger's window is unknown, and fixing it should not start its
     /// counting over.
@@ -91,25 +89,12 @@ impl Config {
         max
     }
 
-    /// The URL to send events to.
-    pub fn events_url(&self, script_base: &str) -> String {
-        let mut url = String::from(match self.relay {
-            Some(r) => self.at(r),
-            None => script_base,
-        });
-        while url.ends_with('/') {
-            url.pop();
-        }
-        url.push_str("/v1/events");
-        url
-    }
-
     /// The profile fields to send for `webhook`, as a JSON object: those it takes,
     /// and `profileid` (the relay's Stop and identity check need it). All of them when
     /// the relay did not say (it drops the rest anyway).
     pub fn profile_for(&self, profile: &Doc, webhook: &str) -> String {
-        let f = &self.webhook_fields;
-        let list = f.get(0, webhook);
+        let f = &self.program.doc;
+        let list = f.get(self.webhook_fields, webhook);
         let allowed = (f.tag(list) == Tag::Arr).then_some(list);
         let mut out = String::from("{");
         for (k, v) in profile.items(0) {
@@ -163,26 +148,26 @@ macro_rules! problem {
     };
 }
 
-/// Reads the config from `text`, `window.sitehookConfig` as JSON (as the loader
-/// reads it: bounded, see web/loader.js `json`), and the relay's
-/// field lists from `fields`, `self.__sitehookFields` as JSON. Warns and returns
-/// `None` when there is no config to read. The visitor build also returns `None`
-/// when the config has a problem or turns debugging on (`debug`, or `debug_param`:
-/// the page's `?sitehook_debug` where the config allows it), having noted that it
+/// Reads the config at node `cfg` of `doc`, `window.sitehookConfig` (as the loader
+/// reads it: bounded, see web/loader.js `json`), and the relay's field lists at node
+/// `fields`, `self.__sitehookFields`. Warns and returns `None` when there is no
+/// config to read. The visitor build also returns `None` when the config has a
+/// problem or turns debugging on (`debug`, or `debug_param`: the page's
+/// `?sitehook_debug` where the config allows it), having noted that it
 /// [`wants_words`], unless it is `wordless` (the explaining build is out of reach):
 /// it then keeps what it could read.
 ///
 /// The profile (as a [`Doc`] of text fields) and the identity are returned apart:
 /// `sitehook.identify` replaces them.
 pub fn read(
-    text: String,
-    fields: String,
+    doc: Doc,
+    cfg: usize,
+    fields: usize,
     debug_param: bool,
     patterns: &dyn Patterns,
     wordless: bool,
 ) -> Option<(Config, Doc, Option<String>)> {
-    let doc = Doc::parse_or_empty(text);
-    match doc.tag(0) {
+    match doc.tag(cfg) {
         Tag::Obj => {}
         Tag::Null => {
             io::warn(&[
@@ -195,7 +180,7 @@ pub fn read(
             return None;
         }
     }
-    for (key, _) in doc.items(0) {
+    for (key, _) in doc.items(cfg) {
         let key = doc.at(key);
         if !KEYS.contains(&key) {
             if cfg!(feature = "explain") {
@@ -214,7 +199,7 @@ pub fn read(
             }
         }
     }
-    let identity = string(&doc, "identity").and_then(|id| {
+    let identity = string(&doc, cfg, "identity").and_then(|id| {
         let id = doc.at(id);
         if id.len() > limits::VALUE {
             problem!("window.sitehookConfig.identity is longer than 1024 bytes; ignored");
@@ -222,18 +207,19 @@ pub fn read(
         }
         Some(String::from(id))
     });
-    let profile = profile(&doc, doc.field(0, "profile"), true);
+    let profile = profile(&doc, doc.field(cfg, "profile"), true);
+    // Checked (the relay's URL is the loader's to use).
+    string(&doc, cfg, "relay");
     let mut config = Config {
-        relay: string(&doc, "relay"),
-        consent: boolean(&doc, "consent", true),
-        respect_privacy_signals: boolean(&doc, "respectPrivacySignals", false),
-        debug: boolean(&doc, "debug", false)
-            | (boolean(&doc, "allowDebugParam", false) && debug_param),
-        webhook_fields: Doc::parse_or_empty(fields),
+        consent: boolean(&doc, cfg, "consent", true),
+        respect_privacy_signals: boolean(&doc, cfg, "respectPrivacySignals", false),
+        debug: boolean(&doc, cfg, "debug", false)
+            | (boolean(&doc, cfg, "allowDebugParam", false) && debug_param),
+        webhook_fields: fields,
         ..Config::default()
     };
-    let pages = doc.field(0, "pages");
-    let list = doc.field(0, "triggers");
+    let pages = doc.field(cfg, "pages");
+    let list = doc.field(cfg, "triggers");
     config.program = Program::new(doc);
     triggers(&mut config, list, patterns);
     match pages {
@@ -400,8 +386,8 @@ pub fn profile_id(profile: &Doc) -> &str {
         .trim_ascii()
 }
 
-fn string(doc: &Doc, key: &str) -> Option<Span> {
-    let i = doc.field(0, key)?;
+fn string(doc: &Doc, cfg: usize, key: &str) -> Option<Span> {
+    let i = doc.field(cfg, key)?;
     let n = doc.node(i);
     if n.tag != Tag::Str {
         problem!("window.sitehookConfig.", key, " must be a string; ignored");
@@ -410,8 +396,8 @@ fn string(doc: &Doc, key: &str) -> Option<Span> {
     Some(n.span)
 }
 
-fn boolean(doc: &Doc, key: &str, default: bool) -> bool {
-    let Some(i) = doc.field(0, key) else {
+fn boolean(doc: &Doc, cfg: usize, key: &str, default: bool) -> bool {
+    let Some(i) = doc.field(cfg, key) else {
         return default;
     };
     match doc.bool(i) {

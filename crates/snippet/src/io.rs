@@ -44,6 +44,9 @@ extern "C" {
     /// address bar does, and the snippet carries no decoder.
     #[wasm_bindgen(js_namespace = io, js_name = q)]
     pub fn query(query: &str, name: &str) -> Option<String>;
+    /// Takes what happened in a call (see `Snippet::out`).
+    #[wasm_bindgen(js_namespace = io, js_name = out)]
+    pub fn out(text: &str);
     /// `console.warn(text)`.
     #[wasm_bindgen(js_namespace = io, js_name = warn)]
     pub fn warn_line(text: &str);

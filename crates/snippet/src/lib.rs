@@ -101,7 +101,6 @@ struct PageState {
 /// The snippet on one page: config, visitor, page, and what waits to be sent.
 pub struct Snippet {
     config: config::Config,
-    base: String,
     /// Whether `localStorage` can be used.
     storage: bool,
     /// The visitor's profile: a document of text fields.
@@ -115,8 +114,8 @@ pub struct Snippet {
     location: [String; 3],
     page: Option<PageState>,
     /// A `sitehook.page` call made before the first page view, applied to it: the
-    /// call's arguments, and the event it declares.
-    declared: Option<(Doc, &'static str)>,
+    /// call's arguments, the node of its argument, and the event it declares.
+    declared: Option<(Doc, usize, &'static str)>,
     /// Events that fired since the loader last took them ([`Snippet::take`]), as
     /// the outbox's JSON entries.
     fresh: String,
@@ -128,42 +127,26 @@ pub struct Snippet {
     started: f64,
 }
 
-/// Whether the snippet that just declined to start (`Snippet.start` gave nothing) did
-/// so because the config has a problem or asks for debugging: the visitor build has no
-/// words for that, and the loader then starts the explaining build, which reads the
-/// same config and says what is wrong. Always `false` in the explaining build.
-#[wasm_bindgen]
-pub fn wants_words() -> bool {
-    config::wants_words()
-}
-
 impl Snippet {
-    /// Reads the config: `config`, `window.sitehookConfig` as JSON, and `fields`, the relay's field lists
-    /// (`self.__sitehookFields`) as JSON. `script_base` is the URL of the folder the
-    /// script was loaded from: the relay's address unless the config names one.
-    /// `storage`: whether `localStorage` can be used; `debug_param`: whether the
-    /// page's `?sitehook_debug` asks for the trace, where the config allows it. `None`
-    /// (with a console warning) when there is no config.
+    /// Reads the config from the start call's arguments (see [`enter`]): `config`,
+    /// the node of `window.sitehookConfig`, and `fields`, the node of the relay's
+    /// field lists (`self.__sitehookFields`). `storage`: whether `localStorage` can be
+    /// used; `debug_param`: whether the page's `?sitehook_debug` asks for the trace,
+    /// where the config allows it. `None` (with a console warning) when there is no
+    /// config.
     ///
     /// `wordless`: the explaining build could not be loaded, so the visitor build
     /// starts even though the config has a problem or asks for debugging, running the
     /// triggers it could read, silently: a page whose one trigger has a typo keeps the
     /// others.
-    pub fn start(
-        script_base: &str,
-        wordless: bool,
-        storage: bool,
-        debug_param: bool,
-        config: String,
-        fields: String,
-    ) -> Option<Snippet> {
+    fn start(args: Doc, flags: [bool; 3], config: usize, fields: usize) -> Option<Snippet> {
+        let [wordless, storage, debug_param] = flags;
         let started = io::now();
         let (config, profile, identity) =
-            config::read(config, fields, debug_param, &io::Patterns, wordless)?;
+            config::read(args, config, fields, debug_param, &io::Patterns, wordless)?;
         let store = Store::open(storage, config::profile_id(&profile));
         let consent = config.consent;
         Some(Snippet {
-            base: String::from(script_base),
             storage,
             profile,
             identity,
@@ -178,12 +161,6 @@ impl Snippet {
             wake_at: 0,
             started,
         })
-    }
-
-    /// Where the page is: `location.href`, `document.title` and `document.referrer`,
-    /// which the loader passes before each call.
-    pub fn locate(&mut self, href: String, title: String, referrer: String) {
-        self.location = [href, title, referrer];
     }
 
     /// A page view, if the URL changed since the last one (a single-page app's
@@ -213,8 +190,8 @@ impl Snippet {
         self.handle(PAGE_VIEW, Fields::none(), Item::default(), now);
         // Page types: declared by `sitehook.page` or by the config's URL patterns.
         match self.declared.take() {
-            Some((args, kind)) => {
-                let item = declared_item(&args);
+            Some((args, arg, kind)) => {
+                let item = declared_item(&args, arg);
                 self.handle(kind, Fields::none(), item, now);
             }
             None => {
@@ -227,17 +204,13 @@ impl Snippet {
         }
     }
 
-    /// The page API: `identify`, `page`, `track`, `consent`, `reset`, with the call's
-    /// two arguments as a JSON array. Unknown commands are reported, never thrown.
-    pub fn command(&mut self, name: &str, args: String) {
-        let args = Doc::parse_or_empty(args);
-        let (a, b) = {
-            let mut items = args.items(0);
-            (
-                items.next().map_or(usize::MAX, |i| i.1),
-                items.next().map_or(usize::MAX, |i| i.1),
-            )
-        };
+    /// The page API: `identify`, `page`, `track`, `consent`, `reset`; `at` is the
+    /// node of the command's name in `args`, its two arguments follow. Unknown
+    /// commands are reported, never thrown.
+    fn command(&mut self, args: Doc, at: usize) {
+        let a = args.next(at);
+        let b = args.next(a);
+        let name = args.str(at).unwrap_or_default();
         match name {
             "identify" => self.identify(&args, a, b),
             "reset" => self.switch_profile(Doc::default(), None),
@@ -297,7 +270,7 @@ impl Snippet {
 
     /// Re-evaluates the current page's time-based conditions (dwell, a sequence's
     /// wait), when the loader's timer says it is time.
-    pub fn wake(&mut self) {
+    fn wake(&mut self) {
         let now = io::now_ms();
         if self.wake_at == 0 || self.wake_at > now || !self.allowed() {
             return;
@@ -308,61 +281,46 @@ impl Snippet {
         }
     }
 
-    /// Milliseconds until [`Snippet::wake`] is due; `-1` when it is not. (The
-    /// loader times the outbox's retries itself.)
-    pub fn next_wake(&self) -> f64 {
-        match self.wake_at {
-            0 => -1.0,
-            at => at.saturating_sub(io::now_ms()) as f64,
-        }
-    }
-
-    /// What happened since the last call, as JSON: `[events, traces]`, or `None`
-    /// when nothing did. `events` are those that fired, each as `{"i": id, "g":
-    /// trigger, "p": profile, "t": fired at, "e": the event}`: the loader keeps the
-    /// outbox, and stores, bounds, sends and retries them (web/loader.js). `traces`
-    /// are the evaluations' traces, which the loader publishes; one whose events fired
-    /// has their `ids`, and waits for the relay's answer, so that it shows what was
-    /// sent.
-    pub fn take(&mut self) -> Option<String> {
-        if self.fresh.is_empty() && self.traces.is_empty() {
-            return None;
-        }
+    /// Hands the loader what happened (see [`enter`]): `[events, traces, wake,
+    /// send]`. `events` are those that fired, each as `{"i": id, "g": trigger, "p":
+    /// profile, "t": fired at, "e": the event}`: the loader keeps the outbox, and
+    /// stores, bounds, sends and retries them (web/loader.js). `traces` are the
+    /// evaluations' traces, which the loader publishes; one whose events fired has
+    /// their `ids`, and waits for the relay's answer, so that it shows what was sent.
+    /// `wake` is how many milliseconds until [`Snippet::wake`] is due (-1: it is
+    /// not; the loader times the outbox's retries itself), and `send` whether events
+    /// may be sent now (consent, and privacy signals where the config respects them:
+    /// events queued on an earlier page wait while not).
+    fn out(&mut self) {
         let mut out = String::from("[[");
         out.push_str(&core::mem::take(&mut self.fresh));
         out.push_str("],[");
         out.push_str(&core::mem::take(&mut self.traces));
-        out.push_str("]]");
-        Some(out)
-    }
-
-    /// Whether events may be sent now (consent, and privacy signals where the config
-    /// respects them). Events queued on an earlier page wait while not.
-    pub fn may_send(&self) -> bool {
-        self.allowed()
+        out.push_str("],");
+        match self.wake_at {
+            0 => out.push_str("-1"),
+            at => json::push_num(&mut out, at.saturating_sub(io::now_ms())),
+        }
+        out.push_str(if self.allowed() { ",true]" } else { ",false]" });
+        io::out(&out);
     }
 
     /// An event the relay will never deliver (refused, or given up by the loader):
     /// its trigger is not resting, so it may fire again rather than stay quiet for
-    /// nothing.
-    pub fn lift(&self, trigger: &str, profile: &str, at: f64) {
-        let store = Store::open(self.storage, profile);
+    /// nothing. `at` is the node of the trigger's id in `args`; the profile and the
+    /// time it fired follow.
+    fn lift(&self, args: &Doc, at: usize) {
+        let profile = args.next(at);
+        let fired = args.u64(args.next(profile)).unwrap_or_default();
+        let store = Store::open(self.storage, args.str(profile).unwrap_or_default());
         let mut stops = store.stops();
-        stops.unset(trigger, Some(at as u64));
+        stops.unset(args.str(at).unwrap_or_default(), Some(fired));
         store.save_stops(&stops);
-    }
-
-    /// Where events are sent.
-    pub fn url(&self) -> String {
-        self.config.events_url(&self.base)
     }
 }
 
-/// The snippet of this page, for the exported functions below: a WebAssembly
-/// instance has one thread, and the loader starts one snippet per instance.
-/// Functions rather than an exported class: wasm-bindgen's class wrapper (a JS class,
-/// a finalizer registry, a reference count and a borrow check per method) is a
-/// kilobyte of the download that a page with one snippet has no use for.
+/// The snippet of this page: a WebAssembly instance has one thread, and the loader
+/// starts one snippet per instance.
 struct Global(core::cell::RefCell<Option<Snippet>>);
 
 // SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread, so the
@@ -373,85 +331,83 @@ unsafe impl Sync for Global {}
 
 static SNIPPET: Global = Global(core::cell::RefCell::new(None));
 
-/// Runs `f` on the snippet, if it started (and is not already running: the loader
-/// makes one call at a time).
-fn with<T: Default>(f: impl FnOnce(&mut Snippet) -> T) -> T {
-    match SNIPPET.0.try_borrow_mut() {
-        Ok(mut s) => s.as_mut().map(f).unwrap_or_default(),
-        Err(_) => T::default(),
+/// What the loader asks of the snippet with [`enter`].
+pub mod op {
+    /// Read the config and start: `[.., wordless, storage, debug_param, config,
+    /// fields]`.
+    pub const START: u32 = 0;
+    /// A page view, if the URL changed since the last one.
+    pub const NAVIGATE: u32 = 1;
+    /// A page API call: `[.., name, a, b]`.
+    pub const COMMAND: u32 = 2;
+    /// Look at the page's timed conditions again.
+    pub const WAKE: u32 = 3;
+    /// An event that will never be delivered: `[.., trigger, profile, fired at]`.
+    pub const LIFT: u32 = 4;
+    /// Only what happened: nothing to do.
+    pub const TAKE: u32 = 5;
+}
+
+/// [`enter`]'s answer to [`op::START`]: started.
+pub const STARTED: u32 = 1;
+/// [`enter`]'s answer to [`op::START`]: declined, because the config has a problem or
+/// asks for debugging and this build has no words for that: the loader starts the
+/// explaining build instead, which reads the same config and says what is wrong.
+/// (Never from the explaining build.)
+pub const WANTS_WORDS: u32 = 2;
+
+/// The one entry point: `op` (see [`op`]) with its arguments as a JSON array, whose
+/// first three are the page's `location.href`, `document.title` and
+/// `document.referrer` (see [`location`]). After each call the snippet gives the
+/// loader what happened through `io.out` ([`Snippet::out`]).
+///
+/// One function taking JSON rather than one per operation with typed parameters:
+/// each exported function costs a wrapper in wasm-bindgen's glue and a shim in the
+/// wasm, and each string parameter or result more of both, which was 2 KB of the
+/// download; the arguments are read with the same document reader as the config.
+#[wasm_bindgen]
+pub fn enter(op: u32, args: String) -> u32 {
+    let args = Doc::parse_or_empty(args);
+    // The fourth argument onwards, per operation.
+    let first = args.next(args.next(args.next(1)));
+    let Ok(mut cell) = SNIPPET.0.try_borrow_mut() else {
+        // A call from inside a call: the loader makes one at a time.
+        return 0;
+    };
+    if op == op::START {
+        let mut flags = [false; 3];
+        let mut at = first;
+        for flag in &mut flags {
+            *flag = args.bool(at).unwrap_or_default();
+            at = args.next(at);
+        }
+        let fields = args.next(at);
+        let location = location(&args);
+        *cell = Snippet::start(args, flags, at, fields);
+        let Some(s) = cell.as_mut() else {
+            return if config::wants_words() {
+                WANTS_WORDS
+            } else {
+                0
+            };
+        };
+        s.location = location;
+        s.out();
+        return STARTED;
     }
-}
-
-/// See [`Snippet::start`]; whether it started.
-#[wasm_bindgen]
-pub fn start(
-    script_base: &str,
-    wordless: bool,
-    storage: bool,
-    debug_param: bool,
-    config: String,
-    fields: String,
-) -> bool {
-    let snippet = Snippet::start(script_base, wordless, storage, debug_param, config, fields);
-    let started = snippet.is_some();
-    if let Ok(mut s) = SNIPPET.0.try_borrow_mut() {
-        *s = snippet;
+    let Some(s) = cell.as_mut() else {
+        return 0;
+    };
+    s.location = location(&args);
+    match op {
+        op::NAVIGATE => s.navigate(),
+        op::COMMAND => s.command(args, first),
+        op::WAKE => s.wake(),
+        op::LIFT => s.lift(&args, first),
+        _ => {}
     }
-    started
-}
-
-/// See [`Snippet::locate`].
-#[wasm_bindgen]
-pub fn locate(href: String, title: String, referrer: String) {
-    with(|s| s.locate(href, title, referrer))
-}
-
-/// See [`Snippet::navigate`].
-#[wasm_bindgen]
-pub fn navigate() {
-    with(Snippet::navigate)
-}
-
-/// See [`Snippet::command`].
-#[wasm_bindgen]
-pub fn command(name: &str, args: String) {
-    with(|s| s.command(name, args))
-}
-
-/// See [`Snippet::wake`].
-#[wasm_bindgen]
-pub fn wake() {
-    with(Snippet::wake)
-}
-
-/// See [`Snippet::next_wake`].
-#[wasm_bindgen]
-pub fn next_wake() -> f64 {
-    with(|s| s.next_wake())
-}
-
-/// See [`Snippet::take`].
-#[wasm_bindgen]
-pub fn take() -> Option<String> {
-    with(Snippet::take)
-}
-
-/// See [`Snippet::may_send`].
-#[wasm_bindgen]
-pub fn may_send() -> bool {
-    with(|s| s.may_send())
-}
-
-/// See [`Snippet::lift`].
-#[wasm_bindgen]
-pub fn lift(trigger: &str, profile: &str, at: f64) {
-    with(|s| s.lift(trigger, profile, at))
-}
-
-/// See [`Snippet::url`].
-#[wasm_bindgen]
-pub fn url() -> String {
-    with(|s| s.url())
+    s.out();
+    0
 }
 
 impl Snippet {
@@ -552,10 +508,10 @@ impl Snippet {
             }
         };
         if self.page.is_none() {
-            self.declared = Some((args, kind));
+            self.declared = Some((args, arg, kind));
             return;
         }
-        let item = declared_item(&args);
+        let item = declared_item(&args, arg);
         self.handle(kind, Fields::none(), item, io::now_ms());
     }
 
@@ -734,7 +690,7 @@ impl Snippet {
         self.publish(&trace, &ids);
     }
 
-    /// Hands `trace` to the loader to publish, with the `ids` of the events that
+    /// Keeps `trace` for the loader to publish, with the `ids` of the events that
     /// fired in it.
     fn publish(&mut self, trace: &trace::Trace, ids: &[String]) {
         if !self.traces.is_empty() {
@@ -807,6 +763,18 @@ impl Snippet {
     }
 }
 
+/// Where the page is: `location.href`, `document.title` and `document.referrer`,
+/// the first three arguments of each [`enter`].
+fn location(args: &Doc) -> [String; 3] {
+    let mut out: [String; 3] = Default::default();
+    let mut at = 1;
+    for slot in &mut out {
+        slot.push_str(args.str(at).unwrap_or_default());
+        at = args.next(at);
+    }
+    out
+}
+
 /// The index of the newest event `event` at `at` in `history` (past the end when
 /// there is none).
 fn find(history: &History, at: u64, event: &str) -> usize {
@@ -817,10 +785,9 @@ fn find(history: &History, at: u64, event: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// The item a `sitehook.page({type, item})` call declares: each field from `item`,
-/// or from the argument itself.
-fn declared_item(args: &Doc) -> Item<'_> {
-    let arg = args.items(0).next().map_or(usize::MAX, |i| i.1);
+/// The item a `sitehook.page({type, item})` call declares (`arg` is the node of its
+/// argument): each field from `item`, or from the argument itself.
+fn declared_item(args: &Doc, arg: usize) -> Item<'_> {
     let raw = args.get(arg, "item");
     let text = |key: &str| {
         let field = |node| Fields { doc: args, node }.get(key);
