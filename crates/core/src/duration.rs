@@ -27,20 +27,23 @@ fn whole(digits: &[u8], per: u64) -> Result<Duration, &'static str> {
     if digits.is_empty() {
         return Err(HINT);
     }
-    // By hand on bytes: `str::parse` and UTF-8 checks are a kilobyte of the snippet.
+    // By hand on bytes: `str::parse` and UTF-8 checks are a kilobyte of the snippet,
+    // and overflow is checked by comparison rather than `checked_mul`, whose 64-bit
+    // overflow test brings a 128-bit multiplication into the WebAssembly.
     let mut n: u64 = 0;
     for b in digits {
         if !b.is_ascii_digit() {
             return Err(HINT);
         }
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(b - b'0')))
-            .ok_or(TOO_LONG)?;
+        if n > (u64::MAX - 9) / 10 {
+            return Err(TOO_LONG);
+        }
+        n = n * 10 + u64::from(b - b'0');
     }
-    n.checked_mul(per)
-        .map(Duration::from_millis)
-        .ok_or(TOO_LONG)
+    if n > u64::MAX / per {
+        return Err(TOO_LONG);
+    }
+    Ok(Duration::from_millis(n * per))
 }
 
 impl Duration {

@@ -138,25 +138,30 @@ pub fn unknown(path: &str, what: &str, got: &str, known: &[&str]) -> ConfigError
 /// The closest of `known` to `got`, if it is close: at most two edits away ignoring
 /// case, or a start of it (`"restart"` for `"restartAfter"`).
 pub fn suggest<'k>(got: &str, known: &[&'k str]) -> Option<&'k str> {
-    let got = got.to_ascii_lowercase();
+    let got = got.as_bytes();
     // The first of the closest; a loop, which is smaller in the snippet than the
     // iterator chain.
-    let mut best: Option<(usize, &'k str)> = None;
+    let (mut best, mut best_d) = (None, 3);
     for k in known {
-        let lower = k.to_ascii_lowercase();
-        let d = if got.len() >= 4 && lower.as_bytes().starts_with(got.as_bytes()) {
+        let kb = k.as_bytes();
+        let d = if got.len() >= 4
+            && kb
+                .get(..got.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(got))
+        {
             1
         } else {
-            distance(got.as_bytes(), lower.as_bytes())
+            distance(got, kb)
         };
-        if d <= 2 && best.is_none_or(|(b, _)| d < b) {
-            best = Some((d, k));
+        if d < best_d {
+            (best, best_d) = (Some(*k), d);
         }
     }
-    best.map(|(_, k)| k)
+    best
 }
 
-/// Levenshtein distance over bytes (config keys are ASCII), capped at short inputs.
+/// Levenshtein distance over bytes, ignoring ASCII case (config keys are ASCII),
+/// capped at short inputs.
 fn distance(a: &[u8], b: &[u8]) -> usize {
     const MAX: usize = 64;
     if a.len() > MAX || b.len() > MAX {
@@ -172,7 +177,7 @@ fn distance(a: &[u8], b: &[u8]) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb))
+            row[j + 1] = (diagonal + usize::from(!ca.eq_ignore_ascii_case(cb)))
                 .min(above + 1)
                 .min(row[j] + 1);
             diagonal = above;

@@ -5,19 +5,15 @@
 use alloc::string::String;
 
 /// Appends the decimal digits of `n`.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn push_u64(out: &mut String, n: u64) {
+    // Highest power of ten first: no digit buffer to index.
+    let mut div = 1;
+    while n / div >= 10 {
+        div *= 10;
     }
-    for &d in &digits[i..] {
-        out.push(d as char);
+    while div > 0 {
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        div /= 10;
     }
 }
 
@@ -25,27 +21,22 @@ pub fn push_u64(out: &mut String, mut n: u64) {
 /// anything else.
 pub fn parse(text: &str) -> Option<f64> {
     let t = text.trim_ascii().as_bytes();
-    let (neg, t) = match t.split_first() {
-        Some((b'-', r)) => (true, r),
-        Some((b'+', r)) => (false, r),
-        _ => (false, t),
+    let sign = |i: usize| match t.get(i) {
+        Some(b'-') => (true, i + 1),
+        Some(b'+') => (false, i + 1),
+        _ => (false, i),
     };
-    let mut n = 0f64;
-    let mut digits = 0;
-    let mut scale = 0i32;
-    let mut i = 0;
-    let mut dot = false;
+    let (neg, mut i) = sign(0);
+    let (mut n, mut digits, mut scale, mut dot) = (0f64, 0, 0i32, false);
     while let Some(&c) = t.get(i) {
-        match c {
-            b'0'..=b'9' => {
-                n = n * 10.0 + f64::from(c - b'0');
-                digits += 1;
-                if dot {
-                    scale -= 1;
-                }
-            }
-            b'.' if !dot => dot = true,
-            _ => break,
+        if c.is_ascii_digit() {
+            n = n * 10.0 + f64::from(c - b'0');
+            digits += 1;
+            scale -= i32::from(dot);
+        } else if c == b'.' && !dot {
+            dot = true;
+        } else {
+            break;
         }
         i += 1;
     }
@@ -53,26 +44,22 @@ pub fn parse(text: &str) -> Option<f64> {
         return None;
     }
     if let Some(&e) = t.get(i) {
-        if e != b'e' && e != b'E' {
+        if e | 0x20 != b'e' {
             return None;
         }
-        // Bytes, not `str` slices: a `str` slice can panic, and its panic message
-        // would bring `core::fmt` into the wasm.
-        let rest = t.get(i + 1..).unwrap_or_default();
-        let (eneg, rest) = match rest.split_first() {
-            Some((b'-', r)) => (true, r),
-            Some((b'+', r)) => (false, r),
-            _ => (false, rest),
-        };
-        if rest.is_empty() || rest.len() > 3 {
-            return None;
-        }
+        let (eneg, from) = sign(i + 1);
         let mut e = 0i32;
-        for b in rest {
-            if !b.is_ascii_digit() {
+        i = from;
+        // At most three digits: no double is further from 1 than 1e±400.
+        while let Some(&c) = t.get(i) {
+            if !c.is_ascii_digit() || i >= from + 3 {
                 return None;
             }
-            e = e * 10 + i32::from(b - b'0');
+            e = e * 10 + i32::from(c - b'0');
+            i += 1;
+        }
+        if i == from {
+            return None;
         }
         scale += if eneg { -e } else { e };
     }
@@ -108,6 +95,11 @@ mod tests {
             ("1e", None),
             ("1e1234", None),
             ("1.2.3", None),
+            ("1e+3", Some(1000.0)),
+            ("-0.5", Some(-0.5)),
+            ("1E2", Some(100.0)),
+            ("1e-", None),
+            ("--1", None),
         ];
         for (text, want) in cases {
             assert_eq!(parse(text), *want, "{text:?}");
@@ -122,5 +114,18 @@ mod tests {
         s.clear();
         push_u64(&mut s, 0);
         assert_eq!(s, "0");
+        for n in [
+            1,
+            9,
+            10,
+            99,
+            100,
+            1_700_000_000_000,
+            10_000_000_000_000_000_000,
+        ] {
+            s.clear();
+            push_u64(&mut s, n);
+            assert_eq!(s, alloc::format!("{n}"));
+        }
     }
 }
