@@ -20,7 +20,6 @@
 //! program is three vectors, not a tree of boxes and strings: evaluation is a walk
 //! over indices, and the WebAssembly has no drop glue or clones to carry for it.
 
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -390,53 +389,54 @@ impl Operand {
     }
 
     /// The operand's value in `scope`; `None` when there is none (a missing query
-    /// parameter, a page-level value of a stored event).
-    pub fn read<'s>(&self, scope: &Scope<'s>) -> Option<Cow<'s, str>> {
+    /// parameter, a page-level value of a stored event). Values that are not in the
+    /// scope as text (a number, a decoded query parameter) are written into `buf`.
+    /// A buffer rather than a `Cow`: this runs for every stored event a `count` or
+    /// `sequence` looks at, and a plain `&str` costs the least there.
+    pub fn read<'b>(&self, scope: &Scope<'b>, buf: &'b mut String) -> Option<&'b str> {
         let v = scope.visit;
         let here = scope.here;
         let h = scope.history;
-        let current = core::ptr::eq(v, scope.current);
         let text = scope.program.doc.text();
-        let some = |s: &'s str| Some(Cow::Borrowed(s));
-        let nonempty = |s: &'s str| (!s.is_empty()).then_some(Cow::Borrowed(s));
-        let number = |n: u64| {
-            let mut s = String::new();
-            push_u64(&mut s, n);
-            Some(Cow::Owned(s))
-        };
-        match *self {
-            Operand::Path => some(h.at(v.path)),
-            Operand::Event => some(h.at(v.event)),
-            Operand::ItemId => nonempty(h.at(v.item)),
-            Operand::ItemCategory => nonempty(h.at(v.category)),
-            Operand::ItemPrice => nonempty(h.at(v.value)),
-            Operand::Profile(n) => here
-                .profile
-                .get(crate::json::at(text, n))
-                .map(Cow::Borrowed),
-            Operand::Sessions => number(v.session.into()),
-            _ if !current => None,
-            Operand::Url => some(here.url),
-            Operand::Host => some(here.host),
-            Operand::Hash => some(here.hash),
-            Operand::Referrer => some(here.referrer),
-            Operand::Title => some(here.title),
-            Operand::ItemName => nonempty(here.item_name),
-            Operand::Query(n) => scope
-                .patterns
-                .query_param(here.query, crate::json::at(text, n))
-                .map(Cow::Owned),
-            Operand::Utm(n) => {
-                let mut name = String::from("utm_");
-                name.push_str(crate::json::at(text, n));
-                scope
-                    .patterns
-                    .query_param(here.query, &name)
-                    .map(Cow::Owned)
+        let (value, nonempty) = match *self {
+            Operand::Path => (h.at(v.path), false),
+            Operand::Event => (h.at(v.event), false),
+            Operand::ItemId => (h.at(v.item), true),
+            Operand::ItemCategory => (h.at(v.category), true),
+            Operand::ItemPrice => (h.at(v.value), true),
+            Operand::Profile(n) => (here.profile.get(crate::json::at(text, n))?, false),
+            Operand::Sessions => {
+                push_u64(buf, v.session.into());
+                (buf.as_str(), false)
             }
-            Operand::Prop(n) => here.props.get(crate::json::at(text, n)).map(Cow::Borrowed),
-            Operand::Dwell => number(scope.now.saturating_sub(here.page_started) / 1000),
+            _ if !core::ptr::eq(v, scope.current) => return None,
+            Operand::Url => (here.url, false),
+            Operand::Host => (here.host, false),
+            Operand::Hash => (here.hash, false),
+            Operand::Referrer => (here.referrer, false),
+            Operand::Title => (here.title, false),
+            Operand::ItemName => (here.item_name, true),
+            Operand::Query(n) | Operand::Utm(n) => {
+                let name = crate::json::at(text, n);
+                *buf = if let Operand::Utm(_) = self {
+                    let mut utm = String::from("utm_");
+                    utm.push_str(name);
+                    scope.patterns.query_param(here.query, &utm)?
+                } else {
+                    scope.patterns.query_param(here.query, name)?
+                };
+                (buf.as_str(), false)
+            }
+            Operand::Prop(n) => (here.props.get(crate::json::at(text, n))?, false),
+            Operand::Dwell => {
+                push_u64(buf, scope.now.saturating_sub(here.page_started) / 1000);
+                (buf.as_str(), false)
+            }
+        };
+        if nonempty && value.is_empty() {
+            return None;
         }
+        Some(value)
     }
 }
 
@@ -544,6 +544,7 @@ impl Window {
     }
 
     /// Whether `visit` falls inside the window at `scope`.
+    #[inline(always)]
     fn holds(self, visit: &Visit, scope: &Scope<'_>) -> bool {
         match self {
             Window::All => true,
@@ -810,9 +811,11 @@ impl Program {
         }
     }
 
-    /// Node `i`.
-    fn node(&self, i: usize) -> Cond {
-        self.nodes.get(i).copied().unwrap_or(Cond::All(0))
+    /// Node `i` (an empty `all` past the end). By reference: a node is tens of
+    /// bytes, and evaluation reads one per condition per stored event.
+    fn node(&self, i: usize) -> &Cond {
+        static NONE: Cond = Cond::All(0);
+        self.nodes.get(i).unwrap_or(&NONE)
     }
 
     /// The children of node `i` (which end at `end`), as indices.
@@ -828,8 +831,7 @@ impl Program {
     /// history can be pruned to what the triggers need; [`ALL`] for the whole
     /// history.
     pub fn lookback(&self, i: usize) -> u64 {
-        let node = self.node(i);
-        let (own, end) = match node {
+        let (own, end) = match *self.node(i) {
             Cond::Test(..) | Cond::Known(_) => return 0,
             Cond::All(end) | Cond::Any(end) | Cond::Not(end) => (0, end),
             Cond::Count(c) => (c.within.lookback(), c.end),
@@ -876,7 +878,7 @@ impl<'a> Scope<'a> {
     /// Whether the condition at node `i` holds.
     pub fn holds(&self, i: usize) -> bool {
         let program = self.program;
-        match program.node(i) {
+        match *program.node(i) {
             Cond::All(end) => {
                 for c in program.children(i, end) {
                     if !self.holds(c) {
@@ -895,7 +897,8 @@ impl<'a> Scope<'a> {
             }
             Cond::Not(_) => !self.holds(i + 1),
             Cond::Test(operand, test) => {
-                test.matches(operand.read(self).as_deref(), program.args(self.patterns))
+                let mut buf = String::new();
+                test.matches(operand.read(self, &mut buf), program.args(self.patterns))
             }
             Cond::Known(want) => self.here.known == want,
             Cond::Count(count) => self.seen(i, count) >= count.at_least,
@@ -919,7 +922,7 @@ impl<'a> Scope<'a> {
                 continue;
             }
             let matches = (!count.views_only
-                || self.history.at(visit.event) == crate::trigger::PAGE_VIEW)
+                || self.history.is(visit.event, crate::trigger::PAGE_VIEW))
                 && (!count.of || self.at(visit).holds(i + 1));
             if matches {
                 seen += 1;
@@ -1014,7 +1017,7 @@ impl<'a> Scope<'a> {
     /// nothing to wait for.
     pub fn wake(&self, i: usize) -> u64 {
         let program = self.program;
-        match program.node(i) {
+        match *program.node(i) {
             Cond::All(end) | Cond::Any(end) | Cond::Not(end) => {
                 let mut earliest = 0;
                 for c in program.children(i, end) {
@@ -1063,7 +1066,7 @@ impl<'a> Scope<'a> {
     pub fn why_not(&self, i: usize) -> Option<String> {
         let program = self.program;
         let text = program.doc.text();
-        match program.node(i) {
+        match *program.node(i) {
             Cond::All(end) => {
                 for c in program.children(i, end) {
                     if let Some(why) = self.why_not(c) {
@@ -1088,15 +1091,16 @@ impl<'a> Scope<'a> {
                 .holds(i + 1)
                 .then(|| String::from("a \"not\" condition held")),
             Cond::Test(operand, test) => {
-                let value = operand.read(self);
-                if test.matches(value.as_deref(), program.args(self.patterns)) {
+                let mut buf = String::new();
+                let value = operand.read(self, &mut buf);
+                if test.matches(value, program.args(self.patterns)) {
                     return None;
                 }
                 let mut out = operand.name(text);
                 match value {
                     Some(v) => {
                         out.push_str(" is ");
-                        crate::json::push_str(&mut out, &v);
+                        crate::json::push_str(&mut out, v);
                     }
                     None => out.push_str(" is missing"),
                 }

@@ -102,8 +102,16 @@ impl History {
     }
 
     /// The text of `span`.
+    #[inline]
     pub fn at(&self, span: Span) -> &str {
         json::at(&self.text, span)
+    }
+
+    /// Whether the text of `span` is `text`: compared as bytes, without making a
+    /// `str` of it, for the loops over every stored event.
+    #[inline]
+    pub fn is(&self, span: Span, text: &str) -> bool {
+        self.text.as_bytes().get(span.0 as usize..span.1 as usize) == Some(text.as_bytes())
     }
 
     /// A visit with its texts.

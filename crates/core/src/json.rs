@@ -29,6 +29,7 @@ impl Span {
 
 /// The text of `span` in `text`; `""` for a span that is out of range or not on
 /// character boundaries (never the case for the spans a [`Doc`] makes).
+#[inline(always)]
 pub fn at(text: &str, span: Span) -> &str {
     // `get`, not indexing, whose panic would bring formatting code into the snippet.
     text.get(span.0 as usize..span.1 as usize)
