@@ -14,29 +14,32 @@
 //!
 //! # What crosses the boundary
 //!
-//! Only strings, numbers and booleans. The loader hands the config, the relay's
-//! field lists and the arguments of API calls over as JSON text (`JSON.stringify`),
-//! which the core reads into a flat [`Doc`]; the page's URL, title and referrer come
-//! as strings ([`Snippet::locate`]) before each call; what happened goes back as JSON
-//! text ([`Snippet::take`]). No JS object is walked from the wasm, which keeps both
-//! the wasm and wasm-bindgen's glue small.
+//! Only strings, numbers and booleans, through one exported function, [`enter`]: an
+//! operation (see [`op`]) and its arguments as JSON text, which the loader makes with
+//! a bounded walk of the page's objects (the config, the relay's field lists, the
+//! arguments of API calls) and the core reads into a flat [`Doc`]. The first three
+//! arguments of every call are where the page is (`location.href`, `document.title`,
+//! `document.referrer`). After each call the snippet answers through the loader's
+//! `io.out` (see [`io`]): the events that fired, the traces, when to wake it and
+//! whether events may be sent. No JS object is walked from the wasm and no string is
+//! returned from it, which keeps both the wasm and wasm-bindgen's glue small.
 //!
 //! # Two builds
 //!
 //! Without features this is the visitor build, which every page downloads: it has no
 //! words for config problems or for why a trigger did not fire. Given a config with a
-//! problem, or asked to debug, [`Snippet::start`] declines and [`wants_words`] says
-//! so; the loader then starts the explaining build (`--features explain`) instead.
-//! Where that cannot be loaded, the loader starts the visitor build again, told to
-//! run the triggers it could read.
+//! problem, or asked to debug, it declines to start ([`WANTS_WORDS`]); the loader then
+//! starts the explaining build (`--features explain`) instead. Where that cannot be
+//! loaded, the loader starts the visitor build again, told to run the triggers it
+//! could read.
 //!
-//! The loader (`web/loader.js`) owns everything asynchronous: it calls
-//! [`Snippet::start`], replays the page's queued calls, reports navigations, runs the
-//! timers [`Snippet::next_wake`] asks for, and keeps the outbox: it takes the events
-//! that fired and the traces ([`Snippet::take`]), stores the events (bounded, in
-//! `localStorage` or in memory), sends them, retries with backoff, publishes the
-//! traces with what was sent, and reports back ([`Snippet::lift`] for an event that
-//! will never be delivered).
+//! The loader (`web/loader.js`) owns everything asynchronous: it starts the snippet,
+//! replays the page's queued calls, reports navigations, runs the timers the snippet
+//! asks for, and keeps the outbox: it takes the events that fired and the traces,
+//! stores the events (bounded, in `localStorage` or in memory), sends them to the
+//! relay's `/v1/events` (the config's `relay`, else where the script came from),
+//! retries with backoff, publishes the traces with what was sent, and reports back
+//! ([`op::LIFT`] for an event that will never be delivered).
 //!
 //! In the WebAssembly build the crate is `no_std`: a panic traps (the loader reports
 //! it and the page carries on) instead of formatting a message nobody reads, which
