@@ -65,8 +65,8 @@
 
   // The wasm's one entry point (crates/snippet/src/lib.rs `enter`): an operation
   // (0 start, 1 navigate, 2 page API call, 3 wake, 4 lift) and its arguments as JSON
-  // text, after where the page is. It answers through io.out: [events that fired,
-  // traces, ms until it wants waking (-1: never), whether events may be sent].
+  // text, after where the page is. It answers through io.out: [traces, ms until it
+  // wants waking (-1: never), whether events may be sent].
   var outs = [], wakeIn = -1, sendable = false;
   function wasm(op, rest) {
     return snip.enter(op, json([location.href, d.title, d.referrer].concat(rest || [])));
@@ -89,14 +89,26 @@
       // answers too).
       while ((o = outs.shift())) {
         o = JSON.parse(o);
-        wakeIn = o[2];
-        sendable = o[3];
-        // The traces first: one whose event the outbox drops at once is then told so.
-        o[1].forEach(show);
-        // The outbox keeps each event as the JSON text it is sent as.
-        if (o[0].length) keep(q = q.concat(o[0].map(function (e) {
-          return { i: e.i, g: e.g, p: e.p, t: e.t, n: 0, a: 0, j: JSON.stringify(e.e) };
-        })));
+        wakeIn = o[1];
+        sendable = o[2];
+        var fresh = [];
+        o[0].forEach(function (t) {
+          // A trace whose triggers fired: their events, which the outbox keeps as
+          // the JSON text they are sent as; the trace waits for the relay's answer.
+          if (t.fired) {
+            t.ids = t.fired.map(function (k) {
+              var e = event(t, k);
+              fresh.push({ i: e.id, g: e.trigger, p: t.v.p, t: t.at, n: 0, a: 0, j: JSON.stringify(e) });
+              return e.id;
+            });
+            delete t.fired;
+            delete t.at;
+            delete t.v;
+          }
+          // The traces first: one whose event the outbox drops at once is then told so.
+          show(t);
+        });
+        if (fresh.length) keep(q = q.concat(fresh));
       }
       q = flush(q);
     } catch (e) {
@@ -110,6 +122,30 @@
     else schedule(q);
   }
 
+  // The event of the trigger at position `k` of the config that fired in trace `t`:
+  // the trigger's ids and static data from the config as the wasm read it, the
+  // visitor's profile fields the webhook takes (all of them when the relay did not
+  // say; it drops the rest anyway, and always needs profileid), the page and time the
+  // wasm saw. The wasm decides; the outbox, which is the loader's, packs.
+  var cfg = {}, fields = null;
+  function event(t, k) {
+    var g = cfg.triggers[k], v = t.v, take = fields && fields[g.webhook], p = {}, d = {}, x;
+    for (x in v.profile) if (!Array.isArray(take) || x == "profileid" || take.indexOf(x) >= 0) p[x] = v.profile[x];
+    for (x in g.data) d[x] = String(g.data[x]);
+    var e = { id: uuid(), trigger: g.id, webhook: g.webhook, profile: p, data: d, page: v.page, at: t.at };
+    if ("identity" in v) e.identity = v.identity;
+    return e;
+  }
+  // A random (version 4) UUID: crypto.randomUUID exists only in secure contexts, and
+  // sites still serve pages on http.
+  function uuid() {
+    var b = new Uint8Array(16), s = "", i;
+    try { w.crypto.getRandomValues(b); } catch (e) { for (i = 0; i < 16; i++) b[i] = Math.random() * 256; }
+    b[6] = b[6] & 15 | 64;
+    b[8] = b[8] & 63 | 128;
+    for (i = 0; i < 16; i++) s += (i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "") + (b[i] + 256).toString(16).slice(1);
+    return s;
+  }
   // Each evaluation's trace, published as window.sitehook.last and as a
   // sitehook:evaluated event. One whose events fired (`ids`) waits for the relay's
   // answer, so that it shows what was sent.
@@ -366,9 +402,6 @@
     log: function (t) { if (c) c.log(t); },
     now: function () { return w.performance ? performance.now() : 0; },
     ms: function () { return Date.now(); },
-    rand: function () {
-      try { return w.crypto.getRandomValues(new Uint32Array(1))[0]; } catch (e) { return Math.random() * 4294967296 >>> 0; }
-    },
     gpc: function () { return nav.globalPrivacyControl === true || nav.doNotTrack === "1"; }
   };
   // `?sitehook_debug=1` turns the trace on for the rest of the browser session, `=0`
@@ -408,14 +441,16 @@
   function boot(file, wordless) {
     var hash = hashes[file], g = glue();
     g(fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})).then(function () {
-      var started, cfg;
+      var started;
       try {
+        // The config as the wasm reads it, kept to make the events with.
+        cfg = JSON.parse(json(w.sitehookConfig)) || {};
+        fields = JSON.parse(json(w.__sitehookFields));
         // Where events go: the config's relay (the wasm warns if it is not a string),
         // else where this script came from.
-        relay = typeof (cfg = w.sitehookConfig) == "object" && cfg && typeof cfg.relay == "string" ? cfg.relay : base;
-        relay = relay.replace(/\/+$/, "") + "/v1/events";
+        relay = (typeof cfg.relay == "string" ? cfg.relay : base).replace(/\/+$/, "") + "/v1/events";
         snip = g;
-        started = wasm(0, [!!wordless, !!store, debugParam(), w.sitehookConfig, w.__sitehookFields]);
+        started = wasm(0, [!!wordless, !!store, debugParam(), cfg]);
       } catch (e) {
         snip = null;
         off = true;

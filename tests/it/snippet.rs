@@ -220,7 +220,7 @@ async fn queued_calls_are_replayed_in_order_and_a_second_script_tag_is_harmless(
         &relay,
         r#"window.sitehook = window.sitehook || [];
 sitehook.push(["track", "signup", { plan: "pro" }]);
-sitehook.push(["identify", { profileid: "p-q", email: "q@example.com", phone: "555" }]);
+sitehook.push(["identify", { profileid: "p-q", email: "q\"é@example.com", phone: 555 }]);
 window.sitehookConfig = {
   triggers: [
     { id: "welcome", if: { known: true }, webhook: "product-view" },
@@ -254,8 +254,8 @@ window.sitehookConfig = {
     let body: Value = serde_json::from_str(crm["body"].as_str().unwrap_or("")).unwrap();
     assert_eq!(
         body,
-        json!({"profileid": "p-q", "email": "q@example.com", "automationid": "A-17"}),
-        "the signup event carried the profile from the queued identify"
+        json!({"profileid": "p-q", "email": "q\"é@example.com", "automationid": "A-17"}),
+        "the signup event carried the profile from the queued identify (a quote and a non-ASCII letter as they were; the phone, a number, is not forwarded)"
     );
 
     // After loading, the same API works directly, and reports what it decided.

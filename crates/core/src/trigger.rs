@@ -67,6 +67,9 @@ pub struct Trigger {
     /// When the trigger is active: from this time (inclusive), until this time
     /// (exclusive), in ms since the epoch.
     pub schedule: (Option<u64>, Option<u64>),
+    /// Where the trigger is in the config's list (0 from [`Trigger::parse`]; whoever
+    /// reads the list sets it): how the snippet tells the loader which one fired.
+    pub position: u32,
 }
 
 /// The outcome of evaluating one trigger, in the order the gates are checked.
@@ -230,6 +233,7 @@ impl Trigger {
             data: data.map(|d| d as u32),
             stop,
             schedule,
+            position: 0,
         })
     }
 

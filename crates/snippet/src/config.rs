@@ -53,10 +53,6 @@ pub struct Config {
     pub pages: [Option<u32>; 2],
     /// Print why each trigger did or didn't fire (read it with [`Config::debug`]).
     pub debug: bool,
-    /// Which profile fields each webhook takes, as the relay that served the script
-    /// said (`self.__sitehookFields`): a node of the program's document, `null` when
-    /// the script came from elsewhere.
-    pub webhook_fields: usize,
     /// Whether any trigger was disabled for an error. The history is then not pruned:
     /// the broken trigger's window is unknown, and fixing it should not start its
     /// counting over.
@@ -87,28 +83,6 @@ impl Config {
             max = max.max(t.lookback(&self.program));
         }
         max
-    }
-
-    /// The profile fields to send for `webhook`, as a JSON object: those it takes,
-    /// and `profileid` (the relay's Stop and identity check need it). All of them when
-    /// the relay did not say (it drops the rest anyway).
-    pub fn profile_for(&self, profile: &Doc, webhook: &str) -> String {
-        let f = &self.program.doc;
-        let list = f.get(self.webhook_fields, webhook);
-        let allowed = (f.tag(list) == Tag::Arr).then_some(list);
-        let mut out = String::from("{");
-        for (k, v) in profile.items(0) {
-            let key = profile.at(k);
-            if let Some(list) = allowed
-                && key != PROFILE_ID
-                && !f.items(list).any(|(_, a)| f.str(a) == Some(key))
-            {
-                continue;
-            }
-            push_field(&mut out, key, profile.str(v).unwrap_or_default());
-        }
-        out.push('}');
-        out
     }
 }
 
@@ -149,9 +123,8 @@ macro_rules! problem {
 }
 
 /// Reads the config at node `cfg` of `doc`, `window.sitehookConfig` (as the loader
-/// reads it: bounded, see web/loader.js `json`), and the relay's field lists at node
-/// `fields`, `self.__sitehookFields`. Warns and returns `None` when there is no
-/// config to read. The visitor build also returns `None` when the config has a
+/// reads it: bounded, see web/loader.js `json`). Warns and returns `None` when there
+/// is no config to read. The visitor build also returns `None` when the config has a
 /// problem or turns debugging on (`debug`, or `debug_param`: the page's
 /// `?sitehook_debug` where the config allows it), having noted that it
 /// [`wants_words`], unless it is `wordless` (the explaining build is out of reach):
@@ -162,7 +135,6 @@ macro_rules! problem {
 pub fn read(
     doc: Doc,
     cfg: usize,
-    fields: usize,
     debug_param: bool,
     patterns: &dyn Patterns,
     wordless: bool,
@@ -215,7 +187,6 @@ pub fn read(
         respect_privacy_signals: boolean(&doc, cfg, "respectPrivacySignals", false),
         debug: boolean(&doc, cfg, "debug", false)
             | (boolean(&doc, cfg, "allowDebugParam", false) && debug_param),
-        webhook_fields: fields,
         ..Config::default()
     };
     let pages = doc.field(cfg, "pages");
@@ -288,7 +259,10 @@ fn triggers(config: &mut Config, list: Option<usize>, patterns: &dyn Patterns) {
             break;
         }
         index += 1;
-        let result = Trigger::parse(&mut config.program, item, patterns);
+        let result = Trigger::parse(&mut config.program, item, patterns).map(|t| Trigger {
+            position: index as u32 - 1,
+            ..t
+        });
         let duplicate = result.as_ref().is_ok_and(|t| {
             let id = config.at(t.id);
             config.triggers.iter().any(|o| config.at(o.id) == id)

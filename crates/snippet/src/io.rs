@@ -59,10 +59,6 @@ extern "C" {
     /// `Date.now()`: milliseconds since the Unix epoch.
     #[wasm_bindgen(js_namespace = io, js_name = ms)]
     fn date_now() -> f64;
-    /// 32 random bits from `crypto.getRandomValues` (`Math.random` where there is
-    /// no such thing), for event ids.
-    #[wasm_bindgen(js_namespace = io, js_name = rand)]
-    fn rand() -> u32;
     /// Whether the browser sends Global Privacy Control or Do Not Track.
     #[wasm_bindgen(js_namespace = io, js_name = gpc)]
     pub fn privacy_signal() -> bool;
@@ -116,28 +112,4 @@ impl sitehook_core::Patterns for Patterns {
     fn query_param(&self, q: &str, name: &str) -> Option<String> {
         query(q, name)
     }
-}
-
-/// A random (version 4) UUID from the browser's CSPRNG. `crypto.randomUUID` would be
-/// shorter, but it exists only in secure contexts, and sites still serve pages on http.
-pub fn event_id() -> String {
-    let mut bytes = [0u8; 16];
-    for chunk in bytes.chunks_mut(4) {
-        let r = rand().to_le_bytes();
-        for (b, r) in chunk.iter_mut().zip(r) {
-            *b = r;
-        }
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            id.push('-');
-        }
-        id.push(HEX[(b >> 4) as usize] as char);
-        id.push(HEX[(b & 0x0f) as usize] as char);
-    }
-    id
 }

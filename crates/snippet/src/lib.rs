@@ -61,7 +61,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use sitehook_core::condition::{Fields, sooner, url_parts};
-use sitehook_core::event::{EventJson, limits};
+use sitehook_core::event::limits;
 use sitehook_core::history::{Entry, cut};
 use sitehook_core::json::{self, Doc, Tag};
 use sitehook_core::trigger::PAGE_VIEW;
@@ -119,9 +119,6 @@ pub struct Snippet {
     /// A `sitehook.page` call made before the first page view, applied to it: the
     /// call's arguments, the node of its argument, and the event it declares.
     declared: Option<(Doc, usize, &'static str)>,
-    /// Events that fired since the loader last took them ([`Snippet::take`]), as
-    /// the outbox's JSON entries.
-    fresh: String,
     /// Traces made since the loader last took them, as JSON objects; the loader
     /// publishes them.
     traces: String,
@@ -132,8 +129,7 @@ pub struct Snippet {
 
 impl Snippet {
     /// Reads the config from the start call's arguments (see [`enter`]): `config`,
-    /// the node of `window.sitehookConfig`, and `fields`, the node of the relay's
-    /// field lists (`self.__sitehookFields`). `storage`: whether `localStorage` can be
+    /// the node of `window.sitehookConfig`. `storage`: whether `localStorage` can be
     /// used; `debug_param`: whether the page's `?sitehook_debug` asks for the trace,
     /// where the config allows it. `None` (with a console warning) when there is no
     /// config.
@@ -142,11 +138,11 @@ impl Snippet {
     /// starts even though the config has a problem or asks for debugging, running the
     /// triggers it could read, silently: a page whose one trigger has a typo keeps the
     /// others.
-    fn start(args: Doc, flags: [bool; 3], config: usize, fields: usize) -> Option<Snippet> {
+    fn start(args: Doc, flags: [bool; 3], config: usize) -> Option<Snippet> {
         let [wordless, storage, debug_param] = flags;
         let started = io::now();
         let (config, profile, identity) =
-            config::read(args, config, fields, debug_param, &io::Patterns, wordless)?;
+            config::read(args, config, debug_param, &io::Patterns, wordless)?;
         let store = Store::open(storage, config::profile_id(&profile));
         let consent = config.consent;
         Some(Snippet {
@@ -159,7 +155,6 @@ impl Snippet {
             location: Default::default(),
             page: None,
             declared: None,
-            fresh: String::new(),
             traces: String::new(),
             wake_at: 0,
             started,
@@ -175,7 +170,7 @@ impl Snippet {
             return;
         }
         if !self.allowed() {
-            self.publish(&trace::Trace::consent_off(), &[]);
+            self.publish(&trace::Trace::consent_off(), "");
             return;
         }
         let referrer = match &self.page {
@@ -284,20 +279,17 @@ impl Snippet {
         }
     }
 
-    /// Hands the loader what happened (see [`enter`]): `[events, traces, wake,
-    /// send]`. `events` are those that fired, each as `{"i": id, "g": trigger, "p":
-    /// profile, "t": fired at, "e": the event}`: the loader keeps the outbox, and
-    /// stores, bounds, sends and retries them (web/loader.js). `traces` are the
-    /// evaluations' traces, which the loader publishes; one whose events fired has
-    /// their `ids`, and waits for the relay's answer, so that it shows what was sent.
-    /// `wake` is how many milliseconds until [`Snippet::wake`] is due (-1: it is
-    /// not; the loader times the outbox's retries itself), and `send` whether events
-    /// may be sent now (consent, and privacy signals where the config respects them:
-    /// events queued on an earlier page wait while not).
+    /// Hands the loader what happened (see [`enter`]): `[traces, wake, send]`.
+    /// `traces` are the evaluations' traces, which the loader publishes; one whose
+    /// triggers fired says which, and the loader makes their events, keeps them in
+    /// the outbox (stores, bounds, sends and retries them: web/loader.js), and holds
+    /// the trace until the relay answered, so that it shows what was sent. `wake` is
+    /// how many milliseconds until [`Snippet::wake`] is due (-1: it is not; the
+    /// loader times the outbox's retries itself), and `send` whether events may be
+    /// sent now (consent, and privacy signals where the config respects them: events
+    /// queued on an earlier page wait while not).
     fn out(&mut self) {
         let mut out = String::from("[[");
-        out.push_str(&core::mem::take(&mut self.fresh));
-        out.push_str("],[");
         out.push_str(&core::mem::take(&mut self.traces));
         out.push_str("],");
         match self.wake_at {
@@ -336,8 +328,7 @@ static SNIPPET: Global = Global(core::cell::RefCell::new(None));
 
 /// What the loader asks of the snippet with [`enter`].
 pub mod op {
-    /// Read the config and start: `[.., wordless, storage, debug_param, config,
-    /// fields]`.
+    /// Read the config and start: `[.., wordless, storage, debug_param, config]`.
     pub const START: u32 = 0;
     /// A page view, if the URL changed since the last one.
     pub const NAVIGATE: u32 = 1;
@@ -384,9 +375,8 @@ pub fn enter(op: u32, args: String) -> u32 {
             *flag = args.bool(at).unwrap_or_default();
             at = args.next(at);
         }
-        let fields = args.next(at);
         let location = location(&args);
-        *cell = Snippet::start(args, flags, at, fields);
+        *cell = Snippet::start(args, flags, at);
         let Some(s) = cell.as_mut() else {
             return if config::wants_words() {
                 WANTS_WORDS
@@ -430,7 +420,6 @@ impl Snippet {
             // Withdrawn: nothing stays behind, queued events included.
             io::wipe();
             self.store.forget();
-            self.fresh.clear();
             self.traces.clear();
             self.wake_at = 0;
             return;
@@ -597,20 +586,12 @@ impl Snippet {
         };
         let mut trace = trace::Trace::new(event, path, self.config.debug());
         let mut stops = self.store.stops();
-        // Each event that fires is written as an outbox entry (`{"i": id, "g":
-        // trigger, "p": profile, "t": fired at, "e": the event}`).
-        let mut fresh = String::new();
+        // Which triggers fired, by their position in the config's list: the loader
+        // makes their events (web/loader.js `event`).
         let mut fired = Vec::new();
-        let mut ids = Vec::new();
         let here = self.here(props, item, now, session);
         let program = &self.config.program;
         let scope = Scope::of_current(now, current, &history, &here, program, &io::Patterns);
-        let profile = config::profile_id(&self.profile);
-        let page_facts = [
-            cut(here.url, limits::URL),
-            cut(here.title, limits::VALUE),
-            cut(here.referrer, limits::URL),
-        ];
         // The decisions alone, apart from storage: what the trigger count drives.
         let deciding = io::now();
         for (n, trigger) in self.config.triggers.iter().enumerate() {
@@ -629,59 +610,61 @@ impl Snippet {
                 None
             };
             trace.record(id, decision, why);
-            if decision != Decision::Fire {
-                continue;
+            if decision == Decision::Fire {
+                stops.set(id, now);
+                fired.push(n);
             }
-            stops.set(id, now);
-            let event_id = io::event_id();
-            let webhook = self.config.at(trigger.webhook);
-            let mut data = String::from("{");
-            if let Some(d) = trigger.data {
-                let doc = &program.doc;
-                for (k, v) in doc.items(d as usize) {
-                    let text = doc.text_of(v).map(|t| doc.at(t)).unwrap_or_default();
-                    config::push_field(&mut data, doc.at(k), text);
-                }
-            }
-            data.push('}');
-            if !fresh.is_empty() {
-                fresh.push(',');
-            }
-            fresh.push('{');
-            json::push_key(&mut fresh, "i", true);
-            json::push_str(&mut fresh, &event_id);
-            json::push_key(&mut fresh, "g", false);
-            json::push_str(&mut fresh, id);
-            json::push_key(&mut fresh, "p", false);
-            json::push_str(&mut fresh, profile);
-            json::push_key(&mut fresh, "t", false);
-            json::push_num(&mut fresh, now);
-            json::push_key(&mut fresh, "e", false);
-            EventJson {
-                id: &event_id,
-                trigger: id,
-                webhook,
-                profile: &self.config.profile_for(&self.profile, webhook),
-                identity: self.identity.as_deref(),
-                data: &data,
-                page: page_facts,
-                at: now,
-            }
-            .write(&mut fresh);
-            fresh.push('}');
-            fired.push(n);
-            ids.push(event_id);
         }
         let decided = io::now();
+        // What the loader needs to make the events: `"fired": [positions], "at":
+        // when, "v": {"profile", "identity"?, "page": {"url", "title", "referrer"},
+        // "p": the profile id}` (the profile as the snippet read it: text fields).
+        let mut extra = String::new();
+        if !fired.is_empty() {
+            extra.push_str(",\"fired\":[");
+            for (i, n) in fired.iter().enumerate() {
+                if i > 0 {
+                    extra.push(',');
+                }
+                let position = self.config.triggers.get(*n).map_or(0, |t| t.position);
+                json::push_num(&mut extra, position.into());
+            }
+            extra.push_str("],\"at\":");
+            json::push_num(&mut extra, now);
+            // The profile's fields written out (its document's text may have decoded
+            // escapes after the object, and an anonymous visitor has none).
+            extra.push_str(",\"v\":{\"profile\":{");
+            let profile = &self.profile;
+            for (i, (k, v)) in profile.items(0).enumerate() {
+                json::push_key(&mut extra, profile.at(k), i == 0);
+                json::push_str(&mut extra, profile.str(v).unwrap_or_default());
+            }
+            extra.push('}');
+            if let Some(identity) = &self.identity {
+                json::push_key(&mut extra, "identity", false);
+                json::push_str(&mut extra, identity);
+            }
+            extra.push_str(",\"page\":{");
+            for (i, (key, text, max)) in [
+                ("url", here.url, limits::URL),
+                ("title", here.title, limits::VALUE),
+                ("referrer", here.referrer, limits::URL),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                json::push_key(&mut extra, key, i == 0);
+                json::push_str(&mut extra, cut(text, max));
+            }
+            extra.push_str("},\"p\":");
+            json::push_str(&mut extra, config::profile_id(&self.profile));
+            extra.push('}');
+        }
         self.store.save_stops(&stops);
         // Any event can start the clock of a timed page-view trigger (a cart update
         // begins the abandoned-cart wait), so the timer is planned after each one.
         let wake_at = self.plan_wake(&history, &here, now, &fired);
         self.wake_at = wake_at;
-        if !self.fresh.is_empty() && !fresh.is_empty() {
-            self.fresh.push(',');
-        }
-        self.fresh.push_str(&fresh);
         if let Some(p) = self.page.as_mut() {
             p.fired.extend(fired);
         }
@@ -690,16 +673,16 @@ impl Snippet {
         trace.eval_us = ((decided - deciding) * 1000.0) as u64;
         trace.handle_us = ((evaluated - eval_start) * 1000.0) as u64;
         trace.total_us = ((evaluated - self.started) * 1000.0) as u64;
-        self.publish(&trace, &ids);
+        self.publish(&trace, &extra);
     }
 
-    /// Keeps `trace` for the loader to publish, with the `ids` of the events that
-    /// fired in it.
-    fn publish(&mut self, trace: &trace::Trace, ids: &[String]) {
+    /// Keeps `trace` for the loader to publish, with `fired` (see
+    /// [`trace::Trace::write_json`]).
+    fn publish(&mut self, trace: &trace::Trace, fired: &str) {
         if !self.traces.is_empty() {
             self.traces.push(',');
         }
-        trace.write_json(&mut self.traces, ids);
+        trace.write_json(&mut self.traces, fired);
     }
 
     /// When time alone may make a page-view trigger hold on this page (dwell, a

@@ -5,6 +5,10 @@
 //! page's own code, e.g. analytics of what fired) and as `window.sitehook.last`,
 //! readable at any time, which the browser tests poll. The loader adds what was sent,
 //! once the relay answered.
+//!
+//! A trace whose triggers fired also carries what the loader needs to make their
+//! events (`fired`, `at`, `v`; see [`Trace::write_json`]), which it takes out before
+//! publishing.
 
 use alloc::string::String;
 
@@ -95,10 +99,13 @@ impl Trace {
     }
 
     /// Writes the trace as JSON: `{"event", "path", "consent", "triggers": [{"id",
-    /// "result", "why"?}], "sent": [], "evalUs", "handleUs", "totalUs", "debug"?,
-    /// "ids"?}`. `ids` are the events that fired, for the loader, which fills `sent`
-    /// (and `error`) from the relay's answer and takes `ids` out before publishing.
-    pub fn write_json(&self, out: &mut String, ids: &[String]) {
+    /// "result", "why"?}], "sent": [], "evalUs", "handleUs", "totalUs", "debug"?}`,
+    /// with `fired` appended inside the object when triggers fired (see
+    /// `Snippet::evaluate`: their positions in the config, when, and the visitor
+    /// and page the events are about). The loader makes the events from it, fills
+    /// `sent` (and `error`) from the relay's answer, and takes those keys out before
+    /// publishing.
+    pub fn write_json(&self, out: &mut String, fired: &str) {
         out.push('{');
         json::push_key(out, "event", true);
         json::push_str(out, &self.event);
@@ -122,17 +129,7 @@ impl Trace {
             json::push_key(out, "debug", false);
             out.push_str("true");
         }
-        if !ids.is_empty() {
-            json::push_key(out, "ids", false);
-            out.push('[');
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json::push_str(out, id);
-            }
-            out.push(']');
-        }
+        out.push_str(fired);
         out.push('}');
     }
 }
