@@ -281,11 +281,6 @@ impl<'a> Scope<'a> {
             patterns,
         }
     }
-
-    /// The same scope looking at `visit`.
-    fn at(&self, visit: &'a Visit) -> Self {
-        Scope { visit, ..*self }
-    }
 }
 
 /// The UTM parameters `utm.X` may name.
@@ -388,13 +383,13 @@ impl Operand {
         s
     }
 
-    /// The operand's value in `scope`; `None` when there is none (a missing query
-    /// parameter, a page-level value of a stored event). Values that are not in the
-    /// scope as text (a number, a decoded query parameter) are written into `buf`.
-    /// A buffer rather than a `Cow`: this runs for every stored event a `count` or
-    /// `sequence` looks at, and a plain `&str` costs the least there.
-    pub fn read<'b>(&self, scope: &Scope<'b>, buf: &'b mut String) -> Option<&'b str> {
-        let v = scope.visit;
+    /// The operand's value for `v` (the current event or a stored one) in `scope`;
+    /// `None` when there is none (a missing query parameter, a page-level value of a
+    /// stored event). Values that are not in the scope as text (a number, a decoded
+    /// query parameter) are written into `buf`. A buffer rather than a `Cow`: this
+    /// runs for every stored event a `count` or `sequence` looks at, and a plain
+    /// `&str` costs the least there.
+    pub fn read<'b>(&self, scope: &Scope<'b>, v: &Visit, buf: &'b mut String) -> Option<&'b str> {
         let here = scope.here;
         let h = scope.history;
         let text = scope.program.doc.text();
@@ -877,11 +872,18 @@ impl Iterator for Children<'_> {
 impl<'a> Scope<'a> {
     /// Whether the condition at node `i` holds.
     pub fn holds(&self, i: usize) -> bool {
+        self.eval(i, self.visit)
+    }
+
+    /// Whether the condition at node `i` holds for `v`, the current event or a
+    /// stored one: a parameter rather than a copy of the scope per stored event,
+    /// since `count` and `sequence` run this for each.
+    fn eval(&self, i: usize, v: &'a Visit) -> bool {
         let program = self.program;
         match *program.node(i) {
             Cond::All(end) => {
                 for c in program.children(i, end) {
-                    if !self.holds(c) {
+                    if !self.eval(c, v) {
                         return false;
                     }
                 }
@@ -889,16 +891,16 @@ impl<'a> Scope<'a> {
             }
             Cond::Any(end) => {
                 for c in program.children(i, end) {
-                    if self.holds(c) {
+                    if self.eval(c, v) {
                         return true;
                     }
                 }
                 false
             }
-            Cond::Not(_) => !self.holds(i + 1),
+            Cond::Not(_) => !self.eval(i + 1, v),
             Cond::Test(operand, test) => {
                 let mut buf = String::new();
-                test.matches(operand.read(self, &mut buf), program.args(self.patterns))
+                test.matches(operand.read(self, v, &mut buf), program.args(self.patterns))
             }
             Cond::Known(want) => self.here.known == want,
             Cond::Count(count) => self.seen(i, count) >= count.at_least,
@@ -923,7 +925,7 @@ impl<'a> Scope<'a> {
             }
             let matches = (!count.views_only
                 || self.history.is(visit.event, crate::trigger::PAGE_VIEW))
-                && (!count.of || self.at(visit).holds(i + 1));
+                && (!count.of || self.eval(i + 1, visit));
             if matches {
                 seen += 1;
                 if seen >= count.at_least {
@@ -960,7 +962,7 @@ impl<'a> Scope<'a> {
                 let Some(visit) = visits.get(end) else {
                     return 0;
                 };
-                if self.at(visit).holds(step) {
+                if self.eval(step, visit) {
                     found = Some(visit);
                     break;
                 }
@@ -986,7 +988,7 @@ impl<'a> Scope<'a> {
             absent = end_of(&self.program.nodes, absent);
         }
         for visit in self.history.visits() {
-            if visit.at > last && visit.at <= self.now && self.at(visit).holds(absent) {
+            if visit.at > last && visit.at <= self.now && self.eval(absent, visit) {
                 return false;
             }
         }
@@ -1092,7 +1094,7 @@ impl<'a> Scope<'a> {
                 .then(|| String::from("a \"not\" condition held")),
             Cond::Test(operand, test) => {
                 let mut buf = String::new();
-                let value = operand.read(self, &mut buf);
+                let value = operand.read(self, self.visit, &mut buf);
                 if test.matches(value, program.args(self.patterns)) {
                     return None;
                 }
