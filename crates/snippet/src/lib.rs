@@ -93,7 +93,6 @@ struct Item<'a> {
 #[derive(Debug, Default)]
 struct PageState {
     url: String,
-    title: String,
     referrer: String,
     /// When it was viewed, which is also its page view's time in the history.
     at: u64,
@@ -165,7 +164,7 @@ impl Snippet {
     /// `pushState`, `replaceState`, `popstate` and `hashchange` all land here, and
     /// one navigation is one view).
     pub fn navigate(&mut self) {
-        let [url, title, referrer] = &self.location;
+        let [url, _, referrer] = &self.location;
         if self.page.as_ref().is_some_and(|p| same_page(&p.url, url)) {
             return;
         }
@@ -180,7 +179,6 @@ impl Snippet {
         let now = io::now_ms();
         self.page = Some(PageState {
             url: url.clone(),
-            title: title.clone(),
             referrer,
             at: now,
             fired: Vec::new(),
@@ -724,10 +722,13 @@ impl Snippet {
         now: u64,
         session: storage::Session,
     ) -> Here<'a> {
-        let (url, title, referrer, page_started) = match &self.page {
-            Some(p) => (&p.url, &p.title, &p.referrer, p.at),
-            None => (&self.location[0], &self.location[1], &self.location[2], now),
+        // The page's URL and referrer as it arrived; its title as it is now (a page
+        // may set it after the view, a single-page app usually does).
+        let (url, referrer, page_started) = match &self.page {
+            Some(p) => (&p.url, &p.referrer, p.at),
+            None => (&self.location[0], &self.location[2], now),
         };
+        let title = &self.location[1];
         let (host, _, query, hash) = url_parts(url);
         Here {
             url,
