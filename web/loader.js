@@ -26,7 +26,48 @@
       else if (!full) { full = true; say("warn", "more than 100 calls waiting for the snippet; the rest are ignored"); }
       return;
     }
-    run(function () { wasm(2, [String(args[0]), args[1], args[2]]); });
+    run(function () { command(String(args[0]), args[1], args[2]); });
+  }
+  // A page API call, checked here (the API is the loader's); what it does to the
+  // visitor is the wasm's (op 2: [name, a, b, the item's fields]).
+  function command(name, a, b) {
+    // The arguments as plain data, read once with the bounds of `json`.
+    var x = JSON.parse(json([a, b])), item = null;
+    a = x[0];
+    b = x[1];
+    if (name == "track") {
+      if (typeof a != "string" || !/^[\w.:-]{1,64}$/.test(a))
+        return say("warn", "sitehook.track needs an event name of 1 to 64 letters, digits and - _ . :");
+      if (/^(page|item|category)_view$/.test(a))
+        return say("warn", 'sitehook.track("' + a + '") is ignored: page views are seen by the snippet, and item and category views are declared with sitehook.page');
+      // Some properties are also the item's fields.
+      item = [["id", "itemId", "item_id"], ["name"], ["category"], ["value", "price", "total"]].map(function (keys) {
+        return text([b], keys);
+      });
+    } else if (name == "page") {
+      var type = a && a.type;
+      if (type != "item" && type != "product" && type != "category")
+        return say("warn", 'sitehook.page needs { type: "item" | "category", item: { id, name, category, price } }');
+      // Each field from `item`, or from the argument itself.
+      item = ["id", "name", "category", "price"].map(function (key) { return text([a.item, a], [key]); });
+      a = type == "category" ? "category_view" : "item_view";
+      b = null;
+    } else if (name == "consent") {
+      // Withdrawing deletes data: only an explicit false may do that.
+      if (typeof a != "boolean") return say("warn", "sitehook.consent needs true or false; ignored");
+    } else if (name != "identify" && name != "reset") {
+      return say("warn", 'unknown command "' + name + '" (expected identify, page, track, consent or reset)');
+    }
+    wasm(2, [name, a, b, item]);
+  }
+  // The first of `keys` found in the first of `objects` that has it, as text: strings,
+  // booleans and numbers as JavaScript writes them (as the wasm reads any field).
+  function text(objects, keys) {
+    for (var i = 0; i < objects.length; i++) for (var j = 0; j < keys.length; j++) {
+      var o = objects[i], v = o && typeof o == "object" ? o[keys[j]] : null, t = typeof v;
+      if (t == "string" || t == "boolean" || t == "number" && Math.abs(v) < 9e15) return String(v);
+    }
+    return "";
   }
   // The page's data as JSON text for the wasm, read as untrusted: at most 48 levels
   // deep, 50,000 values, 2,000 items or keys per object and 64 KB per string; what is

@@ -1037,3 +1037,71 @@ window.sitehookConfig = {{
     );
     assert_eq!(warnings(&browser).await.len(), 2);
 }
+
+/// Misused page API calls are each said once, naming the call and what it needs,
+/// and change nothing; the calls that follow work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misused_api_calls_are_said_once_each_and_change_nothing() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"window.sitehookConfig = {
+  profile: { profileid: "p-m" },
+  triggers: [{ id: "shoes", on: "item_view", if: { "item.category": { equals: "shoes" } }, webhook: "product-view" }]
+};"#,
+    );
+    let (browser, _) = site.open(html).await;
+    browser.trace().await;
+    browser
+        .eval(
+            "sitehook.track(''); sitehook.track('sign up'); sitehook.track('item_view'); \
+             sitehook.page({ type: 'shelf' }); sitehook.consent('yes'); sitehook.push(['fly']); \
+             sitehook.identify({ email: 'a@example.com' });",
+            json!([]),
+        )
+        .await;
+    let warned = warnings_once_there(&browser).await;
+    let want = [
+        "sitehook: sitehook.track needs an event name of 1 to 64 letters, digits and - _ . :",
+        "sitehook: sitehook.track needs an event name of 1 to 64 letters, digits and - _ . :",
+        "sitehook: sitehook.track(\"item_view\") is ignored: page views are seen by the snippet, and item and category views are declared with sitehook.page",
+        "sitehook: sitehook.page needs { type: \"item\" | \"category\", item: { id, name, category, price } }",
+        "sitehook: sitehook.consent needs true or false; ignored",
+        "sitehook: unknown command \"fly\" (expected identify, page, track, consent or reset)",
+        "sitehook: sitehook.identify needs a profile with a profileid, e.g. { profileid: \"p-123\" }",
+    ];
+    let got = poll(std::time::Duration::from_secs(15), || async {
+        let w = warnings(&browser).await;
+        (w.len() >= want.len()).then_some(w)
+    })
+    .await
+    .unwrap_or(warned);
+    assert_eq!(got, want, "one warning per misused call, in order");
+    assert_eq!(
+        stored_history(&browser, "p-m").await.len(),
+        1,
+        "nothing but the page view was recorded"
+    );
+
+    // A good call afterwards: the item's category from `item`, its id from the
+    // argument itself.
+    let trace = after(
+        &browser,
+        "sitehook.page({ type: 'product', id: 'sku-9', item: { category: 'shoes', price: 12.5 } })",
+    )
+    .await;
+    assert_eq!(trace["event"], "item_view", "{trace}");
+    assert_eq!(result_of(&trace, "shoes"), "fired", "{trace}");
+    let stored = browser
+        .eval(
+            "return JSON.parse(localStorage.getItem('sitehook:v1:history:p-m')).pop()",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        (&stored["i"], &stored["c"], &stored["v"]),
+        (&json!("sku-9"), &json!("shoes"), &json!("12.5")),
+        "{stored}"
+    );
+}

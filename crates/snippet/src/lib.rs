@@ -116,8 +116,9 @@ pub struct Snippet {
     location: [String; 3],
     page: Option<PageState>,
     /// A `sitehook.page` call made before the first page view, applied to it: the
-    /// call's arguments, the node of its argument, and the event it declares.
-    declared: Option<(Doc, usize, &'static str)>,
+    /// call's arguments, and the node of the event it declares (see
+    /// [`Snippet::command`]).
+    declared: Option<(Doc, usize)>,
     /// Traces made since the loader last took them, as JSON objects; the loader
     /// publishes them.
     traces: String,
@@ -186,10 +187,7 @@ impl Snippet {
         self.handle(PAGE_VIEW, Fields::none(), Item::default(), now);
         // Page types: declared by `sitehook.page` or by the config's URL patterns.
         match self.declared.take() {
-            Some((args, arg, kind)) => {
-                let item = declared_item(&args, arg);
-                self.handle(kind, Fields::none(), item, now);
-            }
+            Some((args, at)) => self.track(&args, at, now),
             None => {
                 for (slot, kind) in [(0, "item_view"), (1, "category_view")] {
                     if self.page_type_matches(slot, now) {
@@ -201,67 +199,52 @@ impl Snippet {
     }
 
     /// The page API: `identify`, `page`, `track`, `consent`, `reset`; `at` is the
-    /// node of the command's name in `args`, its two arguments follow. Unknown
-    /// commands are reported, never thrown.
+    /// node of the command's name in `args`, its arguments follow. The loader has
+    /// checked what the page passed (web/loader.js `command`): `consent` comes with
+    /// a boolean; `page` and `track` with their event (`item_view`,
+    /// `category_view`, a tracked event's name), its properties, and the item's
+    /// fields as four texts (`[id, name, category, price]`).
     fn command(&mut self, args: Doc, at: usize) {
         let a = args.next(at);
         let b = args.next(a);
-        let name = args.str(at).unwrap_or_default();
-        match name {
+        match args.str(at).unwrap_or_default() {
             "identify" => self.identify(&args, a, b),
             "reset" => self.switch_profile(Doc::default(), None),
-            "consent" => match args.bool(a) {
-                Some(granted) => self.set_consent(granted),
-                // Withdrawing deletes data: only an explicit `false` may do that.
-                None => io::warn(&["sitehook.consent needs true or false; ignored"]),
-            },
-            "page" => self.declare_page(args, a),
-            "track" => {
-                let Some(event) = args.str(a).filter(|e| sitehook_core::event::is_valid_id(e))
-                else {
-                    io::warn(&[
-                        "sitehook.track needs an event name of 1 to 64 letters, digits and - _ . :",
-                    ]);
-                    return;
-                };
-                if matches!(event, PAGE_VIEW | "item_view" | "category_view") {
-                    io::warn(&[
-                        "sitehook.track(\"",
-                        event,
-                        "\") is ignored: page views are seen by the snippet, and item and category views are declared with sitehook.page",
-                    ]);
-                    return;
-                }
-                let props = Fields {
-                    doc: &args,
-                    node: if args.tag(b) == Tag::Obj {
-                        b
-                    } else {
-                        usize::MAX
-                    },
-                };
-                let prop = |keys: &[&str]| {
-                    for k in keys {
-                        if let Some(v) = props.get(k) {
-                            return v;
-                        }
-                    }
-                    ""
-                };
-                let item = Item {
-                    id: prop(&["id", "itemId", "item_id"]),
-                    name: prop(&["name"]),
-                    category: prop(&["category"]),
-                    price: prop(&["value", "price", "total"]),
-                };
-                self.handle(event, props, item, io::now_ms());
-            }
-            _ => io::warn(&[
-                "unknown command \"",
-                name,
-                "\" (expected identify, page, track, consent or reset)",
-            ]),
+            "consent" => self.set_consent(args.bool(a) == Some(true)),
+            "page" if self.page.is_none() => self.declared = Some((args, a)),
+            _ => self.track(&args, a, io::now_ms()),
         }
+    }
+
+    /// An event of the page API at `now` (see [`Snippet::command`]): `at` is the
+    /// node of its name in `args`, its properties and item fields follow.
+    fn track(&mut self, args: &Doc, at: usize, now: u64) {
+        let props = args.next(at);
+        let mut item = [""; 4];
+        for (slot, (_, v)) in item.iter_mut().zip(args.items(args.next(props))) {
+            *slot = cut(args.str(v).unwrap_or_default(), limits::VALUE);
+        }
+        let [id, name, category, price] = item;
+        let props = Fields {
+            doc: args,
+            node: if args.tag(props) == Tag::Obj {
+                props
+            } else {
+                usize::MAX
+            },
+        };
+        let event = args.str(at).unwrap_or_default();
+        self.handle(
+            event,
+            props,
+            Item {
+                id,
+                name,
+                category,
+                price,
+            },
+            now,
+        );
     }
 
     /// Re-evaluates the current page's time-based conditions (dwell, a sequence's
@@ -484,25 +467,6 @@ impl Snippet {
             next.clear_history();
         }
         self.store = next;
-    }
-
-    fn declare_page(&mut self, args: Doc, arg: usize) {
-        let kind = match args.str(args.get(arg, "type")) {
-            Some("item" | "product") => "item_view",
-            Some("category") => "category_view",
-            _ => {
-                io::warn(&[
-                    "sitehook.page needs { type: \"item\" | \"category\", item: { id, name, category, price } }",
-                ]);
-                return;
-            }
-        };
-        if self.page.is_none() {
-            self.declared = Some((args, arg, kind));
-            return;
-        }
-        let item = declared_item(&args, arg);
-        self.handle(kind, Fields::none(), item, io::now_ms());
     }
 
     fn page_type_matches(&self, slot: usize, now: u64) -> bool {
@@ -770,25 +734,6 @@ fn find(history: &History, at: u64, event: &str) -> usize {
         .iter()
         .rposition(|v| v.at == at && history.at(v.event) == event)
         .unwrap_or(usize::MAX)
-}
-
-/// The item a `sitehook.page({type, item})` call declares (`arg` is the node of its
-/// argument): each field from `item`, or from the argument itself.
-fn declared_item(args: &Doc, arg: usize) -> Item<'_> {
-    let raw = args.get(arg, "item");
-    let text = |key: &str| {
-        let field = |node| Fields { doc: args, node }.get(key);
-        cut(
-            field(raw).or_else(|| field(arg)).unwrap_or_default(),
-            limits::VALUE,
-        )
-    };
-    Item {
-        id: text("id"),
-        name: text("name"),
-        category: text("category"),
-        price: text("price"),
-    }
 }
 
 /// Whether two URLs are the same page: an anchor (`#faq`) is not a new page, but a
