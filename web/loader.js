@@ -32,7 +32,7 @@
   // visitor is the wasm's (op 2: [name, a, b, the item's fields]).
   function command(name, a, b) {
     // The arguments as plain data, read once with the bounds of `json`.
-    var x = JSON.parse(json([a, b])), item = null;
+    var x = JSON.parse(json([a, b])) || [], item = null;
     a = x[0];
     b = x[1];
     if (name == "track") {
@@ -78,18 +78,25 @@
     var budget = 5e4;
     function walk(v, depth) {
       var t = typeof v;
+      if (--budget < 0) return "null";
       if (t == "string") return v.length > 65536 ? "null" : JSON.stringify(v);
       if (t == "number" || t == "boolean") return JSON.stringify(v);
-      if (!v || t != "object" || --budget < 0 || depth > 48) return "null";
-      var arr = Array.isArray(v), keys = arr ? v : Object.keys(v), out = [];
-      for (var i = 0; i < keys.length && i < 2000; i++) {
-        var x;
-        try { x = arr ? v[i] : v[keys[i]]; } catch (e) {}
-        out.push((arr ? "" : JSON.stringify(keys[i]) + ":") + walk(x, depth + 1));
+      if (!v || t != "object" || depth > 48) return "null";
+      // A revoked Proxy throws even on Array.isArray: that value reads as null, not
+      // the whole document.
+      try {
+        var arr = Array.isArray(v), keys = arr ? v : Object.keys(v), out = [];
+        for (var i = 0; i < keys.length && i < 2000; i++) {
+          var x;
+          try { x = arr ? v[i] : v[keys[i]]; } catch (e) {}
+          out.push((arr ? "" : JSON.stringify(keys[i]) + ":") + walk(x, depth + 1));
+        }
+        return arr ? "[" + out + "]" : "{" + out + "}";
+      } catch (e) {
+        return "null";
       }
-      return arr ? "[" + out + "]" : "{" + out + "}";
     }
-    try { return walk(v, 0); } catch (e) { return "null"; }
+    return walk(v, 0);
   }
   var api = { push: function (args) { call(args); } };
   ["identify", "page", "track", "consent", "reset"].forEach(function (name) {
@@ -108,7 +115,7 @@
   // (0 start, 1 navigate, 2 page API call, 3 wake, 4 lift) and its arguments as JSON
   // text, after where the page is. It answers through io.out: [traces, ms until it
   // wants waking (-1: never), whether events may be sent].
-  var outs = [], wakeIn = -1, sendable = false;
+  var outs = [], wakeAt = -1, sendable = false;
   function wasm(op, rest) {
     return snip.enter(op, json([location.href, d.title, d.referrer].concat(rest || [])));
   }
@@ -130,7 +137,9 @@
       // answers too).
       while ((o = outs.shift())) {
         o = JSON.parse(o);
-        wakeIn = o[1];
+        // When the wasm wants waking, as a time: a later run that does not call it
+        // (the relay's answer, a call the loader refused) must not postpone it.
+        wakeAt = o[1] < 0 ? -1 : Date.now() + o[1];
         sendable = o[2];
         var fresh = [];
         o[0].forEach(function (t) {
@@ -358,7 +367,7 @@
   function schedule(q) {
     clearTimeout(timer);
     if (!snip) return;
-    var ms = wakeIn, now = Date.now();
+    var now = Date.now(), ms = wakeAt < 0 ? -1 : Math.max(0, wakeAt - now);
     // While a request is out, its answer sends what is due next; while sending is
     // not allowed (consent, a privacy signal), nothing is due until it is.
     if (!busy && sendable) q.forEach(function (e) {

@@ -1105,3 +1105,53 @@ async fn misused_api_calls_are_said_once_each_and_change_nothing() {
         "{stored}"
     );
 }
+
+/// `reset()` by a visitor who is anonymous already still starts an empty history;
+/// `hash` (like `host` and `query.*`) is read as the page is when the event happens,
+/// so an anchor clicked after the view counts; an argument the page cannot read
+/// (a revoked Proxy) reads as missing and the snippet carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_reset_live_anchors_and_unreadable_arguments() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r##"window.sitehookConfig = {
+  triggers: [
+    { id: "faq-chat", on: "chat_open", audience: "anyone", if: { hash: { equals: "#faq" } }, webhook: "product-view" },
+    { id: "views", audience: "anyone", if: { count: { atLeast: 2 } }, webhook: "product-view" }
+  ]
+};"##,
+    );
+    let (browser, _) = site.open(html).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "views"), "no-match", "{trace}");
+    assert_eq!(stored_history(&browser, "").await.len(), 1);
+
+    browser.eval("sitehook.reset()", json!([])).await;
+    let trace = after(&browser, "history.pushState({}, '', '/second')").await;
+    assert_eq!(
+        result_of(&trace, "views"),
+        "no-match",
+        "the view before reset() no longer counts: {trace}"
+    );
+    assert_eq!(
+        stored_history(&browser, "").await,
+        [("page_view".to_owned(), "/second".to_owned())]
+    );
+
+    // An anchor is no new page view, but the hash is what it is now.
+    browser.eval("location.hash = 'faq'", json!([])).await;
+    let trace = after(
+        &browser,
+        "var p = Proxy.revocable({}, {}); p.revoke(); sitehook.track('chat_open', p.proxy)",
+    )
+    .await;
+    assert_eq!(result_of(&trace, "faq-chat"), "fired", "{trace}");
+    let trace = after(&browser, "sitehook.track('chat_open')").await;
+    assert_eq!(
+        trace["event"], "chat_open",
+        "the snippet still runs after an unreadable argument: {trace}"
+    );
+    assert!(warnings(&browser).await.is_empty());
+}

@@ -5,7 +5,7 @@
 //! - [`config`]: reads `window.sitehookConfig`, keeping the good triggers and warning
 //!   (once, naming the trigger, the field and a likely fix) about the bad ones.
 //! - [`io`]: the boundary to the page: the functions the loader gives the snippet
-//!   (storage, `RegExp`, `URLSearchParams`, the console, clocks, randomness).
+//!   (storage, `RegExp`, `URLSearchParams`, the console, clocks).
 //! - [`storage`]: the history, Stop timers and session in `localStorage`, per
 //!   profile; tolerant of blocked storage and of corrupt or foreign data.
 //! - [`trace`]: what happened on each evaluation, for `debug: true`, for the page (the
@@ -20,8 +20,8 @@
 //! arguments of API calls) and the core reads into a flat [`Doc`]. The first three
 //! arguments of every call are where the page is (`location.href`, `document.title`,
 //! `document.referrer`). After each call the snippet answers through the loader's
-//! `io.out` (see [`io`]): the events that fired, the traces, when to wake it and
-//! whether events may be sent. No JS object is walked from the wasm and no string is
+//! `io.out` (see [`io`]): the traces (with the triggers that fired, whose events
+//! the loader makes), when to wake it and whether events may be sent. No JS object is walked from the wasm and no string is
 //! returned from it, which keeps both the wasm and wasm-bindgen's glue small.
 //!
 //! # Two builds
@@ -313,7 +313,8 @@ pub mod op {
     pub const START: u32 = 0;
     /// A page view, if the URL changed since the last one.
     pub const NAVIGATE: u32 = 1;
-    /// A page API call: `[.., name, a, b]`.
+    /// A page API call: `[.., name, a, b, the item's fields]` (see
+    /// `Snippet::command`).
     pub const COMMAND: u32 = 2;
     /// Look at the page's timed conditions again.
     pub const WAKE: u32 = 3;
@@ -451,7 +452,10 @@ impl Snippet {
     /// out (`reset`) starts anonymous and empty.
     fn switch_profile(&mut self, profile: Doc, identity: Option<String>) {
         let from_anonymous = !self.is_known();
-        let same = config::profile_id(&profile) == config::profile_id(&self.profile);
+        // Signing out is never the same profile: it starts an empty anonymous
+        // history even for a visitor who was anonymous already.
+        let id = config::profile_id(&profile);
+        let same = !id.is_empty() && id == config::profile_id(&self.profile);
         self.profile = profile;
         self.identity = identity;
         if same {
@@ -693,7 +697,9 @@ impl Snippet {
             None => (&self.location[0], &self.location[2], now),
         };
         let title = &self.location[1];
-        let (host, _, query, hash) = url_parts(url);
+        // Its host, query and hash as they are now (an anchor is no new page view, but
+        // a condition on `hash` sees it).
+        let (host, _, query, hash) = url_parts(&self.location[0]);
         Here {
             url,
             host,
