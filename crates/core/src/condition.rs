@@ -164,19 +164,20 @@ pub struct Program {
     pub items: Vec<Item>,
 }
 
-/// An object of text fields in a [`Doc`]: a profile, an event's properties.
+/// An object of text fields in a [`Doc`]: a profile, an event's properties. (The
+/// wire's sorted map of fields is [`crate::fields::Fields`].)
 #[derive(Clone, Copy)]
-pub struct Fields<'a> {
+pub struct TextFields<'a> {
     /// The document.
     pub doc: &'a Doc,
     /// The object's node.
     pub node: usize,
 }
 
-impl<'a> Fields<'a> {
+impl<'a> TextFields<'a> {
     /// No fields.
-    pub fn none() -> Fields<'static> {
-        Fields {
+    pub fn none() -> TextFields<'static> {
+        TextFields {
             doc: &crate::json::EMPTY,
             node: 0,
         }
@@ -209,9 +210,9 @@ pub struct Here<'a> {
     /// The item's name, when the event declared an item.
     pub item_name: &'a str,
     /// The event's properties.
-    pub props: Fields<'a>,
+    pub props: TextFields<'a>,
     /// The visitor's profile fields.
-    pub profile: Fields<'a>,
+    pub profile: TextFields<'a>,
     /// Whether the visitor is a known profile.
     pub known: bool,
     /// When the current session started (ms since the epoch).
@@ -230,8 +231,8 @@ impl Default for Here<'_> {
             referrer: "",
             title: "",
             item_name: "",
-            props: Fields::none(),
-            profile: Fields::none(),
+            props: TextFields::none(),
+            profile: TextFields::none(),
             known: false,
             session_started: 0,
             page_started: 0,
@@ -1279,11 +1280,11 @@ mod tests {
             referrer: "https://www.google.com/",
             title: "Pricing | Shop",
             item_name: "Red shoe",
-            props: Fields {
+            props: TextFields {
                 doc: &docs.1,
                 node: 0,
             },
-            profile: Fields {
+            profile: TextFields {
                 doc: &docs.0,
                 node: 0,
             },

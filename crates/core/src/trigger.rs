@@ -326,7 +326,7 @@ fn schedule(doc: &crate::json::Doc, i: usize) -> Result<(Option<u64>, Option<u64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::condition::{Fields, Here};
+    use crate::condition::{Here, TextFields};
     use crate::error::testing::doc;
     use crate::history::{Entry, History};
     use crate::matcher::tests::TestPatterns;
@@ -361,7 +361,7 @@ mod tests {
         }
 
         fn data(&self, key: &str) -> Option<&str> {
-            Fields {
+            TextFields {
                 doc: &self.program.doc,
                 node: self.trigger.data? as usize,
             }

@@ -60,7 +60,7 @@ pub mod trace;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use sitehook_core::condition::{Fields, sooner, url_parts};
+use sitehook_core::condition::{TextFields, sooner, url_parts};
 use sitehook_core::event::limits;
 use sitehook_core::history::{Entry, cut};
 use sitehook_core::json::{self, Doc, Tag};
@@ -184,14 +184,14 @@ impl Snippet {
             at: now,
             fired: Vec::new(),
         });
-        self.handle(PAGE_VIEW, Fields::none(), Item::default(), now);
+        self.handle(PAGE_VIEW, TextFields::none(), Item::default(), now);
         // Page types: declared by `sitehook.page` or by the config's URL patterns.
         match self.declared.take() {
             Some((args, at)) => self.track(&args, at, now),
             None => {
                 for (slot, kind) in [(0, "item_view"), (1, "category_view")] {
                     if self.page_type_matches(slot, now) {
-                        self.handle(kind, Fields::none(), Item::default(), now);
+                        self.handle(kind, TextFields::none(), Item::default(), now);
                     }
                 }
             }
@@ -225,7 +225,7 @@ impl Snippet {
             *slot = cut(args.str(v).unwrap_or_default(), limits::VALUE);
         }
         let [id, name, category, price] = item;
-        let props = Fields {
+        let props = TextFields {
             doc: args,
             node: if args.tag(props) == Tag::Obj {
                 props
@@ -256,7 +256,7 @@ impl Snippet {
         }
         self.wake_at = 0;
         if self.page.is_some() {
-            self.evaluate(PAGE_VIEW, Fields::none(), Item::default(), now, true);
+            self.evaluate(PAGE_VIEW, TextFields::none(), Item::default(), now, true);
         }
     }
 
@@ -490,7 +490,7 @@ impl Snippet {
         let Some(current) = history.visits().last() else {
             return false;
         };
-        let here = self.here(Fields::none(), Item::default(), now, session);
+        let here = self.here(TextFields::none(), Item::default(), now, session);
         Scope::of_current(
             now,
             current,
@@ -503,7 +503,7 @@ impl Snippet {
     }
 
     /// Records an event and evaluates the triggers that listen to it.
-    fn handle(&mut self, event: &str, props: Fields<'_>, item: Item<'_>, now: u64) {
+    fn handle(&mut self, event: &str, props: TextFields<'_>, item: Item<'_>, now: u64) {
         if !self.allowed() {
             return;
         }
@@ -515,7 +515,14 @@ impl Snippet {
         self.evaluate(event, props, item, now, false);
     }
 
-    fn evaluate(&mut self, event: &str, props: Fields<'_>, item: Item<'_>, now: u64, wake: bool) {
+    fn evaluate(
+        &mut self,
+        event: &str,
+        props: TextFields<'_>,
+        item: Item<'_>,
+        now: u64,
+        wake: bool,
+    ) {
         let Some(page) = &self.page else {
             return;
         };
@@ -664,7 +671,7 @@ impl Snippet {
         };
         // Seen from the page view: the last event's properties are not the page's.
         let here = Here {
-            props: Fields::none(),
+            props: TextFields::none(),
             item_name: "",
             ..*here
         };
@@ -685,7 +692,7 @@ impl Snippet {
 
     fn here<'a>(
         &'a self,
-        props: Fields<'a>,
+        props: TextFields<'a>,
         item: Item<'a>,
         now: u64,
         session: storage::Session,
@@ -709,7 +716,7 @@ impl Snippet {
             title,
             item_name: item.name,
             props,
-            profile: Fields {
+            profile: TextFields {
                 doc: &self.profile,
                 node: 0,
             },
