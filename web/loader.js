@@ -113,11 +113,13 @@
 
   // The wasm's one entry point (crates/snippet/src/lib.rs `enter`): an operation
   // (0 start, 1 navigate, 2 page API call, 3 wake, 4 lift) and its arguments as JSON
-  // text, after where the page is. It answers through io.out: [traces, ms until it
-  // wants waking (-1: never), whether events may be sent].
-  var outs = [], wakeAt = -1, sendable = false;
-  function wasm(op, rest) {
-    return snip.enter(op, json([location.href, d.title, d.referrer].concat(rest || [])));
+  // text, after where the page is. It answers through io.out: [traces, when it wants
+  // waking (ms since the epoch; 0: never), whether events may be sent]. `last`, JSON
+  // text already made, ends the arguments as it is.
+  var outs = [], wakeAt = 0, sendable = false;
+  function wasm(op, rest, last) {
+    var text = json([location.href, d.title, d.referrer].concat(rest || []));
+    return snip.enter(op, last ? text.slice(0, -1) + "," + last + "]" : text);
   }
   // Every call into the wasm goes through here: a bug in it traps, and then the
   // snippet stops for this page instead of breaking it. Events that fired go into the
@@ -137,9 +139,9 @@
       // answers too).
       while ((o = outs.shift())) {
         o = JSON.parse(o);
-        // When the wasm wants waking, as a time: a later run that does not call it
-        // (the relay's answer, a call the loader refused) must not postpone it.
-        wakeAt = o[1] < 0 ? -1 : Date.now() + o[1];
+        // A time, not a delay: a later run that does not call the wasm (the relay's
+        // answer, a call the loader refused) must not postpone it.
+        wakeAt = o[1];
         sendable = o[2];
         var fresh = [];
         o[0].forEach(function (t) {
@@ -367,7 +369,7 @@
   function schedule(q) {
     clearTimeout(timer);
     if (!snip) return;
-    var now = Date.now(), ms = wakeAt < 0 ? -1 : Math.max(0, wakeAt - now);
+    var now = Date.now(), ms = wakeAt ? Math.max(0, wakeAt - now) : -1;
     // While a request is out, its answer sends what is due next; while sending is
     // not allowed (consent, a privacy signal), nothing is due until it is.
     if (!busy && sendable) q.forEach(function (e) {
@@ -456,11 +458,11 @@
   };
   // `?sitehook_debug=1` turns the trace on for the rest of the browser session, `=0`
   // off, where the config allows it (allowDebugParam); a bare one says nothing.
+  // (`cfg` is the config as the wasm reads it.)
   function debugParam() {
     var K = "sitehook:debug", s = null, v = null;
+    if (cfg.allowDebugParam !== true) return false;
     try {
-      var cfg = w.sitehookConfig;
-      if (!cfg || cfg.allowDebugParam !== true) return false;
       s = w.sessionStorage;
       v = new URLSearchParams(location.search).get("sitehook_debug");
     } catch (e) { return false; }
@@ -493,14 +495,16 @@
     g(fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})).then(function () {
       var started;
       try {
-        // The config as the wasm reads it, kept to make the events with.
-        cfg = JSON.parse(json(w.sitehookConfig)) || {};
+        // The config as the wasm reads it, read once: kept to make the events with,
+        // and handed over as this text.
+        var text = json(w.sitehookConfig);
+        cfg = JSON.parse(text) || {};
         fields = JSON.parse(json(w.__sitehookFields));
         // Where events go: the config's relay (the wasm warns if it is not a string),
         // else where this script came from.
         relay = (typeof cfg.relay == "string" ? cfg.relay : base).replace(/\/+$/, "") + "/v1/events";
         snip = g;
-        started = wasm(0, [!!wordless, !!store, debugParam(), cfg]);
+        started = wasm(0, [!!wordless, !!store, debugParam()], text);
       } catch (e) {
         snip = null;
         off = true;

@@ -265,18 +265,15 @@ impl Snippet {
     /// triggers fired says which, and the loader makes their events, keeps them in
     /// the outbox (stores, bounds, sends and retries them: web/loader.js), and holds
     /// the trace until the relay answered, so that it shows what was sent. `wake` is
-    /// how many milliseconds until [`Snippet::wake`] is due (-1: it is not; the
-    /// loader times the outbox's retries itself), and `send` whether events may be
+    /// when [`Snippet::wake`] is due, in ms since the epoch (0: it is not; the loader
+    /// times the outbox's retries itself), and `send` whether events may be
     /// sent now (consent, and privacy signals where the config respects them: events
     /// queued on an earlier page wait while not).
     fn out(&mut self) {
         let mut out = String::from("[[");
         out.push_str(&core::mem::take(&mut self.traces));
         out.push_str("],");
-        match self.wake_at {
-            0 => out.push_str("-1"),
-            at => json::push_num(&mut out, at.saturating_sub(io::now_ms())),
-        }
+        json::push_num(&mut out, self.wake_at);
         out.push_str(if self.allowed() { ",true]" } else { ",false]" });
         io::out(&out);
     }
@@ -320,8 +317,6 @@ pub mod op {
     pub const WAKE: u32 = 3;
     /// An event that will never be delivered: `[.., trigger, profile, fired at]`.
     pub const LIFT: u32 = 4;
-    /// Only what happened: nothing to do.
-    pub const TAKE: u32 = 5;
 }
 
 /// [`enter`]'s answer to [`op::START`]: started.
@@ -389,6 +384,18 @@ impl Snippet {
     /// Whether anything may be evaluated, stored or sent.
     fn allowed(&self) -> bool {
         self.consent && !(self.config.respect_privacy_signals && io::privacy_signal())
+    }
+
+    /// The profile as a JSON object: the text of its document's root, which
+    /// `config::profile` wrote (the document's decoded escapes come after it); `{}`
+    /// for an anonymous visitor after `reset`.
+    fn profile_json(&self) -> &str {
+        let root = self.profile.node(0);
+        if root.tag == Tag::Obj {
+            self.profile.at(root.span)
+        } else {
+            "{}"
+        }
     }
 
     fn is_known(&self) -> bool {
@@ -606,13 +613,8 @@ impl Snippet {
             json::push_num(&mut extra, now);
             // The profile's fields written out (its document's text may have decoded
             // escapes after the object, and an anonymous visitor has none).
-            extra.push_str(",\"v\":{\"profile\":{");
-            let profile = &self.profile;
-            for (i, (k, v)) in profile.items(0).enumerate() {
-                json::push_key(&mut extra, profile.at(k), i == 0);
-                json::push_str(&mut extra, profile.str(v).unwrap_or_default());
-            }
-            extra.push('}');
+            extra.push_str(",\"v\":{\"profile\":");
+            extra.push_str(self.profile_json());
             if let Some(identity) = &self.identity {
                 json::push_key(&mut extra, "identity", false);
                 json::push_str(&mut extra, identity);
