@@ -160,7 +160,7 @@
           // The traces first: one whose event the outbox drops at once is then told so.
           show(t);
         });
-        if (fresh.length) keep(q = q.concat(fresh));
+        if (fresh.length) q = add(q, fresh);
       }
       q = flush(q);
     } catch (e) {
@@ -236,44 +236,67 @@
     done.forEach(show);
   }
 
-  // The outbox: matched events waiting for the relay. One queue for the browser (each
-  // event carries its profile), in localStorage, so a later page sends what this one
-  // could not; in memory while storage refuses it. Entries: i (event id), g (trigger),
-  // p (profile), t (fired at), n (failed attempts), a (not before), j (the event's JSON).
-  // Bounded to 50 events and 60 KB; an event is given up after 20 attempts or 3 days,
-  // inside the relay's 7-day de-duplication window.
-  var OUTBOX = "sitehook:v1:outbox", MAX_AGE = 3 * 864e5, memory = null, unreadable = false, inFlight = [];
+  // The outbox: matched events waiting for the relay. One for the browser (each event
+  // carries its profile), in localStorage, so a later page sends what this one could
+  // not. Each event has a key of its own (`sitehook:v1:outbox:` and its id), so tabs
+  // that add and remove events at the same time keep each other's: rewriting one list
+  // would lose what another tab wrote between our read and our write. While storage
+  // refuses it, the outbox is this page's, in memory. Entries: i (event id), g
+  // (trigger), p (profile), t (fired at), n (failed attempts), a (not before), j (the
+  // event's JSON). Bounded to 50 events and 60 KB; an event is given up after 20
+  // attempts or 3 days, inside the relay's 7-day de-duplication window.
+  var OUTBOX = "sitehook:v1:outbox:", MAX_AGE = 3 * 864e5, memory = null, inFlight = [];
   function load() {
-    if (memory) return memory.slice();
-    var q;
-    // A storage that cannot be read (blocked, or its file corrupt or busy) would make
-    // the outbox write-only: this page keeps it in memory from then on.
-    try { q = JSON.parse(localStorage.getItem(OUTBOX)); } catch (e) { unreadable = true; }
-    // Storage is untrusted: unreadable entries are skipped, odd counters read as 0,
-    // and nothing else is kept.
     var out = [];
-    if (Array.isArray(q)) q.forEach(function (e) {
-      if (e && typeof e.i == "string" && typeof e.g == "string" && typeof e.t == "number" && typeof e.j == "string")
-        out.push({ i: e.i, g: e.g, p: String(e.p || ""), t: e.t, n: +e.n || 0, a: +e.a || 0, j: e.j });
-    });
-    return out;
+    if (memory) out = memory.slice();
+    else try {
+      // A storage whose reads throw (blocked, or its file corrupt or busy) would make
+      // the outbox write-only: this page keeps it in memory from then on. Tried
+      // before there is an entry to read.
+      store.getItem(OUTBOX);
+      for (var i = store.length; i--;) {
+        var k = store.key(i), e = null, v;
+        if (!k || k.indexOf(OUTBOX)) continue;
+        v = store.getItem(k);
+        try { e = JSON.parse(v); } catch (x) {}
+        // Storage is untrusted: an unreadable entry goes, odd counters read as 0,
+        // and nothing else is kept.
+        if (e && typeof e.i == "string" && OUTBOX + e.i == k && typeof e.g == "string" && typeof e.t == "number" && typeof e.j == "string")
+          out.push({ i: e.i, g: e.g, p: String(e.p || ""), t: e.t, n: +e.n || 0, a: +e.a || 0, j: e.j });
+        else store.removeItem(k);
+      }
+    } catch (x) { memory = out.slice(); }
+    // The oldest first: the order they are sent and dropped in.
+    return out.sort(function (a, b) { return a.t - b.t; });
   }
   function bytes(text) { return new Blob([text]).size; }
-  function keep(q) {
-    var text, dropped = [];
-    // The oldest go first, but not those a request carries: the relay may yet
-    // accept them, and their triggers must then stay resting.
-    while ((text = JSON.stringify(q)) && (q.length > 50 || bytes(text) > 61440)) {
+  function sizeOf(e) { return bytes(JSON.stringify(e)) + 1; }
+  // Stores event `e`; a write that fails (a full quota) moves the outbox into memory.
+  function save(e) {
+    if (!memory) try { return store.setItem(OUTBOX + e.i, JSON.stringify(e)); } catch (x) { memory = load(); }
+    memory = memory.filter(not(mine([e.i]))).concat([e]);
+  }
+  function drop(e) {
+    if (memory) memory = memory.filter(not(mine([e.i])));
+    try { store.removeItem(OUTBOX + e.i); } catch (x) {}
+  }
+  // The outbox `q` with the `fresh` events, within its bounds: the oldest go first,
+  // but not those a request carries, since the relay may yet accept them and their
+  // triggers must then stay resting.
+  function add(q, fresh) {
+    var total = 0, dropped = [];
+    q = q.concat(fresh);
+    q.forEach(function (e) { total += sizeOf(e); });
+    while (q.length > 50 || total > 61440) {
       var i = 0;
       while (i < q.length - 1 && inFlight.indexOf(q[i].i) >= 0) i++;
       dropped.push(q.splice(i, 1)[0]);
+      total -= sizeOf(dropped[dropped.length - 1]);
     }
-    try {
-      if (unreadable) throw 0;
-      if (q.length) localStorage.setItem(OUTBOX, text); else localStorage.removeItem(OUTBOX);
-      memory = null;
-    } catch (e) { memory = q; }
+    fresh.forEach(function (e) { if (q.indexOf(e) >= 0) save(e); });
+    dropped.forEach(drop);
     giveUp(dropped, " old event(s) that the relay never received were dropped: the outbox is full");
+    return q;
   }
   // Events that will never be delivered: said once, and their triggers are not
   // resting (they may fire again, rather than stay quiet for nothing).
@@ -300,11 +323,9 @@
   function unexpired(q) {
     var now = Date.now(), old = function (e) { return now - e.t >= MAX_AGE; };
     var expired = q.filter(old);
-    if (expired.length) {
-      keep(q = q.filter(not(old)));
-      giveUp(expired, " event(s) waited too long for the relay and were dropped");
-    }
-    return q;
+    expired.forEach(drop);
+    giveUp(expired, " event(s) waited too long for the relay and were dropped");
+    return q.filter(not(old));
   }
   // One request at a time. Consent withdrawn (or a privacy signal) on this page:
   // events queued on an earlier one wait too. Returns the outbox `q` as it is now.
@@ -337,14 +358,13 @@
       error = "could not reach the relay; " + sent.length + " event(s) will be retried" + (status ? " (HTTP " + status + ")" : "");
       say("warn", error);
       var now = Date.now(), gone = [];
-      q = q.filter(function (e) {
-        if (!isSent(e)) return true;
+      q.filter(isSent).forEach(function (e) {
         e.n++;
         // 4 s, 8 s, ... up to about 8.5 minutes, each ±50% so that many visitors do
         // not come back at the same moment.
         e.a = now + Math.round(2000 * Math.pow(2, Math.min(e.n, 8)) * (0.5 + Math.random()));
-        if (e.n < 20 && now - e.t < MAX_AGE) return true;
-        gone.push(e);
+        if (e.n < 20 && now - e.t < MAX_AGE) save(e);
+        else drop(e), gone.push(e);
       });
       giveUp(gone, " event(s) could not be sent (20 attempts, or 3 days) and were dropped");
     } else {
@@ -359,10 +379,11 @@
         error = "the relay refused the batch (HTTP " + status + "): " + (typeof a.error == "string" ? a.error : text);
         if (!rejected) say("warn", error);
       }
-      q.filter(isSent).forEach(function (e) { if (accepted.indexOf(e.i) < 0) wasm(4, [e.g, e.p, e.t]); });
-      q = q.filter(not(isSent));
+      q.filter(isSent).forEach(function (e) {
+        drop(e);
+        if (accepted.indexOf(e.i) < 0) wasm(4, [e.g, e.p, e.t]);
+      });
     }
-    keep(q);
     answered(sent, accepted, error);
   }
   // Timed conditions (dwell, a sequence's wait) and retries ask to be woken.

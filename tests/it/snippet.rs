@@ -73,15 +73,29 @@ async fn storage_keys(browser: &Browser) -> Vec<String> {
     serde_json::from_value(keys).expect("a list of keys")
 }
 
-/// The ids of the events in the stored outbox, in its order.
+/// A script that returns the stored outbox: its entries (one key each), oldest first.
+const READ_OUTBOX: &str = "return Object.keys(localStorage)
+  .filter(function (k) { return k.indexOf('sitehook:v1:outbox:') === 0; })
+  .map(function (k) { return JSON.parse(localStorage.getItem(k)); })
+  .sort(function (a, b) { return a.t - b.t; })";
+
+/// A page script that stores the outbox entries in `q` (an array) as the loader does.
+const STORE_OUTBOX: &str = r#"q.forEach(function (e) { localStorage.setItem("sitehook:v1:outbox:" + e.i, JSON.stringify(e)); });"#;
+
+/// The stored outbox's entries, oldest first.
+async fn outbox(browser: &Browser) -> Vec<Value> {
+    let entries = browser.eval(READ_OUTBOX, json!([])).await;
+    serde_json::from_value(entries).expect("a list of outbox entries")
+}
+
+/// The ids of the events in the stored outbox, oldest first.
 async fn outbox_ids(browser: &Browser) -> Vec<String> {
-    let ids = browser
-        .eval(
-            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox') || '[]').map(function (e) { return e.i; })",
-            json!([]),
-        )
-        .await;
-    serde_json::from_value(ids).expect("a list of ids")
+    let ids = outbox(browser)
+        .await
+        .iter()
+        .map(|e| e["i"].as_str().expect("an event id").to_owned())
+        .collect();
+    ids
 }
 
 /// Asserts that `trigger` fired in `trace` but nothing was sent, for the reason the
@@ -447,14 +461,8 @@ async fn events_wait_offline_and_arrive_with_their_id_when_the_relay_is_back() {
     let (browser, url) = site.open(html).await;
     let trace = browser.trace().await;
     assert_fired_unsent(&trace, "once", "could not reach the relay");
-    let outbox = browser
-        .eval(
-            "return JSON.parse(localStorage.getItem('sitehook:v1:outbox'))",
-            json!([]),
-        )
-        .await;
-    let queued = outbox.as_array().expect("a stored outbox");
-    assert_eq!(queued.len(), 1, "{outbox}");
+    let queued = outbox(&browser).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
     let id = queued[0]["i"].as_str().expect("an event id").to_owned();
 
     // Still down on the next page: the Stop holds (the event is waiting, not lost).
@@ -478,13 +486,7 @@ async fn events_wait_offline_and_arrive_with_their_id_when_the_relay_is_back() {
         got[0]
     );
     let empty = poll(std::time::Duration::from_secs(10), || async {
-        let left = browser
-            .eval(
-                "return JSON.parse(localStorage.getItem('sitehook:v1:outbox') || '[]').length",
-                json!([]),
-            )
-            .await;
-        (left == 0).then_some(())
+        outbox(&browser).await.is_empty().then_some(())
     })
     .await;
     assert!(
@@ -879,13 +881,11 @@ async fn refused_events_are_said_once_and_do_not_leave_their_trigger_resting() {
             let warned = warnings_once_there(&browser).await;
             assert_eq!(warned.len(), 1, "{url}: {warned:#?}");
             assert!(warned[0].starts_with(want), "{url}: {warned:#?}");
-            let stored = browser
-                .eval(
-                    "return localStorage.getItem('sitehook:v1:outbox')",
-                    json!([]),
-                )
-                .await;
-            assert_eq!(stored, Value::Null, "nothing left queued on {url}");
+            let stored = outbox(&browser).await;
+            assert!(
+                stored.is_empty(),
+                "nothing left queued on {url}: {stored:?}"
+            );
         }
     }
     assert_eq!(relay.received().await.len(), 0, "nothing was delivered");
@@ -897,11 +897,14 @@ async fn refused_events_are_said_once_and_do_not_leave_their_trigger_resting() {
 async fn a_full_outbox_drops_its_oldest_event_with_a_warning() {
     let site = Site::bind().await;
     let relay = TestRelay::demo_for(&site).await;
-    let head = r#"var now = Date.now(), q = [];
-for (var k = 0; k < 50; k++) q.push({ i: "old-" + k, g: "old", p: "p-f", t: now - 1000 + k, n: 3, a: now + 3600e3, j: "{}" });
-localStorage.setItem("sitehook:v1:outbox", JSON.stringify(q));
-window.sitehookConfig = { profile: { profileid: "p-f" }, triggers: [{ id: "any", webhook: "product-view" }] };"#;
-    let (browser, _) = site.open(page(&relay, head)).await;
+    let head = [
+        r#"var now = Date.now(), q = [];
+for (var k = 0; k < 50; k++) q.push({ i: "old-" + k, g: "old", p: "p-f", t: now - 1000 + k, n: 3, a: now + 3600e3, j: "{}" });"#,
+        STORE_OUTBOX,
+        r#"window.sitehookConfig = { profile: { profileid: "p-f" }, triggers: [{ id: "any", webhook: "product-view" }] };"#,
+    ]
+    .join("\n");
+    let (browser, _) = site.open(page(&relay, &head)).await;
     let trace = trace_of(&browser, "page_view").await;
     assert_eq!(result_of(&trace, "any"), "fired", "{trace}");
     relay.wait_received(1).await;
@@ -913,6 +916,68 @@ window.sitehookConfig = { profile: { profileid: "p-f" }, triggers: [{ id: "any",
     let left = outbox_ids(&browser).await;
     assert_eq!(left.len(), 49, "{left:?}");
     assert_eq!(left[0], "old-1", "the oldest went first: {left:?}");
+}
+
+/// Tabs share the outbox, each event under a key of its own: an event another tab
+/// stores between this page's read of the outbox and its write (here, just before
+/// the write) is kept, and this page's answer from the relay removes only what it
+/// sent. Both events are delivered and the outbox empties.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_another_tab_queues_meanwhile_is_kept_and_delivered() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = r#"var set = Storage.prototype.setItem, other = false;
+Storage.prototype.setItem = function (k, v) {
+  if (!other && k.indexOf("sitehook:v1:outbox:") === 0) {
+    other = true;
+    var e = { id: "0b6a8d2e-4c1f-4e7a-9a3b-5d2c1e0f9a88", trigger: "other-tab", webhook: "crm-lead",
+      profile: { profileid: "p-other" }, data: {}, page: { url: location.href, title: "", referrer: "" }, at: Date.now() };
+    set.call(this, "sitehook:v1:outbox:" + e.id,
+      JSON.stringify({ i: e.id, g: e.trigger, p: "p-other", t: e.at, n: 0, a: 0, j: JSON.stringify(e) }));
+  }
+  return set.call(this, k, v);
+};
+window.sitehookConfig = { profile: { profileid: "p-t" }, triggers: [{ id: "any", webhook: "product-view" }] };"#;
+    let (browser, _) = site.open(page(&relay, head)).await;
+    let got = relay.wait_received(2).await;
+    let mut uris: Vec<&str> = got.iter().filter_map(|r| r["uri"].as_str()).collect();
+    uris.sort();
+    assert_eq!(
+        uris,
+        [
+            "/demo/receiver/hook/crm-lead",
+            "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-t",
+        ],
+        "{got:#?}"
+    );
+    let emptied = poll(std::time::Duration::from_secs(10), || async {
+        outbox(&browser).await.is_empty().then_some(())
+    })
+    .await;
+    assert!(emptied.is_some(), "{:?}", outbox(&browser).await);
+    assert_eq!(warnings(&browser).await, Vec::<String>::new());
+}
+
+/// A storage that refuses the outbox's writes (a full quota) moves the outbox into
+/// the page's memory: the event is still sent, and nothing is left stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_storage_quota_keeps_the_outbox_in_memory_and_the_event_is_sent() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = r#"var set = Storage.prototype.setItem;
+Storage.prototype.setItem = function (k, v) {
+  if (k.indexOf("sitehook:v1:outbox:") === 0) throw new DOMException("the quota is full", "QuotaExceededError");
+  return set.call(this, k, v);
+};
+window.sitehookConfig = { profile: { profileid: "p-quota" }, triggers: [{ id: "any", webhook: "product-view" }] };"#;
+    let (browser, _) = site.open(page(&relay, head)).await;
+    let got = relay.wait_received(1).await;
+    assert_eq!(
+        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-quota",
+        "{got:#?}"
+    );
+    assert!(outbox(&browser).await.is_empty());
+    assert_eq!(warnings(&browser).await, Vec::<String>::new());
 }
 
 /// The page's code may call the API from inside the snippet's own call (a
@@ -1013,7 +1078,7 @@ async fn a_full_outbox_keeps_what_is_in_flight_and_the_dropped_events_trace_says
     let head = format!(
         r#"var now = Date.now(), q = [];
 for (var k = 0; k < 50; k++) q.push({{ i: "old-" + k, g: "old", p: "p-h", t: now - 1000 + k, n: 0, a: 0, j: "{{}}" }});
-localStorage.setItem("sitehook:v1:outbox", JSON.stringify(q));
+{STORE_OUTBOX}
 window.sitehookConfig = {{
   relay: "http://{events_addr}/",
   profile: {{ profileid: "p-h" }},
