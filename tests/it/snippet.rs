@@ -90,12 +90,11 @@ async fn outbox(browser: &Browser) -> Vec<Value> {
 
 /// The ids of the events in the stored outbox, oldest first.
 async fn outbox_ids(browser: &Browser) -> Vec<String> {
-    let ids = outbox(browser)
+    outbox(browser)
         .await
         .iter()
         .map(|e| e["i"].as_str().expect("an event id").to_owned())
-        .collect();
-    ids
+        .collect()
 }
 
 /// Asserts that `trigger` fired in `trace` but nothing was sent, for the reason the
