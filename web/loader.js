@@ -446,16 +446,30 @@
   // What the wasm may do in the page (crates/snippet/src/io.rs). The glue below calls
   // `io.get(...)` and the like: this object, in this scope, not a global. Nothing
   // here throws: storage can be blocked, and a pattern can be refused.
-  var patterns = [], refused = "", store = null;
+  // `mem`: what this page wrote, for when storage cannot give it back: blocked, not
+  // readable, or the write refused (a full quota; those keys are `lost`). The
+  // history, Stop timers and session then still hold within the page.
+  var patterns = [], refused = "", store = null, mem = {}, lost = {};
   try { store = w.localStorage || null; } catch (e) {}
   var io = {
-    get: function (k) { try { return store.getItem(k); } catch (e) { return null; } },
-    set: function (k, v) { try { store.setItem(k, v); } catch (e) {} },
-    del: function (k) { try { store.removeItem(k); } catch (e) {} },
+    get: function (k) {
+      if (!lost[k]) try { return store.getItem(k); } catch (e) {}
+      return k in mem ? mem[k] : null;
+    },
+    set: function (k, v) {
+      mem[k] = v;
+      try { store.setItem(k, v); delete lost[k]; } catch (e) { lost[k] = 1; }
+    },
+    del: function (k) {
+      delete mem[k];
+      try { store.removeItem(k); delete lost[k]; } catch (e) { lost[k] = 1; }
+    },
     // Consent withdrawn: every sitehook key goes, the outbox with them, and the
     // traces waiting for the relay's answer.
     wipe: function () {
       memory = null;
+      mem = {};
+      lost = {};
       waiting = [];
       try {
         for (var i = store.length; i--;) {
@@ -525,7 +539,7 @@
         // else where this script came from.
         relay = (typeof cfg.relay == "string" ? cfg.relay : base).replace(/\/+$/, "") + "/v1/events";
         snip = g;
-        started = wasm(0, [!!wordless, !!store, debugParam()], text);
+        started = wasm(0, [!!wordless, debugParam()], text);
       } catch (e) {
         snip = null;
         off = true;

@@ -291,17 +291,23 @@ window.sitehookConfig = {
 
 /// With `consent: false` nothing is evaluated, stored or sent; `consent(true)`
 /// evaluates the current page at once; `consent(false)` deletes what was stored.
-/// With `respectPrivacySignals`, Global Privacy Control keeps everything off.
+/// An item declared while consent was off declares only the URL it was made on.
+/// With `respectPrivacySignals`, Global Privacy Control and Do Not Track keep
+/// everything off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page() {
     let site = Site::bind().await;
     let gpc_site = Site::bind().await;
-    let relay = TestRelay::demo_for_all(&[&site, &gpc_site]).await;
+    let dnt_site = Site::bind().await;
+    let relay = TestRelay::demo_for_all(&[&site, &gpc_site, &dnt_site]).await;
     let config = r#"window.sitehookConfig = {
   consent: false,
   respectPrivacySignals: true,
   profile: { profileid: "p-c" },
-  triggers: [{ id: "any-page", webhook: "product-view" }]
+  triggers: [
+    { id: "any-page", webhook: "product-view" },
+    { id: "item", on: "item_view", webhook: "crm-lead" }
+  ]
 };"#;
     let (browser, _) = site.open(page(&relay, config)).await;
     let trace = browser.trace().await;
@@ -309,7 +315,7 @@ async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page()
     assert!(sent(&trace).is_empty(), "{trace}");
     browser
         .eval(
-            "sitehook.track('signup'); history.pushState({}, '', '/next');",
+            "sitehook.track('signup'); sitehook.page({ type: 'item', item: { id: 'shoe' } }); history.pushState({}, '', '/next');",
             json!([]),
         )
         .await;
@@ -320,6 +326,8 @@ async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page()
     assert_eq!(trace["path"], "/next", "{trace}");
     assert_eq!(result_of(&trace, "any-page"), "fired", "{trace}");
     assert_eq!(sent(&trace).len(), 1, "{trace}");
+    // The item was declared on `/`, not on `/next`: no item view (the relay gets one
+    // webhook, and only one in all).
     let got = relay.wait_received(1).await;
     assert_eq!(
         got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-c",
@@ -339,25 +347,41 @@ async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page()
     assert_eq!(trace["consent"], false, "{trace}");
     assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
 
-    // Global Privacy Control wins over consent given by the page.
-    let gpc = page(
-        &relay,
-        &format!(
-            "Object.defineProperty(navigator, 'globalPrivacyControl', {{ get: function () {{ return true; }} }});\n{}",
-            config.replace("consent: false", "consent: true")
+    // Global Privacy Control and Do Not Track win over consent given by the page.
+    for (signal_site, signal) in [
+        (
+            gpc_site,
+            "Object.defineProperty(navigator, 'globalPrivacyControl', { get: function () { return true; } });",
         ),
-    );
-    let gpc_url = gpc_site.serve(gpc);
-    browser.goto(&gpc_url).await;
-    let trace = browser.trace().await;
-    assert_eq!(trace["consent"], false, "{trace}");
-    browser.eval("sitehook.consent(true)", json!([])).await;
-    assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
-    let warned = warnings(&browser).await;
-    assert!(
-        warned.iter().any(|w| w.contains("Global Privacy Control")),
-        "{warned:#?}"
-    );
+        (
+            dnt_site,
+            "Object.defineProperty(navigator, 'doNotTrack', { get: function () { return '1'; } });",
+        ),
+    ] {
+        let url = signal_site.serve(page(
+            &relay,
+            &format!(
+                "{signal}\n{}",
+                config.replace("consent: false", "consent: true")
+            ),
+        ));
+        browser.goto(&url).await;
+        let trace = browser.trace().await;
+        assert_eq!(trace["consent"], false, "{signal}: {trace}");
+        browser.eval("sitehook.consent(true)", json!([])).await;
+        assert_eq!(
+            storage_keys(&browser).await,
+            Vec::<String>::new(),
+            "{signal}"
+        );
+        let warned = warnings(&browser).await;
+        assert!(
+            warned
+                .iter()
+                .any(|w| w.contains("Global Privacy Control or Do Not Track")),
+            "{signal}: {warned:#?}"
+        );
+    }
     assert_eq!(relay.received().await.len(), 1, "nothing more was sent");
 }
 
@@ -550,33 +574,60 @@ window.sitehookConfig = {
     );
 }
 
-/// With `localStorage` blocked (a privacy setting, some embedded browsers), the
-/// page is still evaluated and what fires is still sent, from memory.
+/// Storage that is blocked (a privacy setting, some embedded browsers), or that refuses every write (a full quota), does not
+/// stop the snippet: the page keeps the history, the Stop timers and the outbox in
+/// memory. The item view fires and is sent; of two sign-ups, the first fires, and
+/// the second is held by the first's Stop while a count over the page's own history
+/// sees both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn blocked_storage_still_evaluates_and_sends() {
-    let site = Site::bind().await;
-    let relay = TestRelay::demo_for(&site).await;
-    let html = page(
-        &relay,
-        r#"Object.defineProperty(window, "localStorage", { get: function () { throw new DOMException("blocked", "SecurityError"); } });
-window.sitehookConfig = {
-  profile: { profileid: "p-b" },
+async fn blocked_or_full_storage_keeps_history_and_stop_timers_for_the_page() {
+    let sites = [Site::bind().await, Site::bind().await];
+    let relay = TestRelay::demo_for_all(&[&sites[0], &sites[1]]).await;
+    let blocked = r#"Object.defineProperty(window, "localStorage", { get: function () { throw new DOMException("blocked", "SecurityError"); } });"#;
+    let full = r#"var set = Storage.prototype.setItem;
+Storage.prototype.setItem = function (k, v) {
+  if (k.indexOf("sitehook:") === 0) throw new DOMException("the quota is full", "QuotaExceededError");
+  return set.call(this, k, v);
+};"#;
+    let config = r#"window.sitehookConfig = {
+  profile: { profileid: who },
   pages: { item: { path: { startsWith: "/" } } },
-  triggers: [{ id: "item", on: "item_view", webhook: "product-view" }]
-};"#,
-    );
-    let (browser, _) = site.open(html).await;
-    // The page view's trace comes first; the item view's once the relay answered.
-    let trace = trace_of(&browser, "item_view").await;
-    assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
-    assert_eq!(sent(&trace).len(), 1, "{trace}");
-    let got = relay.wait_received(1).await;
-    assert_eq!(
-        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-b",
-        "{:#}",
-        got[0]
-    );
-    assert!(page_script_ran(&browser).await);
+  triggers: [
+    { id: "item", on: "item_view", webhook: "product-view" },
+    { id: "signed-up", on: "signup", webhook: "crm-lead", stop: { restartAfter: "30d" } },
+    { id: "twice", on: "signup", webhook: "crm-lead", if: { count: { of: { event: { equals: "signup" } }, atLeast: 2 } } }
+  ]
+};"#;
+    let browser = Browser::start().await;
+    for (n, (site, storage)) in sites.into_iter().zip([blocked, full]).enumerate() {
+        browser
+            .goto(&site.serve(page(
+                &relay,
+                &format!("var who = \"p-b{n}\";\n{storage}\n{config}"),
+            )))
+            .await;
+        // The page view's trace comes first; the item view's once the relay answered.
+        let trace = trace_of(&browser, "item_view").await;
+        assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
+        assert_eq!(sent(&trace).len(), 1, "{trace}");
+        let trace = after(&browser, "sitehook.track('signup')").await;
+        assert_eq!(result_of(&trace, "signed-up"), "fired", "{trace}");
+        assert_eq!(result_of(&trace, "twice"), "no-match", "{trace}");
+        let trace = after(&browser, "sitehook.track('signup')").await;
+        assert_eq!(result_of(&trace, "signed-up"), "stopped", "{trace}");
+        assert_eq!(result_of(&trace, "twice"), "fired", "{trace}");
+        let got = relay.wait_received(3 * (n + 1)).await;
+        assert_eq!(
+            got[3 * n]["uri"],
+            format!("/demo/receiver/hook/product-view?automationid=A-18&profileid=p-b{n}"),
+            "{got:#?}"
+        );
+        assert_eq!(warnings(&browser).await, Vec::<String>::new());
+        assert!(page_script_ran(&browser).await);
+        if storage == full {
+            assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
+        }
+    }
 }
 
 /// A site that pins the script with Subresource Integrity: the right hash loads it
@@ -954,28 +1005,6 @@ window.sitehookConfig = { profile: { profileid: "p-t" }, triggers: [{ id: "any",
     })
     .await;
     assert!(emptied.is_some(), "{:?}", outbox(&browser).await);
-    assert_eq!(warnings(&browser).await, Vec::<String>::new());
-}
-
-/// A storage that refuses the outbox's writes (a full quota) moves the outbox into
-/// the page's memory: the event is still sent, and nothing is left stored.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_storage_quota_keeps_the_outbox_in_memory_and_the_event_is_sent() {
-    let site = Site::bind().await;
-    let relay = TestRelay::demo_for(&site).await;
-    let head = r#"var set = Storage.prototype.setItem;
-Storage.prototype.setItem = function (k, v) {
-  if (k.indexOf("sitehook:v1:outbox:") === 0) throw new DOMException("the quota is full", "QuotaExceededError");
-  return set.call(this, k, v);
-};
-window.sitehookConfig = { profile: { profileid: "p-quota" }, triggers: [{ id: "any", webhook: "product-view" }] };"#;
-    let (browser, _) = site.open(page(&relay, head)).await;
-    let got = relay.wait_received(1).await;
-    assert_eq!(
-        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-quota",
-        "{got:#?}"
-    );
-    assert!(outbox(&browser).await.is_empty());
     assert_eq!(warnings(&browser).await, Vec::<String>::new());
 }
 

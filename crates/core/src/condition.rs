@@ -720,6 +720,17 @@ impl Builder<'_> {
             }
         };
         let within = Window::parse(doc, doc.get(i, "within"), &join(path, "within"))?;
+        // Every step must be inside `within` and the last one at least `for` ago:
+        // with `for` as long as `within` that leaves no time at all, and the trigger
+        // would wait for ever without a word.
+        if let (Some(wait), Window::Last(w)) = (wait, within)
+            && wait.as_millis() >= w.as_millis()
+        {
+            return Err(ConfigError::new(
+                &join(path, "for"),
+                "must be shorter than \"within\": every step must be within it, the last one \"for\" ago",
+            ));
+        }
         let me = self.nodes.len();
         self.nodes.push(Cond::Known(false));
         self.list(steps, &at, depth + 1)?;
@@ -1814,6 +1825,10 @@ mod tests {
             (
                 r#"{"sequence":{"steps":[{"path":{"equals":"/"}}],"for":"soon"}}"#,
                 "if.sequence.for: expected a duration such as \"30s\", \"15m\", \"12h\", \"7d\" or \"2w\"",
+            ),
+            (
+                r#"{"sequence":{"steps":[{"path":{"equals":"/"}}],"for":"1d","within":"24h"}}"#,
+                r#"if.sequence.for: must be shorter than "within": every step must be within it, the last one "for" ago"#,
             ),
             (
                 r#"{"sequence":{"steps":[{"pth":{"equals":"/"}}]}}"#,

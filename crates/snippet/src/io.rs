@@ -16,11 +16,12 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `localStorage.getItem(key)`; `None` when missing, or when storage is blocked
-    /// or unreadable.
+    /// `localStorage.getItem(key)`; `None` when missing. Where storage is blocked or
+    /// unreadable, or refused the key's last write, what this page last wrote.
     #[wasm_bindgen(js_namespace = io, js_name = get)]
     pub fn get(key: &str) -> Option<String>;
-    /// `localStorage.setItem(key, value)`; a full quota or blocked storage is ignored.
+    /// `localStorage.setItem(key, value)`; where storage refuses it (blocked, a full
+    /// quota), the page keeps the value for [`get`].
     #[wasm_bindgen(js_namespace = io, js_name = set)]
     pub fn set(key: &str, value: &str);
     /// `localStorage.removeItem(key)`, if the browser lets it.

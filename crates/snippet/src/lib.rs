@@ -103,8 +103,6 @@ struct PageState {
 /// The snippet on one page: config, visitor, page, and what waits to be sent.
 pub struct Snippet {
     config: config::Config,
-    /// Whether `localStorage` can be used.
-    storage: bool,
     /// The visitor's profile: a document of text fields.
     profile: Doc,
     /// The backend-made proof of the profile id.
@@ -116,9 +114,10 @@ pub struct Snippet {
     location: [String; 3],
     page: Option<PageState>,
     /// A `sitehook.page` call made before the first page view, applied to it: the
-    /// call's arguments, and the node of the event it declares (see
-    /// [`Snippet::command`]).
-    declared: Option<(Doc, usize)>,
+    /// call's arguments, the node of the event it declares (see
+    /// [`Snippet::command`]), and the URL it was made on, the only page it declares
+    /// (consent may come after a single-page app moved on).
+    declared: Option<(Doc, usize, String)>,
     /// Traces made since the loader last took them, as JSON objects; the loader
     /// publishes them.
     traces: String,
@@ -129,8 +128,7 @@ pub struct Snippet {
 
 impl Snippet {
     /// Reads the config from the start call's arguments (see [`enter`]): `config`,
-    /// the node of `window.sitehookConfig`. `storage`: whether `localStorage` can be
-    /// used; `debug_param`: whether the page's `?sitehook_debug` asks for the trace,
+    /// the node of `window.sitehookConfig`. `debug_param`: whether the page's `?sitehook_debug` asks for the trace,
     /// where the config allows it. `None` (with a console warning) when there is no
     /// config.
     ///
@@ -138,15 +136,14 @@ impl Snippet {
     /// starts even though the config has a problem or asks for debugging, running the
     /// triggers it could read, silently: a page whose one trigger has a typo keeps the
     /// others.
-    fn start(args: Doc, flags: [bool; 3], config: usize) -> Option<Snippet> {
-        let [wordless, storage, debug_param] = flags;
+    fn start(args: Doc, flags: [bool; 2], config: usize) -> Option<Snippet> {
+        let [wordless, debug_param] = flags;
         let started = io::now();
         let (config, profile, identity) =
             config::read(args, config, debug_param, &io::Patterns, wordless)?;
-        let store = Store::open(storage, config::profile_id(&profile));
+        let store = Store::open(config::profile_id(&profile));
         let consent = config.consent;
         Some(Snippet {
-            storage,
             profile,
             identity,
             consent,
@@ -177,6 +174,7 @@ impl Snippet {
             Some(p) => p.url.clone(),
             None => referrer.clone(),
         };
+        let declared = self.declared.take().filter(|(_, _, on)| same_page(on, url));
         let now = io::now_ms();
         self.page = Some(PageState {
             url: url.clone(),
@@ -186,8 +184,8 @@ impl Snippet {
         });
         self.handle(PAGE_VIEW, TextFields::none(), Item::default(), now);
         // Page types: declared by `sitehook.page` or by the config's URL patterns.
-        match self.declared.take() {
-            Some((args, at)) => self.track(&args, at, now),
+        match declared {
+            Some((args, at, _)) => self.track(&args, at, now),
             None => {
                 for (slot, kind) in [(0, "item_view"), (1, "category_view")] {
                     if self.page_type_matches(slot, now) {
@@ -211,7 +209,9 @@ impl Snippet {
             "identify" => self.identify(&args, a, b),
             "reset" => self.switch_profile(Doc::default(), None),
             "consent" => self.set_consent(args.bool(a) == Some(true)),
-            "page" if self.page.is_none() => self.declared = Some((args, a)),
+            "page" if self.page.is_none() => {
+                self.declared = Some((args, a, self.location[0].clone()));
+            }
             _ => self.track(&args, a, io::now_ms()),
         }
     }
@@ -285,7 +285,7 @@ impl Snippet {
     fn lift(&self, args: &Doc, at: usize) {
         let profile = args.next(at);
         let fired = args.u64(args.next(profile)).unwrap_or_default();
-        let store = Store::open(self.storage, args.str(profile).unwrap_or_default());
+        let store = Store::open(args.str(profile).unwrap_or_default());
         let mut stops = store.stops();
         stops.unset(args.str(at).unwrap_or_default(), Some(fired));
         store.save_stops(&stops);
@@ -306,7 +306,7 @@ static SNIPPET: Global = Global(core::cell::RefCell::new(None));
 
 /// What the loader asks of the snippet with [`enter`].
 pub mod op {
-    /// Read the config and start: `[.., wordless, storage, debug_param, config]`.
+    /// Read the config and start: `[.., wordless, debug_param, config]`.
     pub const START: u32 = 0;
     /// A page view, if the URL changed since the last one.
     pub const NAVIGATE: u32 = 1;
@@ -346,7 +346,7 @@ pub fn enter(op: u32, args: String) -> u32 {
         return 0;
     };
     if op == op::START {
-        let mut flags = [false; 3];
+        let mut flags = [false; 2];
         let mut at = first;
         for flag in &mut flags {
             *flag = args.bool(at).unwrap_or_default();
@@ -468,7 +468,7 @@ impl Snippet {
         if same {
             return;
         }
-        let mut next = Store::open(self.storage, config::profile_id(&self.profile));
+        let mut next = Store::open(config::profile_id(&self.profile));
         if from_anonymous && self.is_known() && self.allowed() {
             let mut history = next.history();
             history.merge(&self.store.history());

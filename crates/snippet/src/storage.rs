@@ -1,9 +1,10 @@
 //! The history, Stop timers and session in `localStorage`, per profile. (The outbox
 //! of events waiting for the relay is the loader's: web/loader.js.)
 //!
-//! Storage is untrusted and may be missing (blocked cookies, private modes, quota): a
-//! value that does not parse is treated as empty and overwritten, and a failed write
-//! is ignored, so the page view is still evaluated with what this page knows.
+//! Storage is untrusted: a value that does not parse is treated as empty and
+//! overwritten. Where `localStorage` is missing (blocked cookies, some private modes)
+//! or refuses a write (a full quota), the loader's `io` keeps the values in memory for
+//! the page, so the history, Stop timers and session hold within the page.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -79,24 +80,20 @@ impl Session {
 
 /// `localStorage`, scoped to one profile.
 pub struct Store {
-    /// Whether the page may use `localStorage` (the loader could reach it).
-    enabled: bool,
     profile: String,
     /// The history this page last wrote, with its stored text. Each event reads the
     /// history, and parsing it is most of an evaluation's cost: while the stored text
     /// is still what this page wrote (no other tab wrote since), the parsed copy is
-    /// used. Without storage it is the page's only history.
+    /// used.
     history_cache: Option<(String, History)>,
     /// The text [`Store::save_history`] wrote last, for [`Store::keep_history`].
     written: String,
 }
 
 impl Store {
-    /// Opens the storage for `profile_id` (`""` for an anonymous visitor);
-    /// `enabled`: whether `localStorage` can be used at all.
-    pub fn open(enabled: bool, profile_id: &str) -> Self {
+    /// Opens the storage for `profile_id` (`""` for an anonymous visitor).
+    pub fn open(profile_id: &str) -> Self {
         Store {
-            enabled,
             profile: String::from(profile_id),
             history_cache: None,
             written: String::new(),
@@ -106,9 +103,6 @@ impl Store {
     /// The stored history, repaired; empty when missing or unreadable.
     pub fn history(&mut self) -> History {
         let cache = self.history_cache.take();
-        if !self.enabled {
-            return cache.map(|(_, h)| h).unwrap_or_default();
-        }
         let Some(raw) = io::get(&self.key(HISTORY)) else {
             return History::default();
         };
@@ -131,7 +125,7 @@ impl Store {
     /// the next read can skip parsing it.
     pub fn keep_history(&mut self, history: History) {
         let text = core::mem::take(&mut self.written);
-        if !text.is_empty() || !self.enabled {
+        if !text.is_empty() {
             self.history_cache = Some((text, history));
         }
     }
@@ -190,17 +184,13 @@ impl Store {
         json::push_key(&mut out, "l", false);
         json::push_num(&mut out, s.last);
         out.push('}');
-        if self.enabled {
-            io::set(SESSION, &out);
-        }
+        io::set(SESSION, &out);
     }
 
     /// Forgets this profile's history (after it was merged into a signed-in one).
     pub fn clear_history(&mut self) {
         self.history_cache = None;
-        if self.enabled {
-            io::del(&self.key(HISTORY));
-        }
+        io::del(&self.key(HISTORY));
     }
 
     /// Forgets what this page keeps in memory (consent withdrawn: the loader has
@@ -210,8 +200,7 @@ impl Store {
     }
 
     fn read(&self, key: &str) -> Doc {
-        let text = if self.enabled { io::get(key) } else { None };
-        Doc::parse_or_empty(text.unwrap_or_default())
+        Doc::parse_or_empty(io::get(key).unwrap_or_default())
     }
 
     fn key(&self, prefix: &str) -> String {
@@ -221,9 +210,6 @@ impl Store {
     }
 
     fn write(&self, prefix: &str, text: &str) {
-        if self.enabled {
-            // A full quota is not the page's problem: the next view starts from less.
-            io::set(&self.key(prefix), text);
-        }
+        io::set(&self.key(prefix), text);
     }
 }
