@@ -284,8 +284,11 @@
   // but not those a request carries, since the relay may yet accept them and their
   // triggers must then stay resting.
   function add(q, fresh) {
-    var total = 0, dropped = [];
-    q = q.concat(fresh);
+    var total = 0, dropped = [], big = function (e) { return bytes(e.j) + 14 > 61440; };
+    // An event too big for any request (long profile fields and data) could only
+    // wait for its expiry, pushing out the others meanwhile: it is given up at once.
+    giveUp(fresh.filter(big), " event(s) too big to send (over 60 KB) were dropped");
+    q = q.concat(fresh.filter(not(big)));
     q.forEach(function (e) { total += sizeOf(e); });
     while (q.length > 50 || total > 61440) {
       var i = 0;

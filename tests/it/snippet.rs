@@ -1086,6 +1086,28 @@ async fn query_parameters_are_decoded_as_the_address_bar_does() {
     assert!(warnings(&browser).await.is_empty());
 }
 
+/// An event too big for any request (here 32 profile fields and 31 data fields of
+/// 1,000 characters each, about 63 KB: all the profile's fields go when the script
+/// has no field list for the webhook) is given up at once with a warning, instead
+/// of waiting for its expiry and pushing the outbox's other events out meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_too_big_to_send_is_given_up_at_once() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = r#"var long = new Array(1001).join("x"), profile = { profileid: "p-big" }, data = {};
+for (var k = 1; k < 32; k++) { profile["f" + k] = long; data["d" + k] = long; }
+window.sitehookConfig = { profile: profile, triggers: [{ id: "big", webhook: "not-in-the-relay", data: data }] };"#;
+    let (browser, _) = site.open(page(&relay, head)).await;
+    let trace = browser.trace().await;
+    assert_fired_unsent(&trace, "big", "too big to send");
+    assert_eq!(
+        warnings(&browser).await,
+        ["sitehook: 1 event(s) too big to send (over 60 KB) were dropped"]
+    );
+    assert!(outbox(&browser).await.is_empty());
+    assert!(relay.received().await.is_empty());
+}
+
 /// While a request carries the outbox's events, a full outbox drops an event it does
 /// not carry (here the new one), since the relay may still accept those and their
 /// triggers must then stay resting. The dropped event's trace says why instead of
