@@ -246,3 +246,52 @@ window.sitehookConfig = {{
     let trace = browser.trace().await;
     assert_eq!(trace["debug"], true, "{trace}");
 }
+
+/// With `debug: true` the console says, per evaluation, each trigger's result and,
+/// when it did not fire, the first condition that failed; and which events were
+/// sent once the relay took them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_prints_each_trigger_and_what_was_sent_to_the_console() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = format!(
+        r#"<!doctype html><html><head><title>Shop</title><script>
+window.logs = [];
+var log = console.log.bind(console);
+console.log = function (m) {{ window.logs.push(String(m)); log(m); }};
+window.sitehookConfig = {{
+  debug: true,
+  profile: {{ profileid: "p-dbg" }},
+  triggers: [
+    {{ id: "pricing", webhook: "crm-lead", if: {{ path: {{ startsWith: "/pricing" }} }} }},
+    {{ id: "any-page", webhook: "product-view" }}
+  ]
+}};</script>
+<script async src="http://{addr}/sitehook.js"></script></head><body></body></html>"#,
+        addr = relay.addr
+    );
+    let (browser, _) = site.open(html).await;
+    let trace = browser.trace().await;
+    let id = trace["sent"][0]
+        .as_str()
+        .expect("one event sent")
+        .to_owned();
+    let logs = poll(Duration::from_secs(15), || async {
+        let logs: Vec<String> =
+            serde_json::from_value(browser.eval("return window.logs", json!([])).await)
+                .unwrap_or_default();
+        logs.iter()
+            .any(|l| l.contains("sent event"))
+            .then_some(logs)
+    })
+    .await
+    .expect("the console says what was sent");
+    assert_eq!(
+        logs,
+        [
+            r#"sitehook: trigger "pricing" on page_view /: no-match (path is "/", wanted: starting with "/pricing")"#.to_owned(),
+            r#"sitehook: trigger "any-page" on page_view /: fired"#.to_owned(),
+            format!("sitehook: sent event {id} to the relay"),
+        ]
+    );
+}

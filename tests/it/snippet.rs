@@ -1108,6 +1108,147 @@ window.sitehookConfig = { profile: profile, triggers: [{ id: "big", webhook: "no
     assert!(relay.received().await.is_empty());
 }
 
+/// Leaving the page sends what still waits by `navigator.sendBeacon`, even an event
+/// waiting out a backoff (this page may be the visitor's last): here one left by an
+/// earlier page, due in an hour, arrives once the browser moves to another site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_the_page_sends_what_waits_by_beacon() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = [
+        r#"var e = { id: "5f0c2b1e-8d3a-4c6b-9e7f-1a2b3c4d5e6f", trigger: "earlier", webhook: "crm-lead",
+  profile: { profileid: "p-beacon" }, data: {}, page: { url: location.href, title: "", referrer: "" }, at: Date.now() };
+var q = [{ i: e.id, g: e.trigger, p: "p-beacon", t: e.at, n: 1, a: Date.now() + 3600e3, j: JSON.stringify(e) }];"#,
+        STORE_OUTBOX,
+        r#"window.sitehookConfig = { profile: { profileid: "p-beacon" }, triggers: [] };"#,
+    ]
+    .join("\n");
+    let (browser, _) = site.open(page(&relay, &head)).await;
+    browser.trace().await;
+    assert!(relay.received().await.is_empty(), "not due yet");
+    browser.goto("about:blank").await;
+    let got = relay.wait_received(1).await;
+    assert_eq!(got[0]["uri"], "/demo/receiver/hook/crm-lead", "{got:#?}");
+    assert_eq!(
+        header(&got[0], "webhook-id"),
+        Some("5f0c2b1e-8d3a-4c6b-9e7f-1a2b3c4d5e6f"),
+        "{got:#?}"
+    );
+}
+
+/// A session ends after more than 30 minutes without an event: `sessions` counts
+/// the browser's sessions, `restartAfter: "session"` lets a trigger fire once in
+/// each, and `within: "session"` counts the current session's views. (The first
+/// two views run with the page's clock set 31 minutes back.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_session_begins_after_30_minutes_without_an_event() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let url = site.serve(page(
+        &relay,
+        r#"if (location.search === "?earlier") {
+  var real = Date.now;
+  Date.now = function () { return real.call(Date) - 31 * 60000; };
+}
+window.sitehookConfig = {
+  profile: { profileid: "p-s" },
+  triggers: [
+    { id: "returning", webhook: "crm-lead", if: { sessions: { gte: 2 } } },
+    { id: "each-session", webhook: "crm-lead", stop: { restartAfter: "session" } },
+    { id: "second-view-this-session", webhook: "crm-lead", if: { count: { atLeast: 2, within: "session" } } }
+  ]
+};"#,
+    ));
+    let browser = Browser::start().await;
+    let mut seen = Vec::new();
+    for at in ["?earlier", "?earlier", ""] {
+        browser.goto(&format!("{url}{at}")).await;
+        let trace = browser.trace().await;
+        seen.push(
+            ["returning", "each-session", "second-view-this-session"]
+                .map(|id| result_of(&trace, id)),
+        );
+    }
+    assert_eq!(
+        seen,
+        [
+            ["no-match", "fired", "no-match"],
+            ["no-match", "stopped", "fired"],
+            ["fired", "fired", "no-match"],
+        ]
+    );
+}
+
+/// Item and category views: `sitehook.page({ type: "category" })` declares one with
+/// its category, and the config's `pages.category` URL pattern declares one by
+/// path (without a category).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn category_views_are_declared_by_the_page_or_by_a_url_pattern() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = r#"window.sitehookConfig = {
+  profile: { profileid: "p-cat" },
+  pages: { category: { path: { startsWith: "/c/" } } },
+  triggers: [
+    { id: "shoes", on: "category_view", webhook: "crm-lead", if: { "item.category": { equals: "Shoes" } } },
+    { id: "any-category", on: "category_view", webhook: "product-view",
+      if: { count: { of: { event: { equals: "category_view" } }, atLeast: 2 } } }
+  ]
+};"#;
+    let (browser, _) = site.open(page(&relay, head)).await;
+    browser.trace().await;
+    let trace = after(
+        &browser,
+        "sitehook.page({ type: 'category', item: { category: 'Shoes' } })",
+    )
+    .await;
+    assert_eq!(trace["event"], "category_view", "{trace}");
+    assert_eq!(result_of(&trace, "shoes"), "fired", "{trace}");
+    assert_eq!(result_of(&trace, "any-category"), "no-match", "{trace}");
+    browser
+        .eval("history.pushState({}, '', '/c/boots')", json!([]))
+        .await;
+    let trace = trace_of(&browser, "category_view").await;
+    assert_eq!(trace["path"], "/c/boots", "{trace}");
+    assert_eq!(result_of(&trace, "shoes"), "no-match", "{trace}");
+    assert_eq!(result_of(&trace, "any-category"), "fired", "{trace}");
+}
+
+/// `regex` runs the browser's own `RegExp`, with JavaScript's syntax (a lookbehind,
+/// which Rust's `regex` crate has not) and `ignoreCase` as its `i` flag; a pattern
+/// the browser refuses disables its trigger with the browser's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regex_is_the_browsers_regexp() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let url = site.serve(page(
+        &relay,
+        r#"window.sitehookConfig = {
+  profile: { profileid: "p-re" },
+  triggers: [
+    { id: "lookbehind", webhook: "crm-lead", if: { path: { regex: "(?<=/p/)\\d+$" } } },
+    { id: "any-case", webhook: "crm-lead", if: { path: { regex: "^/P/", ignoreCase: true } } },
+    { id: "no-case", webhook: "crm-lead", if: { path: { regex: "^/P/" } } },
+    { id: "broken", webhook: "crm-lead", if: { path: { regex: "(" } } }
+  ]
+};"#,
+    ));
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "lookbehind"), "no-match", "{trace}");
+    let trace = after(&browser, "history.pushState({}, '', '/p/42')").await;
+    assert_eq!(result_of(&trace, "lookbehind"), "fired", "{trace}");
+    assert_eq!(result_of(&trace, "any-case"), "fired", "{trace}");
+    assert_eq!(result_of(&trace, "no-case"), "no-match", "{trace}");
+    assert_eq!(
+        warnings(&browser).await,
+        [
+            r#"sitehook: trigger "broken": if.path.regex: is not a valid regular expression: Invalid regular expression: /(/: Unterminated group (this trigger is disabled)"#
+        ]
+    );
+}
+
 /// While a request carries the outbox's events, a full outbox drops an event it does
 /// not carry (here the new one), since the relay may still accept those and their
 /// triggers must then stay resting. The dropped event's trace says why instead of
