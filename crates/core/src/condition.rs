@@ -1521,6 +1521,7 @@ mod tests {
 
     #[test]
     fn sequences() {
+        const SESSION_SEQUENCE: &str = r#"{"sequence":{"steps":[{"path":{"equals":"/a"}},{"path":{"equals":"/b"}}],"within":"session"}}"#;
         let item = |ago| (ago, "item_view", "/p/1", 1, "1", "shoes", "10");
         let conversion = |ago| (ago, "conversion", "/thanks", 1, "", "", "10");
         type Case<'a> = (&'a str, Vec<Entry<'a>>, bool);
@@ -1572,11 +1573,33 @@ mod tests {
                 ],
                 true,
             ),
-            // The first step must fall inside the window.
+            // The first step must fall inside the window; exactly a day ago still does.
             (
                 ABANDONED,
                 vec![item(DAY + 1), page(31 * MIN, "/cart"), page(0, "/home")],
                 false,
+            ),
+            (
+                ABANDONED,
+                vec![item(DAY), page(31 * MIN, "/cart"), page(0, "/home")],
+                true,
+            ),
+            // `within: "session"`: every step in the current session.
+            (
+                SESSION_SEQUENCE,
+                vec![
+                    (20 * MIN, "page_view", "/a", 1, "", "", ""),
+                    (0, "page_view", "/b", 2, "", "", ""),
+                ],
+                false,
+            ),
+            (
+                SESSION_SEQUENCE,
+                vec![
+                    (20 * MIN, "page_view", "/a", 2, "", "", ""),
+                    (0, "page_view", "/b", 2, "", "", ""),
+                ],
+                true,
             ),
             // Without `for` and `absent`: just the order; the current event may be the last step.
             (

@@ -463,6 +463,28 @@ pub(crate) mod tests {
             (r#"{"gte":0}"#, Some("free"), false),
             (r#"{"gte":0,"not":true}"#, Some("free"), true),
             (r#"{"gt":1}"#, None, false),
+            // Each operator negated.
+            (r#"{"startsWith":"/p","not":true}"#, Some("/pricing"), false),
+            (r#"{"startsWith":"/p","not":true}"#, Some("/about"), true),
+            (r#"{"endsWith":".pdf","not":true}"#, Some("/a/b.pdf"), false),
+            (
+                r#"{"contains":"shoe","not":true}"#,
+                Some("/red-shoes"),
+                false,
+            ),
+            (r#"{"regex":"^/p/","not":true}"#, Some("/p/1"), false),
+            (r#"{"in":["nl"],"not":true}"#, Some("nl"), false),
+            (r#"{"lt":100,"not":true}"#, Some("99"), false),
+            (r#"{"lt":100,"not":true}"#, Some("100"), true),
+            (r#"{"lte":100,"not":true}"#, Some("100"), false),
+            (r#"{"gt":100,"not":true}"#, Some("100"), true),
+            (r#"{"gte":100,"not":true}"#, Some("100"), false),
+            (r#"{"equals":100,"not":true}"#, Some("100.0"), false),
+            (
+                r#"{"startsWith":"/P","ignoreCase":true,"not":true}"#,
+                Some("/pricing"),
+                false,
+            ),
         ];
         for (json, text, want) in cases {
             let t = test(json).unwrap_or_else(|e| panic!("{json}: {e}"));
