@@ -340,7 +340,8 @@ async fn a_broken_trigger_warns_by_name_and_the_rest_of_the_page_works() {
 
 /// Hostile data in the config and in storage cannot throw into the page, hang it, or
 /// stop the good trigger: 5,000 triggers, a condition nested 300 deep, a 1 MB id, a
-/// profile getter that throws, and garbage under the snippet's storage keys.
+/// profile getter that throws, and garbage under the snippet's storage keys (the
+/// history, Stop timers, session and outbox entries).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_config_and_storage_do_not_break_the_page() {
     let site = Site::bind().await;
@@ -351,6 +352,9 @@ async fn hostile_config_and_storage_do_not_break_the_page() {
   {capture}
   localStorage.setItem("sitehook:v1:history:p-h", "{{not json");
   localStorage.setItem("sitehook:v1:stops:p-h", JSON.stringify({{ good: "yesterday", x: [1, 2] }}));
+  localStorage.setItem("sitehook:v1:session", "[1, 2");
+  localStorage.setItem("sitehook:v1:outbox:junk", "{{\"i\": 5");
+  localStorage.setItem("sitehook:v1:outbox:other", JSON.stringify({{ i: "not-other", g: "t", t: 1, j: "{{}}" }}));
   var deep = {{ path: {{ startsWith: "/" }} }};
   for (var i = 0; i < 300; i++) deep = {{ not: deep }};
   var profile = {{ profileid: "p-h" }};
@@ -400,4 +404,20 @@ async fn hostile_config_and_storage_do_not_break_the_page() {
     let history: Value =
         serde_json::from_str(stored.as_str().unwrap_or("")).expect("valid JSON now");
     assert_eq!(history.as_array().map(Vec::len), Some(1), "{history}");
+    let session = browser
+        .eval(
+            "return JSON.parse(localStorage.getItem('sitehook:v1:session')).n",
+            json!([]),
+        )
+        .await;
+    assert_eq!(session, 1, "a new first session");
+    // The unreadable outbox entries are gone; the good event was sent and left.
+    let outbox = browser
+        .eval(
+            "return Object.keys(localStorage).filter(function (k) { return k.indexOf('sitehook:v1:outbox') === 0; })",
+            json!([]),
+        )
+        .await;
+    assert_eq!(outbox, json!([]));
+    assert_eq!(relay.wait_received(1).await.len(), 1);
 }
