@@ -1249,6 +1249,43 @@ async fn regex_is_the_browsers_regexp() {
     );
 }
 
+/// The stored history is pruned to what the triggers need, and at least 30 days
+/// (a site may define other triggers on other pages); while a trigger has a problem
+/// nothing is pruned by time, since what the fixed trigger needs is not known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_is_pruned_by_the_longest_window_unless_a_trigger_is_broken() {
+    let sites = [Site::bind().await, Site::bind().await];
+    let relay = TestRelay::demo_for_all(&[&sites[0], &sites[1]]).await;
+    let seed = r#"var day = 864e5, now = Date.now();
+localStorage.setItem("sitehook:v1:history:p-lb", JSON.stringify([{ t: now - 60 * day, p: "/old" }, { t: now - 20 * day, p: "/recent" }]));"#;
+    let good =
+        r#"{ id: "week", webhook: "crm-lead", if: { count: { atLeast: 9, within: "7d" } } }"#;
+    let broken = r#"{ id: "broken", webhook: "crm-lead", if: { count: { atLeast: 0 } } }"#;
+    let browser = Browser::start().await;
+    let mut kept = Vec::new();
+    for (site, extra) in sites.into_iter().zip(["", broken]) {
+        let url = site.serve(page(
+            &relay,
+            &format!(
+                "{seed}\nwindow.sitehookConfig = {{ profile: {{ profileid: \"p-lb\" }}, triggers: [{good}, {extra}] }};"
+            ),
+        ));
+        browser.goto(&url).await;
+        browser.trace().await;
+        let paths: Vec<String> = serde_json::from_value(
+            browser
+                .eval(
+                    "return JSON.parse(localStorage.getItem('sitehook:v1:history:p-lb')).map(function (e) { return e.p; })",
+                    json!([]),
+                )
+                .await,
+        )
+        .expect("a stored history");
+        kept.push(paths);
+    }
+    assert_eq!(kept, [vec!["/recent", "/"], vec!["/old", "/recent", "/"]]);
+}
+
 /// While a request carries the outbox's events, a full outbox drops an event it does
 /// not carry (here the new one), since the relay may still accept those and their
 /// triggers must then stay resting. The dropped event's trace says why instead of
