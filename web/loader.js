@@ -118,7 +118,7 @@
   // text already made, ends the arguments as it is.
   var outs = [], wakeAt = 0, sendable = false;
   function wasm(op, rest, last) {
-    var text = json([location.href, d.title, d.referrer].concat(rest || []));
+    var text = json([location.href, d.title, d.referrer, pageKey()].concat(rest || []));
     return snip.enter(op, last ? text.slice(0, -1) + "," + last + "]" : text);
   }
   // Every call into the wasm goes through here: a bug in it traps, and then the
@@ -174,6 +174,18 @@
     else schedule(q);
   }
 
+  // Which page this is, for counting views: two URLs are one page when they differ
+  // only in an anchor (`#faq`; a hash route, `#/cart`, is a page of its own) or in
+  // campaign parameters, which sites remove with replaceState right after landing.
+  function pageKey() {
+    var u = new URL(location.href), p = u.searchParams, drop = [];
+    p.forEach(function (v, k) { if (/^utm_|^(gcl|fbcl|msclk)id$/.test(k)) drop.push(k); });
+    drop.forEach(function (k) { p.delete(k); });
+    // Written back whether or not one went, so that both keys have one encoding.
+    u.search = p + "";
+    if (!/^#[\/!]/.test(u.hash)) u.hash = "";
+    return u.href;
+  }
   // The event of the trigger at position `k` of the config that fired in trace `t`:
   // the trigger's ids and static data from the config as the wasm read it, the
   // visitor's profile fields the webhook takes (all of them when the relay did not

@@ -124,7 +124,8 @@ async fn warnings_once_there(browser: &Browser) -> Vec<String> {
 }
 
 /// `pushState`, `replaceState`, `hashchange` and `popstate` each count a page view
-/// only when the URL really changed; URL patterns in the config declare item pages.
+/// only when the page's URL really changed (not for an anchor or campaign
+/// parameters); URL patterns in the config declare item pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_page_app_navigations_count_one_view_per_url_change() {
     let site = Site::bind().await;
@@ -160,6 +161,16 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
         "first view: {trace}"
     );
 
+    // Campaign parameters added and removed (as sites do after landing), each in a
+    // call of its own: no new view.
+    for url in ["/pricing?utm_source=news&gclid=x", "/pricing"] {
+        browser
+            .eval(
+                &format!("history.replaceState({{}}, '', '{url}')"),
+                json!([]),
+            )
+            .await;
+    }
     // The same URL again, twice, and an anchor: none is a navigation. A new query
     // string is one.
     browser

@@ -17,9 +17,9 @@
 //! Only strings, numbers and booleans, through one exported function, [`enter`]: an
 //! operation (see [`op`]) and its arguments as JSON text, which the loader makes with
 //! a bounded walk of the page's objects (the config, the relay's field lists, the
-//! arguments of API calls) and the core reads into a flat [`Doc`]. The first three
+//! arguments of API calls) and the core reads into a flat [`Doc`]. The first four
 //! arguments of every call are where the page is (`location.href`, `document.title`,
-//! `document.referrer`). After each call the snippet answers through the loader's
+//! `document.referrer` and the page's key, see [`location`]). After each call the snippet answers through the loader's
 //! `io.out` (see [`io`]): the traces (with the triggers that fired, whose events
 //! the loader makes), when to wake it and whether events may be sent. No JS object is walked from the wasm and no string is
 //! returned from it, which keeps both the wasm and wasm-bindgen's glue small.
@@ -93,6 +93,9 @@ struct Item<'a> {
 #[derive(Debug, Default)]
 struct PageState {
     url: String,
+    /// The loader's key of the page (see [`location`]): two URLs with the same key
+    /// are one page.
+    key: String,
     referrer: String,
     /// When it was viewed, which is also its page view's time in the history.
     at: u64,
@@ -110,8 +113,9 @@ pub struct Snippet {
     /// Consent as the page last said (the config, then `sitehook.consent`).
     consent: bool,
     store: Store,
-    /// The page's URL, title and referrer as the loader last said.
-    location: [String; 3],
+    /// The page's URL, title, referrer and key as the loader last said (see
+    /// [`location`]).
+    location: [String; 4],
     page: Option<PageState>,
     /// A `sitehook.page` call made before the first page view, applied to it: the
     /// call's arguments, the node of the event it declares (see
@@ -162,8 +166,8 @@ impl Snippet {
     /// `pushState`, `replaceState`, `popstate` and `hashchange` all land here, and
     /// one navigation is one view).
     pub fn navigate(&mut self) {
-        let [url, _, referrer] = &self.location;
-        if self.page.as_ref().is_some_and(|p| same_page(&p.url, url)) {
+        let [url, _, referrer, key] = &self.location;
+        if self.page.as_ref().is_some_and(|p| p.key == *key) {
             return;
         }
         if !self.allowed() {
@@ -174,10 +178,11 @@ impl Snippet {
             Some(p) => p.url.clone(),
             None => referrer.clone(),
         };
-        let declared = self.declared.take().filter(|(_, _, on)| same_page(on, url));
+        let declared = self.declared.take().filter(|(_, _, on)| on == key);
         let now = io::now_ms();
         self.page = Some(PageState {
             url: url.clone(),
+            key: key.clone(),
             referrer,
             at: now,
             fired: Vec::new(),
@@ -210,7 +215,7 @@ impl Snippet {
             "reset" => self.switch_profile(Doc::default(), None),
             "consent" => self.set_consent(args.bool(a) == Some(true)),
             "page" if self.page.is_none() => {
-                self.declared = Some((args, a, self.location[0].clone()));
+                self.declared = Some((args, a, self.location[3].clone()));
             }
             _ => self.track(&args, a, io::now_ms()),
         }
@@ -328,8 +333,7 @@ pub const STARTED: u32 = 1;
 pub const WANTS_WORDS: u32 = 2;
 
 /// The one entry point: `op` (see [`op`]) with its arguments as a JSON array, whose
-/// first three are the page's `location.href`, `document.title` and
-/// `document.referrer` (see [`location`]). After each call the snippet gives the
+/// first four are where the page is (see [`location`]). After each call the snippet gives the
 /// loader what happened through `io.out` ([`Snippet::out`]).
 ///
 /// One function taking JSON rather than one per operation with typed parameters:
@@ -340,7 +344,7 @@ pub const WANTS_WORDS: u32 = 2;
 pub fn enter(op: u32, args: String) -> u32 {
     let args = Doc::parse_or_empty(args);
     // The fourth argument onwards, per operation.
-    let first = args.next(args.next(args.next(1)));
+    let first = args.next(args.next(args.next(args.next(1))));
     let Ok(mut cell) = SNIPPET.0.try_borrow_mut() else {
         // A call from inside a call: the loader makes one at a time.
         return 0;
@@ -729,10 +733,14 @@ impl Snippet {
     }
 }
 
-/// Where the page is: `location.href`, `document.title` and `document.referrer`,
-/// the first three arguments of each [`enter`].
-fn location(args: &Doc) -> [String; 3] {
-    let mut out: [String; 3] = Default::default();
+/// Where the page is, the first four arguments of each [`enter`]:
+/// `location.href`, `document.title`, `document.referrer`, and the page's key, by
+/// which a navigation is a new page view or not: the URL without its anchor (`#faq`;
+/// a hash route, `#/cart`, stays) or campaign parameters (`utm_*`, ad click ids),
+/// which sites remove with `replaceState` right after landing (web/loader.js
+/// `pageKey`).
+fn location(args: &Doc) -> [String; 4] {
+    let mut out: [String; 4] = Default::default();
     let mut at = 1;
     for slot in &mut out {
         slot.push_str(args.str(at).unwrap_or_default());
@@ -749,20 +757,6 @@ fn find(history: &History, at: u64, event: &str) -> usize {
         .iter()
         .rposition(|v| v.at == at && history.at(v.event) == event)
         .unwrap_or(usize::MAX)
-}
-
-/// Whether two URLs are the same page: an anchor (`#faq`) is not a new page, but a
-/// hash route (`#/cart`, `#!/cart`) is.
-fn same_page(a: &str, b: &str) -> bool {
-    fn key(url: &str) -> &[u8] {
-        // On bytes: `str::find` brings a pattern searcher half a kilobyte long.
-        let url = url.as_bytes();
-        match url.iter().position(|b| *b == b'#') {
-            Some(at) if !matches!(url.get(at + 1), Some(b'/' | b'!')) => url.split_at(at).0,
-            _ => url,
-        }
-    }
-    key(a) == key(b)
 }
 
 /// Why `trigger` did not fire, in words, for the trace.
