@@ -19,8 +19,8 @@
 //! a bounded walk of the page's objects (the config, the relay's field lists, the
 //! arguments of API calls) and the core reads into a flat [`Doc`]. The first four
 //! arguments of every call are where the page is (`location.href`, `document.title`,
-//! `document.referrer` and the page's key, see [`location`]). After each call the snippet answers through the loader's
-//! `io.out` (see [`io`]): the traces (with the triggers that fired, whose events
+//! `document.referrer` and the page's key, see [`location`]). After each call the
+//! snippet answers through the loader's `io.out` (see [`io`]): the traces (with the triggers that fired, whose events
 //! the loader makes), when to wake it and whether events may be sent. No JS object is walked from the wasm and no string is
 //! returned from it, which keeps both the wasm and wasm-bindgen's glue small.
 //!
@@ -119,8 +119,8 @@ pub struct Snippet {
     page: Option<PageState>,
     /// A `sitehook.page` call made before the first page view, applied to it: the
     /// call's arguments, the node of the event it declares (see
-    /// [`Snippet::command`]), and the URL it was made on, the only page it declares
-    /// (consent may come after a single-page app moved on).
+    /// [`Snippet::command`]), and the key of the page it was made on, the only page
+    /// it declares (consent may come after a single-page app moved on).
     declared: Option<(Doc, usize, String)>,
     /// Traces made since the loader last took them, as JSON objects; the loader
     /// publishes them.
@@ -132,8 +132,8 @@ pub struct Snippet {
 
 impl Snippet {
     /// Reads the config from the start call's arguments (see [`enter`]): `config`,
-    /// the node of `window.sitehookConfig`. `debug_param`: whether the page's `?sitehook_debug` asks for the trace,
-    /// where the config allows it. `None` (with a console warning) when there is no
+    /// the node of `window.sitehookConfig`. `debug_param`: whether the page's
+    /// `?sitehook_debug` asks for the trace, where the config allows it. `None` (with a console warning) when there is no
     /// config.
     ///
     /// `wordless`: the explaining build could not be loaded, so the visitor build
@@ -333,8 +333,8 @@ pub const STARTED: u32 = 1;
 pub const WANTS_WORDS: u32 = 2;
 
 /// The one entry point: `op` (see [`op`]) with its arguments as a JSON array, whose
-/// first four are where the page is (see [`location`]). After each call the snippet gives the
-/// loader what happened through `io.out` ([`Snippet::out`]).
+/// first four are where the page is (see [`location`]). After each call the snippet
+/// gives the loader what happened through `io.out` ([`Snippet::out`]).
 ///
 /// One function taking JSON rather than one per operation with typed parameters:
 /// each exported function costs a wrapper in wasm-bindgen's glue and a shim in the
