@@ -22,6 +22,8 @@
     // While a navigation waits to be counted, calls wait too: a single-page app's
     // `sitehook.page(...)` right after `pushState` belongs to the new page.
     if (!snip || moving) {
+      // With the page it was made on: see `boot`.
+      args.key = pageKey();
       if (queue.length < 100) queue.push(args);
       else if (!full) { full = true; say("warn", "more than 100 calls waiting for the snippet; the rest are ignored"); }
       return;
@@ -176,15 +178,21 @@
 
   // Which page this is, for counting views: two URLs are one page when they differ
   // only in an anchor (`#faq`; a hash route, `#/cart`, is a page of its own) or in
-  // campaign parameters, which sites remove with replaceState right after landing.
+  // campaign parameters (utm_*, ad click ids), which sites remove with replaceState
+  // right after landing. The other parameters stay as written, in their order.
+  var CAMPAIGN = /^(utm_.*|gclid|gbraid|wbraid|dclid|fbclid|msclkid|ttclid|twclid|li_fat_id|yclid|mc_cid|mc_eid)$/;
   function pageKey() {
-    var u = new URL(location.href), p = u.searchParams, drop = [];
-    p.forEach(function (v, k) { if (/^utm_|^(gcl|fbcl|msclk)id$/.test(k)) drop.push(k); });
-    drop.forEach(function (k) { p.delete(k); });
-    // Written back whether or not one went, so that both keys have one encoding.
-    u.search = p + "";
-    if (!/^#[\/!]/.test(u.hash)) u.hash = "";
-    return u.href;
+    var href = location.href, h = href.indexOf("#"), hash = h < 0 ? "" : href.slice(h);
+    var base = h < 0 ? href : href.slice(0, h), q = base.indexOf("?"), kept = [];
+    if (q >= 0) {
+      base.slice(q + 1).split("&").forEach(function (p) {
+        var name = p.split("=")[0];
+        try { name = decodeURIComponent(name.replace(/\+/g, " ")); } catch (e) {}
+        if (p && !CAMPAIGN.test(name)) kept.push(p);
+      });
+      base = base.slice(0, q);
+    }
+    return base + (kept.length ? "?" + kept.join("&") : "") + (/^#[\/!]/.test(hash) ? hash : "");
   }
   // The event of the trigger at position `k` of the config that fired in trace `t`:
   // the trigger's ids and static data from the config as the wasm read it, the
@@ -252,61 +260,70 @@
   // carries its profile), in localStorage, so a later page sends what this one could
   // not. Each event has a key of its own (`sitehook:v1:outbox:` and its id), so tabs
   // that add and remove events at the same time keep each other's: rewriting one list
-  // would lose what another tab wrote between our read and our write. While storage
-  // refuses it, the outbox is this page's, in memory. Entries: i (event id), g
-  // (trigger), p (profile), t (fired at), n (failed attempts), a (not before), j (the
-  // event's JSON). Bounded to 50 events and 60 KB; an event is given up after 20
-  // attempts or 3 days, inside the relay's 7-day de-duplication window.
-  var OUTBOX = "sitehook:v1:outbox:", MAX_AGE = 3 * 864e5, memory = null, inFlight = [];
+  // would lose what another tab wrote between our read and our write. Entries: i
+  // (event id), g (trigger), p (profile), t (fired at), n (failed attempts), a (not
+  // before), j (the event's JSON). Bounded to 50 events and 60 KB of their JSON; an
+  // event is given up after 20 attempts or 3 days, inside the relay's 7-day
+  // de-duplication window.
+  // `held`: events storage refused to take (a full quota), kept by this page and
+  // written at the next write that works; all of them, from the first read that
+  // throws (`unreadable`: blocked, or the storage file corrupt or busy), since what
+  // is written then could not be read back.
+  var OUTBOX = "sitehook:v1:outbox:", MAX_AGE = 3 * 864e5, held = {}, unreadable = false, inFlight = [];
   function load() {
-    var out = [];
-    if (memory) out = memory.slice();
-    else try {
-      // A storage whose reads throw (blocked, or its file corrupt or busy) would make
-      // the outbox write-only: this page keeps it in memory from then on. Tried
-      // before there is an entry to read.
+    var out = [], k;
+    if (!unreadable) try {
+      // Tried before there is an entry to read.
       store.getItem(OUTBOX);
       for (var i = store.length; i--;) {
-        var k = store.key(i), e = null, v;
-        if (!k || k.indexOf(OUTBOX)) continue;
-        v = store.getItem(k);
+        var key = store.key(i), e = null, v;
+        if (!key || key.indexOf(OUTBOX)) continue;
+        v = store.getItem(key);
         try { e = JSON.parse(v); } catch (x) {}
         // Storage is untrusted: an unreadable entry goes, odd counters read as 0,
         // and nothing else is kept.
-        if (e && typeof e.i == "string" && OUTBOX + e.i == k && typeof e.g == "string" && typeof e.t == "number" && typeof e.j == "string")
-          out.push({ i: e.i, g: e.g, p: String(e.p || ""), t: e.t, n: +e.n || 0, a: +e.a || 0, j: e.j });
-        else store.removeItem(k);
+        if (e && typeof e.i == "string" && OUTBOX + e.i == key && typeof e.g == "string" && typeof e.t == "number" && typeof e.j == "string") {
+          if (!held[e.i]) out.push({ i: e.i, g: e.g, p: String(e.p || ""), t: e.t, n: +e.n || 0, a: +e.a || 0, j: e.j });
+        } else store.removeItem(key);
       }
-    } catch (x) { memory = out.slice(); }
+    } catch (x) {
+      unreadable = true;
+      out.forEach(function (e) { held[e.i] = e; });
+      out = [];
+    }
+    for (k in held) out.push(held[k]);
     // The oldest first: the order they are sent and dropped in.
     return out.sort(function (a, b) { return a.t - b.t; });
   }
   function bytes(text) { return new Blob([text]).size; }
-  function sizeOf(e) { return bytes(JSON.stringify(e)) + 1; }
-  // Stores event `e`; a write that fails (a full quota) moves the outbox into memory.
+  // Stores event `e`, and what storage refused before.
   function save(e) {
-    if (!memory) try { return store.setItem(OUTBOX + e.i, JSON.stringify(e)); } catch (x) { memory = load(); }
-    memory = memory.filter(not(mine([e.i]))).concat([e]);
+    held[e.i] = e;
+    if (!unreadable) for (var k in held) {
+      try { store.setItem(OUTBOX + k, JSON.stringify(held[k])); } catch (x) { return; }
+      delete held[k];
+    }
   }
   function drop(e) {
-    if (memory) memory = memory.filter(not(mine([e.i])));
+    delete held[e.i];
     try { store.removeItem(OUTBOX + e.i); } catch (x) {}
   }
   // The outbox `q` with the `fresh` events, within its bounds: the oldest go first,
   // but not those a request carries, since the relay may yet accept them and their
   // triggers must then stay resting.
   function add(q, fresh) {
-    var total = 0, dropped = [], big = function (e) { return bytes(e.j) + 14 > 61440; };
+    var total = 0, dropped = [], size = function (e) { return bytes(e.j) + 1; };
+    var big = function (e) { return size(e) + 13 > 61440; };
     // An event too big for any request (long profile fields and data) could only
     // wait for its expiry, pushing out the others meanwhile: it is given up at once.
     giveUp(fresh.filter(big), " event(s) too big to send (over 60 KB) were dropped");
     q = q.concat(fresh.filter(not(big)));
-    q.forEach(function (e) { total += sizeOf(e); });
+    q.forEach(function (e) { total += size(e); });
     while (q.length > 50 || total > 61440) {
       var i = 0;
       while (i < q.length - 1 && inFlight.indexOf(q[i].i) >= 0) i++;
       dropped.push(q.splice(i, 1)[0]);
-      total -= sizeOf(dropped[dropped.length - 1]);
+      total -= size(dropped[dropped.length - 1]);
     }
     fresh.forEach(function (e) { if (q.indexOf(e) >= 0) save(e); });
     dropped.forEach(drop);
@@ -482,7 +499,7 @@
     // Consent withdrawn: every sitehook key goes, the outbox with them, and the
     // traces waiting for the relay's answer.
     wipe: function () {
-      memory = null;
+      held = {};
       mem = {};
       lost = {};
       waiting = [];
@@ -576,7 +593,10 @@
       queue = [];
       moving = false;
       calls.forEach(function (args) {
-        if (args[0] === "track") later.push(args); else call(args);
+        // A page's type declared on a page the app has left while the wasm loaded
+        // does not declare this one.
+        if (args[0] === "track") later.push(args);
+        else if (args[0] !== "page" || args.key === pageKey()) call(args);
       });
       run(function () { wasm(1); });
       later.forEach(call);

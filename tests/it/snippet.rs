@@ -302,7 +302,7 @@ window.sitehookConfig = {
 
 /// With `consent: false` nothing is evaluated, stored or sent; `consent(true)`
 /// evaluates the current page at once; `consent(false)` deletes what was stored.
-/// An item declared while consent was off declares only the URL it was made on.
+/// An item declared while consent was off declares only the page it was made on.
 /// With `respectPrivacySignals`, Global Privacy Control and Do Not Track keep
 /// everything off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,6 +357,18 @@ async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page()
     let trace = after(&browser, "history.pushState({}, '', '/later')").await;
     assert_eq!(trace["consent"], false, "{trace}");
     assert_eq!(storage_keys(&browser).await, Vec::<String>::new());
+    // An item declared now, on this page, counts once consent is back.
+    browser
+        .eval(
+            "sitehook.page({ type: 'item', item: { id: 'boot' } })",
+            json!([]),
+        )
+        .await;
+    let trace = after(&browser, "sitehook.consent(true)").await;
+    assert_eq!(trace["path"], "/later", "{trace}");
+    let trace = trace_of(&browser, "item_view").await;
+    assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
+    browser.eval("sitehook.consent(false)", json!([])).await;
 
     // Global Privacy Control and Do Not Track win over consent given by the page.
     for (signal_site, signal) in [
@@ -393,7 +405,8 @@ async fn consent_off_stores_nothing_and_consent_given_later_evaluates_the_page()
             "{signal}: {warned:#?}"
         );
     }
-    assert_eq!(relay.received().await.len(), 1, "nothing more was sent");
+    // The first view's, and the page view and item of `/later`.
+    assert_eq!(relay.received().await.len(), 3, "nothing more was sent");
 }
 
 /// Signing in brings the anonymous views along; signing out starts anonymous and
@@ -1295,6 +1308,82 @@ localStorage.setItem("sitehook:v1:history:p-lb", JSON.stringify([{ t: now - 60 *
         kept.push(paths);
     }
     assert_eq!(kept, [vec!["/recent", "/"], vec!["/old", "/recent", "/"]]);
+}
+
+/// An event that storage refuses to store (a full quota, here for one write) is
+/// kept by the page and stored with the next write that works, so a later page can
+/// still send it: with the relay unreachable, both events end up stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_storage_refused_once_is_stored_with_the_next_write() {
+    let site = Site::bind().await;
+    let script = TestRelay::demo_for(&site).await;
+    let reserved = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nowhere = reserved.local_addr().unwrap();
+    drop(reserved);
+    let head = format!(
+        r#"var set = Storage.prototype.setItem, refused = false;
+Storage.prototype.setItem = function (k, v) {{
+  if (!refused && k.indexOf("sitehook:v1:outbox:") === 0) {{
+    refused = true;
+    throw new DOMException("the quota is full", "QuotaExceededError");
+  }}
+  return set.call(this, k, v);
+}};
+window.sitehookConfig = {{
+  relay: "http://{nowhere}/",
+  profile: {{ profileid: "p-refused" }},
+  triggers: [
+    {{ id: "view", webhook: "crm-lead" }},
+    {{ id: "signed-up", on: "signup", webhook: "crm-lead" }}
+  ]
+}};"#
+    );
+    let (browser, _) = site.open(page(&script, &head)).await;
+    let trace = browser.trace().await;
+    assert_fired_unsent(&trace, "view", "could not reach the relay");
+    let trace = after(&browser, "sitehook.track('signup')").await;
+    assert_fired_unsent(&trace, "signed-up", "could not reach the relay");
+    let stored: Vec<String> = outbox(&browser)
+        .await
+        .iter()
+        .map(|e| e["g"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(stored, ["view", "signed-up"]);
+}
+
+/// A site that removes the campaign parameters after landing keeps its page view,
+/// and the view's `utm.*` still count when a timed condition holds later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_parameters_removed_after_landing_still_count_on_the_timer() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let url = site.serve(page(
+        &relay,
+        r#"window.sitehookConfig = {
+  profile: { profileid: "p-utm" },
+  triggers: [{ id: "newsletter-reader", webhook: "product-view",
+    if: { all: [{ "utm.source": { equals: "news" } }, { dwell: { gte: 2 } }] } }]
+};"#,
+    ));
+    let browser = Browser::start().await;
+    browser.goto(&format!("{url}?utm_source=news")).await;
+    let trace = browser.trace().await;
+    assert_eq!(
+        result_of(&trace, "newsletter-reader"),
+        "no-match",
+        "{trace}"
+    );
+    browser
+        .eval("history.replaceState({}, '', location.pathname)", json!([]))
+        .await;
+    let fired = poll(std::time::Duration::from_secs(15), || async {
+        let t = browser.trace().await;
+        (result_of(&t, "newsletter-reader") == "fired").then_some(t)
+    })
+    .await;
+    assert!(fired.is_some(), "{}", browser.trace().await);
+    let views = stored_history(&browser, "p-utm").await;
+    assert_eq!(views.len(), 1, "one page view: {views:?}");
 }
 
 /// While a request carries the outbox's events, a full outbox drops an event it does

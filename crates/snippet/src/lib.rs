@@ -117,7 +117,8 @@ pub struct Snippet {
     /// [`location`]).
     location: [String; 4],
     page: Option<PageState>,
-    /// A `sitehook.page` call made before the first page view, applied to it: the
+    /// A `sitehook.page` call made before the page view (or while consent is off),
+    /// applied to it: the
     /// call's arguments, the node of the event it declares (see
     /// [`Snippet::command`]), and the key of the page it was made on, the only page
     /// it declares (consent may come after a single-page app moved on).
@@ -214,7 +215,9 @@ impl Snippet {
             "identify" => self.identify(&args, a, b),
             "reset" => self.switch_profile(Doc::default(), None),
             "consent" => self.set_consent(args.bool(a) == Some(true)),
-            "page" if self.page.is_none() => {
+            // Before the page view, or while consent is off, a `page` call is kept for
+            // the view it declares.
+            "page" if self.page.is_none() || !self.allowed() => {
                 self.declared = Some((args, a, self.location[3].clone()));
             }
             _ => self.track(&args, a, io::now_ms()),
@@ -343,7 +346,7 @@ pub const WANTS_WORDS: u32 = 2;
 #[wasm_bindgen]
 pub fn enter(op: u32, args: String) -> u32 {
     let args = Doc::parse_or_empty(args);
-    // The fourth argument onwards, per operation.
+    // The fifth argument onwards, per operation.
     let first = args.next(args.next(args.next(args.next(1))));
     let Ok(mut cell) = SNIPPET.0.try_borrow_mut() else {
         // A call from inside a call: the loader makes one at a time.
@@ -710,9 +713,12 @@ impl Snippet {
             None => (&self.location[0], &self.location[2], now),
         };
         let title = &self.location[1];
-        // Its host, query and hash as they are now (an anchor is no new page view, but
-        // a condition on `hash` sees it).
-        let (host, _, query, hash) = url_parts(&self.location[0]);
+        // Its host and query as the view had them: another query is another page view,
+        // except for campaign parameters, which a site may remove after landing and
+        // which must still count (see `location`). Its hash as it is now: an anchor is
+        // no new page view, but a condition on `hash` sees it.
+        let (host, _, query, _) = url_parts(url);
+        let hash = url_parts(&self.location[0]).3;
         Here {
             url,
             host,
