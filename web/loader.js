@@ -17,13 +17,15 @@
   // methods) are kept, in order, and replayed once it is.
   var early = w.sitehook, queue = [], snip = null, off = false, moving = false, full = false;
   function call(args) {
+    var key = args && args.key;
     args = Array.prototype.slice.call(args || []);
     if (off) return;
     // While a navigation waits to be counted, calls wait too: a single-page app's
     // `sitehook.page(...)` right after `pushState` belongs to the new page.
     if (!snip || moving) {
-      // With the page it was made on: see `boot`.
-      args.key = pageKey();
+      // With the page it was made on (kept when a navigation queues it again): see
+      // `boot`.
+      args.key = key || pageKey();
       if (queue.length < 100) queue.push(args);
       else if (!full) { full = true; say("warn", "more than 100 calls waiting for the snippet; the rest are ignored"); }
       return;

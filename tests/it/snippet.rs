@@ -1386,6 +1386,46 @@ async fn campaign_parameters_removed_after_landing_still_count_on_the_timer() {
     assert_eq!(views.len(), 1, "one page view: {views:?}");
 }
 
+/// A `page` call queued while the wasm loads belongs to the page it was made on: when
+/// the app has moved to another page by the time the wasm is ready, it is dropped
+/// rather than declaring the page the visitor is on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_page_call_from_a_page_the_app_left_is_dropped() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = format!(
+        r#"<!doctype html><html><head><title>Shop</title><script>{CAPTURE_WARNINGS}
+window.sitehookConfig = {{
+  profile: {{ profileid: "p-left" }},
+  triggers: [
+    {{ id: "any-page", webhook: "product-view" }},
+    {{ id: "item", on: "item_view", webhook: "crm-lead" }}
+  ]
+}};</script>
+<script src="http://{addr}/sitehook.js"></script>
+<script>
+sitehook.page({{ type: "item", item: {{ id: "left-behind" }} }});
+history.pushState({{}}, "", "/elsewhere");
+</script></head><body></body></html>"#,
+        addr = relay.addr
+    );
+    let (browser, _) = site.open(html).await;
+    let trace = browser.trace().await;
+    assert_eq!(trace["path"], "/elsewhere", "{trace}");
+    assert_eq!(result_of(&trace, "any-page"), "fired", "{trace}");
+    let got = relay.wait_received(1).await;
+    assert_eq!(
+        got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-left",
+        "{got:#?}"
+    );
+    let views: Vec<String> = stored_history(&browser, "p-left")
+        .await
+        .into_iter()
+        .map(|(e, p)| format!("{e} {p}"))
+        .collect();
+    assert_eq!(views, ["page_view /elsewhere"]);
+}
+
 /// While a request carries the outbox's events, a full outbox drops an event it does
 /// not carry (here the new one), since the relay may still accept those and their
 /// triggers must then stay resting. The dropped event's trace says why instead of
