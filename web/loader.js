@@ -270,8 +270,9 @@
   // `held`: events storage refused to take (a full quota), kept by this page and
   // written at the next write that works; all of them, from the first read that
   // throws (`unreadable`: blocked, or the storage file corrupt or busy), since what
-  // is written then could not be read back.
-  var OUTBOX = "sitehook:v1:outbox:", MAX_AGE = 3 * 864e5, held = {}, unreadable = false, inFlight = [];
+  // is written then could not be read back. (Without a prototype: ids come from
+  // storage too.)
+  var OUTBOX = "sitehook:v1:outbox:", MAX_AGE = 3 * 864e5, held = Object.create(null), unreadable = false, inFlight = [];
   function load() {
     var out = [], k;
     if (!unreadable) try {
@@ -501,7 +502,7 @@
     // Consent withdrawn: every sitehook key goes, the outbox with them, and the
     // traces waiting for the relay's answer.
     wipe: function () {
-      held = {};
+      held = Object.create(null);
       mem = {};
       lost = {};
       waiting = [];
