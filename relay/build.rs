@@ -12,10 +12,13 @@ use std::path::PathBuf;
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let dist = manifest.join("../web/dist");
-    let demo = manifest.join("../web/demo");
-    println!("cargo:rerun-if-changed={}", dist.display());
-    println!("cargo:rerun-if-changed={}", demo.display());
+    // Watched paths relative to the package, so that cargo watches this checkout's
+    // files: with absolute ones, a clone sharing the target directory would keep
+    // the snippet embedded from the checkout that built it first.
+    println!("cargo:rerun-if-changed=../web/dist");
+    println!("cargo:rerun-if-changed=../web/demo");
 
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     let mut out = String::new();
     for (name, file) in [
         ("JS", "sitehook.js"),
@@ -30,21 +33,20 @@ fn main() {
         ("DEBUG_WASM_BR", "sitehook-debug.wasm.br"),
     ] {
         let path = dist.join(file);
-        println!("cargo:rerun-if-changed={}", path.display());
+        println!("cargo:rerun-if-changed=../web/dist/{file}");
+        // Embedded from a copy in OUT_DIR, not from the checkout: the compiled
+        // relay then names no file of a checkout that may be gone when the target
+        // directory is shared.
         if path.is_file() {
-            let path = path
-                .canonicalize()
-                .expect("an existing file has a canonical path");
+            fs::copy(&path, out_dir.join(file)).expect("OUT_DIR is writable");
             writeln!(
                 out,
-                "pub const {name}: Option<&[u8]> = Some(include_bytes!({:?}));",
-                path
+                "pub const {name}: Option<&[u8]> = Some(include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\")));"
             )
             .unwrap();
         } else {
             writeln!(out, "pub const {name}: Option<&[u8]> = None;").unwrap();
         }
     }
-    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     fs::write(out_dir.join("snippet.rs"), out).expect("OUT_DIR is writable");
 }

@@ -59,8 +59,14 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root.
+///
+/// Read at run time first: `cargo run` sets `CARGO_MANIFEST_DIR` to this checkout's
+/// crate, while the compile-time value is the checkout that built the binary, which
+/// cargo reuses unbuilt for another clone sharing the same `CARGO_TARGET_DIR`.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest)
         .join("../..")
         .canonicalize()
         .expect("the workspace root exists")
