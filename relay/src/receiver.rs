@@ -164,7 +164,7 @@ async fn page_html(State(m): State<Mounted>) -> Response {
     let base = m.base;
     let answer = m.receiver.answer.load(Ordering::Relaxed);
     let mut html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"3\">\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"3\"><link rel=\"icon\" href=\"data:,\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Webhook receiver · sitehook</title><link rel=\"stylesheet\" href=\"{base}/receiver.css\"></head><body>\
          <header><span class=\"brand\">Webhook receiver</span>\

@@ -150,11 +150,12 @@ async fn guard(
     };
     let h = response.headers_mut();
     // Scripts and styles from the relay only (no inline code), never framed (the
-    // replay button must not be clickjacked), no caching of operator data.
+    // replay button must not be clickjacked), no caching of operator data. Images
+    // also as `data:`, for the page's empty icon (no `/favicon.ico` request).
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
              frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     );

@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
 /// [`Event`]: no tree of `serde_json::Value`s in between, which cost as much as the
 /// parse itself.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an object {\"events\": [...]}")]
 struct RawBatch<'a> {
     #[serde(borrow)]
     events: Vec<&'a serde_json::value::RawValue>,

@@ -98,6 +98,12 @@ async fn events_endpoint_answers_every_input_with_a_status_and_a_reason() {
             vec![],
         ),
         (
+            "[]".into(),
+            StatusCode::BAD_REQUEST,
+            "the body is not an event batch: invalid length 0, expected an object {\"events\": [...]}",
+            vec![],
+        ),
+        (
             r#"{"evnts":[]}"#.into(),
             StatusCode::BAD_REQUEST,
             "unknown field `evnts`",
