@@ -182,8 +182,10 @@
   // only in an anchor (`#faq`; a hash route, `#/cart`, is a page of its own) or in
   // campaign parameters (utm_*, ad click ids), which sites remove with replaceState
   // right after landing. The other parameters stay as written, in their order.
-  var CAMPAIGN = /^(utm_.*|gclid|gbraid|wbraid|dclid|fbclid|msclkid|ttclid|twclid|li_fat_id|yclid|mc_cid|mc_eid)$/;
+  // (The pattern is inside the function: `call` needs the key for calls queued before
+  // the script's later statements have run.)
   function pageKey() {
+    var CAMPAIGN = /^(utm_.*|gclid|gbraid|wbraid|dclid|fbclid|msclkid|ttclid|twclid|li_fat_id|yclid|mc_cid|mc_eid)$/;
     var href = location.href, h = href.indexOf("#"), hash = h < 0 ? "" : href.slice(h);
     var base = h < 0 ? href : href.slice(0, h), q = base.indexOf("?"), kept = [];
     if (q >= 0) {
@@ -443,6 +445,12 @@
   }
   w.addEventListener("pagehide", hide);
   d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") hide(); });
+  // A queued call, made again. A page's type declared on a page the app has left
+  // since (while the wasm loaded, or within one navigation's tick) does not declare
+  // the page the view was counted for.
+  function replay(args) {
+    if (args[0] !== "page" || args.key === pageKey()) call(args);
+  }
   // Single-page apps: every history change may be a new page; the wasm counts a view
   // only when the URL really changed. Deferred a tick, so the app can set the title.
   function navigated() {
@@ -453,7 +461,7 @@
       run(function () { wasm(1); });
       var calls = queue;
       queue = [];
-      calls.forEach(call);
+      calls.forEach(replay);
     }, 0);
   }
   ["pushState", "replaceState"].forEach(function (m) {
@@ -596,10 +604,8 @@
       queue = [];
       moving = false;
       calls.forEach(function (args) {
-        // A page's type declared on a page the app has left while the wasm loaded
-        // does not declare this one.
         if (args[0] === "track") later.push(args);
-        else if (args[0] !== "page" || args.key === pageKey()) call(args);
+        else replay(args);
       });
       run(function () { wasm(1); });
       later.forEach(call);

@@ -235,14 +235,16 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
 
 /// Calls made before the wasm loaded (`window.sitehook = window.sitehook || []`) are
 /// replayed in order: who the visitor is first, then the page view, then the tracked
-/// events. A second copy of the script is harmless.
+/// events. A second copy of the script is harmless. The page's address has a query
+/// with a campaign parameter (the loader keys each queued call by its page).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_calls_are_replayed_in_order_and_a_second_script_tag_is_harmless() {
     let site = Site::bind().await;
     let relay = TestRelay::demo_for(&site).await;
     let html = page(
         &relay,
-        r#"window.sitehook = window.sitehook || [];
+        r#"history.replaceState({}, "", "?q=shoes&utm_source=news");
+window.sitehook = window.sitehook || [];
 sitehook.push(["track", "signup", { plan: "pro" }]);
 sitehook.push(["identify", { profileid: "p-q", email: "q\"é@example.com", phone: 555 }]);
 window.sitehookConfig = {
@@ -297,6 +299,11 @@ window.sitehookConfig = {
         history.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(),
         ["page_view", "signup", "signup"],
         "one page view although the script was included twice"
+    );
+    assert_eq!(
+        browser.eval("return location.search", json!([])).await,
+        "?q=shoes&utm_source=news",
+        "the calls were queued on an address with a query"
     );
 }
 
@@ -1424,6 +1431,25 @@ history.pushState({{}}, "", "/elsewhere");
         .map(|(e, p)| format!("{e} {p}"))
         .collect();
     assert_eq!(views, ["page_view /elsewhere"]);
+
+    // The same within one navigation's tick, after loading: the app moves to /a,
+    // declares an item there, and moves on to /b before the view is counted. One
+    // view, of /b, which the item made on /a does not declare.
+    let trace = after(
+        &browser,
+        "history.pushState({}, '', '/a'); sitehook.page({ type: 'item', item: { id: 'on-a' } }); \
+         history.pushState({}, '', '/b');",
+    )
+    .await;
+    assert_eq!(trace["path"], "/b", "{trace}");
+    assert_eq!(trace["event"], "page_view", "{trace}");
+    let views: Vec<String> = stored_history(&browser, "p-left")
+        .await
+        .into_iter()
+        .map(|(e, p)| format!("{e} {p}"))
+        .collect();
+    assert_eq!(views, ["page_view /elsewhere", "page_view /b"]);
+    assert!(warnings(&browser).await.is_empty());
 }
 
 /// While a request carries the outbox's events, a full outbox drops an event it does
