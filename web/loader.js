@@ -15,11 +15,16 @@
   // The page API. Calls made before the wasm is ready (through the queue stub
   // `window.sitehook = window.sitehook || []; sitehook.push([...])`, or through these
   // methods) are kept, in order, and replayed once it is.
-  var early = w.sitehook, queue = [], snip = null, off = false, moving = false, full = false;
+  // `counted`: the key of the page whose view was counted last.
+  var early = w.sitehook, queue = [], snip = null, off = false, moving = false, full = false, counted;
   function call(args) {
     var key = args && args.key;
     args = Array.prototype.slice.call(args || []);
     if (off) return;
+    // A navigation we have not heard of yet: a router's `popstate` or `hashchange`
+    // listener that ran before ours (listeners run in the order they were added,
+    // and this script loads late). Counted first, as below.
+    if (snip && !moving && pageKey() !== counted) navigated();
     // While a navigation waits to be counted, calls wait too: a single-page app's
     // `sitehook.page(...)` right after `pushState` belongs to the new page.
     if (!snip || moving) {
@@ -274,21 +279,26 @@
   // throws (`unreadable`: blocked, or the storage file corrupt or busy), since what
   // is written then could not be read back. (Without a prototype: ids come from
   // storage too.)
-  var OUTBOX = "sitehook:v1:outbox:", MAX_AGE = 3 * 864e5, held = Object.create(null), unreadable = false, inFlight = [];
+  var OUTBOX = "sitehook:v1:outbox:", OLD_OUTBOX = "sitehook:v1:outbox", MAX_AGE = 3 * 864e5, held = Object.create(null), unreadable = false, inFlight = [];
   function load() {
     var out = [], k;
     if (!unreadable) try {
-      // Tried before there is an entry to read.
-      store.getItem(OUTBOX);
+      // The outbox of 0.1.0, one list under one key (read first, so that a storage
+      // that cannot be read throws before there is an entry to lose): its events
+      // are stored again each under a key of their own (or `held`, as any event).
+      var v = store.getItem(OLD_OUTBOX), e;
+      if (v) {
+        store.removeItem(OLD_OUTBOX);
+        try { JSON.parse(v).forEach(function (e) { if (e = entry(e)) save(e); }); } catch (x) {}
+      }
       for (var i = store.length; i--;) {
-        var key = store.key(i), e = null, v;
+        var key = store.key(i);
         if (!key || key.indexOf(OUTBOX)) continue;
         v = store.getItem(key);
-        try { e = JSON.parse(v); } catch (x) {}
-        // Storage is untrusted: an unreadable entry goes, odd counters read as 0,
-        // and nothing else is kept.
-        if (e && typeof e.i == "string" && OUTBOX + e.i == key && typeof e.g == "string" && typeof e.t == "number" && typeof e.j == "string") {
-          if (!held[e.i]) out.push({ i: e.i, g: e.g, p: String(e.p || ""), t: e.t, n: +e.n || 0, a: +e.a || 0, j: e.j });
+        e = null;
+        try { e = entry(JSON.parse(v)); } catch (x) {}
+        if (e && OUTBOX + e.i == key) {
+          if (!held[e.i]) out.push(e);
         } else store.removeItem(key);
       }
     } catch (x) {
@@ -301,6 +311,17 @@
     return out.sort(function (a, b) { return a.t - b.t; });
   }
   function bytes(text) { return new Blob([text]).size; }
+  // Size in a request's body (with its comma), and whether an event is too big for
+  // any request (13 bytes: the body's envelope).
+  function size(e) { return bytes(e.j) + 1; }
+  function big(e) { return size(e) + 13 > 61440; }
+  // A stored outbox entry as the outbox uses it, or null. Storage is untrusted: an
+  // entry that is not one, or too big to send (only foreign data can be), goes; odd
+  // counters read as 0; nothing else is kept.
+  function entry(e) {
+    return e && typeof e.i == "string" && typeof e.g == "string" && typeof e.t == "number" && typeof e.j == "string" &&
+      !big(e) ? { i: e.i, g: e.g, p: String(e.p || ""), t: e.t, n: +e.n || 0, a: +e.a || 0, j: e.j } : null;
+  }
   // Stores event `e`, and what storage refused before.
   function save(e) {
     held[e.i] = e;
@@ -317,8 +338,7 @@
   // but not those a request carries, since the relay may yet accept them and their
   // triggers must then stay resting.
   function add(q, fresh) {
-    var total = 0, dropped = [], size = function (e) { return bytes(e.j) + 1; };
-    var big = function (e) { return size(e) + 13 > 61440; };
+    var total = 0, dropped = [];
     // An event too big for any request (long profile fields and data) could only
     // wait for its expiry, pushing out the others meanwhile: it is given up at once.
     giveUp(fresh.filter(big), " event(s) too big to send (over 60 KB) were dropped");
@@ -439,9 +459,11 @@
   // stays queued, and the relay drops the duplicate if a later page sends it again.
   function hide() {
     if (!snip || !nav.sendBeacon) return;
-    var b;
-    try { b = sendable && batch(unexpired(load()), true); } catch (e) { return; }
-    if (b) nav.sendBeacon(relay, new Blob([b.body], { type: "text/plain;charset=UTF-8" }));
+    try {
+      var b = sendable && batch(unexpired(load()), true);
+      // (It throws for a relay address it cannot send to.)
+      if (b) nav.sendBeacon(relay, new Blob([b.body], { type: "text/plain;charset=UTF-8" }));
+    } catch (e) {}
   }
   w.addEventListener("pagehide", hide);
   d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") hide(); });
@@ -451,6 +473,11 @@
   function replay(args) {
     if (args[0] !== "page" || args.key === pageKey()) call(args);
   }
+  // The page view (op 1).
+  function view() {
+    counted = pageKey();
+    wasm(1);
+  }
   // Single-page apps: every history change may be a new page; the wasm counts a view
   // only when the URL really changed. Deferred a tick, so the app can set the title.
   function navigated() {
@@ -458,7 +485,7 @@
     moving = true;
     setTimeout(function () {
       moving = false;
-      run(function () { wasm(1); });
+      run(view);
       var calls = queue;
       queue = [];
       calls.forEach(replay);
@@ -466,11 +493,15 @@
   }
   ["pushState", "replaceState"].forEach(function (m) {
     var original = w.history && w.history[m];
-    if (typeof original === "function") w.history[m] = function () {
-      var result = original.apply(this, arguments);
-      navigated();
-      return result;
-    };
+    // A site that locked `history` keeps it locked: its navigations then count on
+    // the next page load only.
+    if (typeof original === "function") try {
+      w.history[m] = function () {
+        var result = original.apply(this, arguments);
+        navigated();
+        return result;
+      };
+    } catch (e) {}
   });
   w.addEventListener("popstate", navigated);
   w.addEventListener("hashchange", navigated);
@@ -569,8 +600,13 @@
   // `wordless`: the explaining build could not be loaded, so the visitor build runs
   // the triggers it could read, without words.
   function boot(file, wordless) {
-    var hash = hashes[file], g = glue();
-    g(fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {})).then(function () {
+    var hash = hashes[file], g;
+    // Inside a promise, so that a browser without `fetch`, or without the
+    // `TextDecoder` the glue makes at once, gets the line below, not an exception.
+    Promise.resolve().then(function () {
+      g = glue();
+      return g(fetch(base + file, hash.indexOf("sha384-") === 0 ? { integrity: hash } : {}));
+    }).then(function () {
       var started;
       try {
         // The config as the wasm reads it, read once: kept to make the events with,
@@ -603,11 +639,12 @@
       var calls = queue, later = [];
       queue = [];
       moving = false;
+      counted = pageKey();
       calls.forEach(function (args) {
         if (args[0] === "track") later.push(args);
         else replay(args);
       });
-      run(function () { wasm(1); });
+      run(view);
       later.forEach(call);
     }, function (e) {
       var why = (e && e.message) || e;

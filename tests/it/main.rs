@@ -355,6 +355,9 @@ async fn hostile_config_and_storage_do_not_break_the_page() {
   localStorage.setItem("sitehook:v1:session", "[1, 2");
   localStorage.setItem("sitehook:v1:outbox:junk", "{{\"i\": 5");
   localStorage.setItem("sitehook:v1:outbox:other", JSON.stringify({{ i: "not-other", g: "t", t: 1, j: "{{}}" }}));
+  localStorage.setItem("sitehook:v1:outbox:big", JSON.stringify({{ i: "big", g: "t", t: Date.now(), j: "x".repeat(70000) }}));
+  localStorage.setItem("sitehook:v1:outbox", "[1, 2");
+  Object.defineProperty(history, "pushState", {{ value: history.pushState, writable: false }});
   var deep = {{ path: {{ startsWith: "/" }} }};
   for (var i = 0; i < 300; i++) deep = {{ not: deep }};
   var profile = {{ profileid: "p-h" }};
@@ -411,7 +414,9 @@ async fn hostile_config_and_storage_do_not_break_the_page() {
         )
         .await;
     assert_eq!(session, 1, "a new first session");
-    // The unreadable outbox entries are gone; the good event was sent and left.
+    // The unreadable outbox entries are gone (one too big to send, the list of 0.1.0
+    // that is not one); the good event was sent and left. A `history` whose
+    // `pushState` cannot be replaced did not stop the snippet.
     let outbox = browser
         .eval(
             "return Object.keys(localStorage).filter(function (k) { return k.indexOf('sitehook:v1:outbox') === 0; })",

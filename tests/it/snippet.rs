@@ -38,6 +38,14 @@ async fn trace_of(browser: &Browser, event: &str) -> Value {
     .unwrap_or_else(|| panic!("no trace of {event} within 15s"))
 }
 
+/// Runs `script` on the page and returns the first trace of `event` it publishes.
+async fn trace_of_after(browser: &Browser, script: &str, event: &str) -> Value {
+    browser
+        .eval(&format!("window.sitehook.last = null; {script}"), json!([]))
+        .await;
+    trace_of(browser, event).await
+}
+
 /// The stored history of `profile`: `[(event, path)]`, oldest first.
 async fn stored_history(browser: &Browser, profile: &str) -> Vec<(String, String)> {
     let text = browser
@@ -230,6 +238,47 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
     );
     let body: Value = serde_json::from_str(got[1]["body"].as_str().unwrap_or("")).unwrap();
     assert_eq!(body["profileid"], "p-spa", "{body}");
+    assert!(warnings(&browser).await.is_empty());
+}
+
+/// A router that declares the page from its own `popstate` listener, registered
+/// before the snippet's (the snippet loads async): the declaration waits for the
+/// page view of the address it was made on, and follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routers_popstate_listener_declares_the_page_after_its_view() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"window.addEventListener("popstate", function () {
+  sitehook.page({ type: "item", item: { id: "from-router" } });
+});
+window.sitehookConfig = {
+  profile: { profileid: "p-pop" },
+  triggers: [{ id: "item", on: "item_view", webhook: "crm-lead" }]
+};"#,
+    );
+    let (browser, _) = site.open(html).await;
+    browser.trace().await;
+    after(&browser, "history.pushState({}, '', '/one')").await;
+    after(&browser, "history.pushState({}, '', '/two')").await;
+    let trace = trace_of_after(&browser, "history.back()", "item_view").await;
+    assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
+    let views: Vec<String> = stored_history(&browser, "p-pop")
+        .await
+        .into_iter()
+        .map(|(e, p)| format!("{e} {p}"))
+        .collect();
+    assert_eq!(
+        views,
+        [
+            "page_view /",
+            "page_view /one",
+            "page_view /two",
+            "page_view /one",
+            "item_view /one"
+        ]
+    );
     assert!(warnings(&browser).await.is_empty());
 }
 
@@ -741,16 +790,19 @@ async fn a_script_pinned_with_its_integrity_hash_loads_and_a_wrong_hash_is_block
     assert_eq!(relay.received().await.len(), 2, "nothing more was sent");
 }
 
-/// A Content-Security-Policy without `'wasm-unsafe-eval'`, and a browser without
-/// WebAssembly (iOS Lockdown Mode): one console line naming the fix, no trace, no
-/// error thrown into the page, and the page's own scripts run.
+/// A Content-Security-Policy without `'wasm-unsafe-eval'`, a browser without
+/// WebAssembly (iOS Lockdown Mode), and a page that removed `fetch`: one console line
+/// naming the fix, no trace, no error thrown into the page, and the page's own
+/// scripts run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_webassembly_the_snippet_says_so_once_and_the_page_works() {
     let site = Site::bind().await;
     let bare = Site::bind().await;
+    let no_fetch = Site::bind().await;
     let bare_origin = bare.origin.clone();
     let site_origin = site.origin.clone();
-    let relay = TestRelay::demo_for_all(&[&site, &bare]).await;
+    let no_fetch_origin = no_fetch.origin.clone();
+    let relay = TestRelay::demo_for_all(&[&site, &bare, &no_fetch]).await;
     let relay_origin = format!("http://{}", relay.addr);
     let capture = "window.lines = []; window.errors = [];\
         window.addEventListener('error', function (e) { window.errors.push(String(e.message)); });\
@@ -779,6 +831,27 @@ async fn without_webassembly_the_snippet_says_so_once_and_the_page_works() {
             ),
         ],
         format!("default-src 'none'; script-src 'self' {relay_origin}; connect-src {relay_origin}"),
+    );
+    no_fetch.serve_files(
+        vec![
+            (
+                "/",
+                "text/html; charset=utf-8",
+                page("<script src=\"/nofetch.js\"></script>"),
+            ),
+            ("/setup.js", "text/javascript", format!("{capture}{config}")),
+            (
+                "/nofetch.js",
+                "text/javascript",
+                "window.fetch = undefined;".into(),
+            ),
+            (
+                "/after.js",
+                "text/javascript",
+                "window.pageScript = 'ran';".into(),
+            ),
+        ],
+        "default-src * 'unsafe-inline' 'wasm-unsafe-eval'".into(),
     );
     bare.serve_files(
         vec![
@@ -810,6 +883,10 @@ async fn without_webassembly_the_snippet_says_so_once_and_the_page_works() {
         (
             format!("{bare_origin}/"),
             "info sitehook: WebAssembly is unavailable in this browser; triggers are off on this page",
+        ),
+        (
+            format!("{no_fetch_origin}/"),
+            "info sitehook: could not start (",
         ),
     ] {
         browser.goto(&url).await;
@@ -1039,6 +1116,36 @@ window.sitehookConfig = { profile: { profileid: "p-t" }, triggers: [{ id: "any",
     assert_eq!(warnings(&browser).await, Vec::<String>::new());
 }
 
+/// The outbox of 0.1.0, one list under `sitehook:v1:outbox`, is taken over: its
+/// events are delivered and the old key goes; a list that is not one goes too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_left_by_0_1_0_is_delivered_and_removed() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = r#"var e = { id: "5f0c2b7e-1d3a-4b6c-8e9f-0a1b2c3d4e5f", trigger: "left-by-0.1.0", webhook: "crm-lead",
+  profile: { profileid: "p-old" }, data: {}, page: { url: location.href, title: "", referrer: "" }, at: Date.now() };
+localStorage.setItem("sitehook:v1:outbox", JSON.stringify([
+  { i: e.id, g: e.trigger, p: "p-old", t: e.at, n: 2, a: 0, j: JSON.stringify(e) },
+  "not an event"
+]));
+window.sitehookConfig = { profile: { profileid: "p-new" }, triggers: [] };"#;
+    let (browser, _) = site.open(page(&relay, head)).await;
+    let got = relay.wait_received(1).await;
+    assert_eq!(got[0]["uri"], "/demo/receiver/hook/crm-lead", "{got:#?}");
+    let body: Value = serde_json::from_str(got[0]["body"].as_str().unwrap_or("")).unwrap();
+    assert_eq!(body["profileid"], "p-old", "{body}");
+    let emptied = poll(std::time::Duration::from_secs(10), || async {
+        storage_keys(&browser)
+            .await
+            .iter()
+            .all(|k| !k.starts_with("sitehook:v1:outbox"))
+            .then_some(())
+    })
+    .await;
+    assert!(emptied.is_some(), "{:?}", storage_keys(&browser).await);
+    assert_eq!(warnings(&browser).await, Vec::<String>::new());
+}
+
 /// The page's code may call the API from inside the snippet's own call (a
 /// `sitehook:evaluated` listener that tracks an event): that call waits its turn
 /// rather than stopping the snippet. And a storage whose reads and removals throw (a
@@ -1165,6 +1272,46 @@ var q = [{ i: e.id, g: e.trigger, p: "p-beacon", t: e.at, n: 1, a: Date.now() + 
         Some("5f0c2b1e-8d3a-4c6b-9e7f-1a2b3c4d5e6f"),
         "{got:#?}"
     );
+}
+
+/// A relay address the browser cannot send to (here not http) loses the events as
+/// any unreachable relay would (they wait in the outbox), and leaving the page, when
+/// `sendBeacon` refuses that address, throws nothing into the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_address_the_browser_cannot_send_to_throws_nothing_into_the_page() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let head = r#"window.errors = [];
+window.addEventListener("error", function (e) { window.errors.push(String(e.message)); });
+window.addEventListener("unhandledrejection", function (e) { window.errors.push(String(e.reason)); });
+window.sitehookConfig = { relay: "ftp://127.0.0.1:9/", profile: { profileid: "p-ftp" },
+  triggers: [{ id: "any", webhook: "product-view" }] };"#;
+    let (browser, _) = site.open(page(&relay, head)).await;
+    let trace = browser.trace().await;
+    assert_eq!(result_of(&trace, "any"), "fired", "{trace}");
+    let waiting = poll(std::time::Duration::from_secs(10), || async {
+        let q = outbox(&browser).await;
+        (q.len() == 1 && q[0]["n"] == 1).then_some(q)
+    })
+    .await;
+    assert!(
+        waiting.is_some(),
+        "one failed attempt: {:?}",
+        outbox(&browser).await
+    );
+    browser
+        .eval(
+            "window.dispatchEvent(new Event('pagehide')); return 1",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        browser.eval("return window.errors", json!([])).await,
+        json!([]),
+        "nothing thrown into the page"
+    );
+    assert_eq!(outbox(&browser).await.len(), 1, "the event still waits");
+    assert!(relay.received().await.is_empty());
 }
 
 /// A session ends after more than 30 minutes without an event: `sessions` counts
