@@ -70,6 +70,15 @@ async fn stored_history(browser: &Browser, profile: &str) -> Vec<(String, String
         .collect()
 }
 
+/// The stored history of `profile` as `"<event> <path>"` lines, oldest first.
+async fn history_lines(browser: &Browser, profile: &str) -> Vec<String> {
+    stored_history(browser, profile)
+        .await
+        .into_iter()
+        .map(|(e, p)| format!("{e} {p}"))
+        .collect()
+}
+
 /// The `sitehook:` keys in the page's `localStorage`.
 async fn storage_keys(browser: &Browser) -> Vec<String> {
     let keys = browser
@@ -94,6 +103,20 @@ const STORE_OUTBOX: &str = r#"q.forEach(function (e) { localStorage.setItem("sit
 async fn outbox(browser: &Browser) -> Vec<Value> {
     let entries = browser.eval(READ_OUTBOX, json!([])).await;
     serde_json::from_value(entries).expect("a list of outbox entries")
+}
+
+/// Waits up to 10 s for the outbox to empty (no `sitehook:v1:outbox` key of either
+/// format left) and fails with `why` if it does not.
+async fn assert_outbox_empties(browser: &Browser, why: &str) {
+    let empty = poll(std::time::Duration::from_secs(10), || async {
+        storage_keys(browser)
+            .await
+            .iter()
+            .all(|k| !k.starts_with("sitehook:v1:outbox"))
+            .then_some(())
+    })
+    .await;
+    assert!(empty.is_some(), "{why}: {:?}", storage_keys(browser).await);
 }
 
 /// The ids of the events in the stored outbox, oldest first.
@@ -201,11 +224,7 @@ async fn single_page_app_navigations_count_one_view_per_url_change() {
     // A hash route is a page of its own.
     let trace = after(&browser, "location.hash = '#/cart'").await;
     assert_eq!(result_of(&trace, "pricing-3"), "stopped", "{trace}");
-    let views: Vec<String> = stored_history(&browser, "p-spa")
-        .await
-        .into_iter()
-        .map(|(e, p)| format!("{e} {p}"))
-        .collect();
+    let views = history_lines(&browser, "p-spa").await;
     assert_eq!(
         views,
         [
@@ -264,11 +283,7 @@ window.sitehookConfig = {
     after(&browser, "history.pushState({}, '', '/two')").await;
     let trace = trace_of_after(&browser, "history.back()", "item_view").await;
     assert_eq!(result_of(&trace, "item"), "fired", "{trace}");
-    let views: Vec<String> = stored_history(&browser, "p-pop")
-        .await
-        .into_iter()
-        .map(|(e, p)| format!("{e} {p}"))
-        .collect();
+    let views = history_lines(&browser, "p-pop").await;
     assert_eq!(
         views,
         [
@@ -588,14 +603,7 @@ async fn events_wait_offline_and_arrive_with_their_id_when_the_relay_is_back() {
         "{:#}",
         got[0]
     );
-    let empty = poll(std::time::Duration::from_secs(10), || async {
-        outbox(&browser).await.is_empty().then_some(())
-    })
-    .await;
-    assert!(
-        empty.is_some(),
-        "the outbox empties once the relay accepted"
-    );
+    assert_outbox_empties(&browser, "the outbox empties once the relay accepted").await;
     assert!(script.received().await.is_empty());
 }
 
@@ -1108,11 +1116,7 @@ window.sitehookConfig = { profile: { profileid: "p-t" }, triggers: [{ id: "any",
         ],
         "{got:#?}"
     );
-    let emptied = poll(std::time::Duration::from_secs(10), || async {
-        outbox(&browser).await.is_empty().then_some(())
-    })
-    .await;
-    assert!(emptied.is_some(), "{:?}", outbox(&browser).await);
+    assert_outbox_empties(&browser, "both events left the outbox").await;
     assert_eq!(warnings(&browser).await, Vec::<String>::new());
 }
 
@@ -1134,15 +1138,7 @@ window.sitehookConfig = { profile: { profileid: "p-new" }, triggers: [] };"#;
     assert_eq!(got[0]["uri"], "/demo/receiver/hook/crm-lead", "{got:#?}");
     let body: Value = serde_json::from_str(got[0]["body"].as_str().unwrap_or("")).unwrap();
     assert_eq!(body["profileid"], "p-old", "{body}");
-    let emptied = poll(std::time::Duration::from_secs(10), || async {
-        storage_keys(&browser)
-            .await
-            .iter()
-            .all(|k| !k.starts_with("sitehook:v1:outbox"))
-            .then_some(())
-    })
-    .await;
-    assert!(emptied.is_some(), "{:?}", storage_keys(&browser).await);
+    assert_outbox_empties(&browser, "the event and the old list left the outbox").await;
     assert_eq!(warnings(&browser).await, Vec::<String>::new());
 }
 
@@ -1572,11 +1568,7 @@ history.pushState({{}}, "", "/elsewhere");
         got[0]["uri"], "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-left",
         "{got:#?}"
     );
-    let views: Vec<String> = stored_history(&browser, "p-left")
-        .await
-        .into_iter()
-        .map(|(e, p)| format!("{e} {p}"))
-        .collect();
+    let views = history_lines(&browser, "p-left").await;
     assert_eq!(views, ["page_view /elsewhere"]);
 
     // The same within one navigation's tick, after loading: the app moves to /a,
@@ -1590,11 +1582,7 @@ history.pushState({{}}, "", "/elsewhere");
     .await;
     assert_eq!(trace["path"], "/b", "{trace}");
     assert_eq!(trace["event"], "page_view", "{trace}");
-    let views: Vec<String> = stored_history(&browser, "p-left")
-        .await
-        .into_iter()
-        .map(|(e, p)| format!("{e} {p}"))
-        .collect();
+    let views = history_lines(&browser, "p-left").await;
     assert_eq!(views, ["page_view /elsewhere", "page_view /b"]);
     assert!(warnings(&browser).await.is_empty());
 }
