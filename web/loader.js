@@ -2,7 +2,10 @@
 (function () {
   "use strict";
   var w = window, d = document, c = w.console, nav = w.navigator;
-  function say(how, text) { if (c && c[how]) c[how]("sitehook: " + text); }
+  // A console line; a page's console that is not one (replaced, or throwing) is not
+  // our error.
+  function print(how, text) { try { c[how](text); } catch (e) {} }
+  function say(how, text) { print(how, "sitehook: " + text); }
   // Two script tags (a theme plus a tag manager, say) must not evaluate twice.
   if (w.__sitehookLoaded) {
     say("warn", "the script is included twice; the second copy does nothing");
@@ -559,8 +562,8 @@
     test: function (id, t) { return patterns[id].test(t); },
     q: function (q, n) { return new URLSearchParams(q).get(n); },
     out: function (t) { outs.push(t); },
-    warn: function (t) { if (c) c.warn(t); },
-    log: function (t) { if (c) c.log(t); },
+    warn: function (t) { print("warn", t); },
+    log: function (t) { print("log", t); },
     now: function () { return w.performance ? performance.now() : 0; },
     ms: function () { return Date.now(); },
     gpc: function () { return nav.globalPrivacyControl === true || nav.doNotTrack === "1"; }

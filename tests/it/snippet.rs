@@ -371,6 +371,46 @@ window.sitehookConfig = {
     );
 }
 
+/// A consent tool that queues `consent(true)` before the page queues who the visitor
+/// is and what the page is: the page view still comes after all of them, for the
+/// known profile, with the declared item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_consent_leaves_the_page_view_after_the_other_queued_calls() {
+    let site = Site::bind().await;
+    let relay = TestRelay::demo_for(&site).await;
+    let html = page(
+        &relay,
+        r#"window.sitehook = window.sitehook || [];
+sitehook.push(["consent", true]);
+sitehook.push(["identify", { profileid: "p-cq" }]);
+sitehook.push(["page", { type: "item", item: { id: "sku-9", category: "shoes" } }]);
+window.sitehookConfig = {
+  consent: false,
+  triggers: [
+    { id: "known-view", webhook: "product-view" },
+    { id: "item", on: "item_view", if: { "item.category": { equals: "shoes" } }, webhook: "crm-lead" }
+  ]
+};"#,
+    );
+    let (browser, _) = site.open(html).await;
+    let got = relay.wait_received(2).await;
+    let mut uris: Vec<&str> = got.iter().filter_map(|h| h["uri"].as_str()).collect();
+    uris.sort();
+    assert_eq!(
+        uris,
+        [
+            "/demo/receiver/hook/crm-lead",
+            "/demo/receiver/hook/product-view?automationid=A-18&profileid=p-cq"
+        ],
+        "{got:#?}"
+    );
+    assert_eq!(
+        history_lines(&browser, "p-cq").await,
+        ["page_view /", "item_view /"]
+    );
+    assert!(warnings(&browser).await.is_empty());
+}
+
 /// With `consent: false` nothing is evaluated, stored or sent; `consent(true)`
 /// evaluates the current page at once; `consent(false)` deletes what was stored.
 /// An item declared while consent was off declares only the page it was made on.

@@ -949,13 +949,13 @@ impl<'a> Scope<'a> {
     }
 
     /// The time of the last step of the latest chain of events matching sequence
-    /// node `i`'s steps in order inside its window; 0 when there is none (no event
-    /// is at the epoch).
+    /// node `i`'s steps in order inside its window, and that step's place in the
+    /// history; time 0 when there is none (no event is at the epoch).
     ///
     /// Matching from the newest event backwards, taking the latest match for each
     /// step, finds a chain whenever one exists, and the one that ends last: after a
     /// completed purchase and a new cart, it is the new cart that counts.
-    fn chain(&self, i: usize, seq: Sequence) -> u64 {
+    fn chain(&self, i: usize, seq: Sequence) -> (u64, usize) {
         let mut steps = [0usize; MAX_STEPS];
         let mut n = 0;
         for c in self.program.children(i, seq.end) {
@@ -966,13 +966,13 @@ impl<'a> Scope<'a> {
         }
         let visits = self.history.visits();
         let mut end = visits.partition_point(|v| v.at <= self.now);
-        let mut last = 0;
+        let mut last = (0, 0);
         for &step in steps.get(..n).unwrap_or_default().iter().rev() {
             let mut found = None;
             while end > 0 {
                 end -= 1;
                 let Some(visit) = visits.get(end) else {
-                    return 0;
+                    return (0, 0);
                 };
                 if self.eval(step, visit) {
                     found = Some(visit);
@@ -980,18 +980,19 @@ impl<'a> Scope<'a> {
                 }
             }
             let Some(visit) = found.filter(|v| seq.within.holds(v, self)) else {
-                return 0;
+                return (0, 0);
             };
-            if last == 0 {
-                last = visit.at;
+            if last.0 == 0 {
+                last = (visit.at, end);
             }
         }
         last
     }
 
-    /// Whether nothing after `last` (up to now) matches sequence node `i`'s
-    /// `absent`.
-    fn absent_holds(&self, i: usize, seq: Sequence, last: u64) -> bool {
+    /// Whether nothing after the history's event at `last` (up to now) matches
+    /// sequence node `i`'s `absent`. By place, not time: a conversion tracked in
+    /// the same millisecond as the cart, after it, is after it.
+    fn absent_holds(&self, i: usize, seq: Sequence, last: usize) -> bool {
         if !seq.absent {
             return true;
         }
@@ -999,8 +1000,9 @@ impl<'a> Scope<'a> {
         for _ in 0..seq.steps {
             absent = end_of(&self.program.nodes, absent);
         }
-        for visit in self.history.visits() {
-            if visit.at > last && visit.at <= self.now && self.eval(absent, visit) {
+        let visits = self.history.visits();
+        for visit in visits.get(last + 1..).unwrap_or_default() {
+            if visit.at <= self.now && self.eval(absent, visit) {
                 return false;
             }
         }
@@ -1010,11 +1012,11 @@ impl<'a> Scope<'a> {
     /// `None` when sequence node `i` holds, else which part failed. Not a text, so
     /// that evaluating builds none: only [`Scope::why_not`] puts it in words.
     fn failure(&self, i: usize, seq: Sequence) -> Option<SequenceFailure> {
-        let last = self.chain(i, seq);
+        let (last, place) = self.chain(i, seq);
         if last == 0 {
             return Some(SequenceFailure::OutOfOrder);
         }
-        if !self.absent_holds(i, seq, last) {
+        if !self.absent_holds(i, seq, place) {
             return Some(SequenceFailure::Absent);
         }
         match seq.wait {
@@ -1059,11 +1061,11 @@ impl<'a> Scope<'a> {
                 if at > self.now { at } else { 0 }
             }
             Cond::Sequence(seq) => {
-                let (Some(wait), last) = (seq.wait, self.chain(i, seq)) else {
+                let (Some(wait), (last, place)) = (seq.wait, self.chain(i, seq)) else {
                     return 0;
                 };
                 let at = last.saturating_add(wait.as_millis());
-                if last > 0 && at > self.now && self.absent_holds(i, seq, last) {
+                if last > 0 && at > self.now && self.absent_holds(i, seq, place) {
                     at
                 } else {
                     0
@@ -1559,6 +1561,28 @@ mod tests {
                     page(0, "/home"),
                 ],
                 false,
+            ),
+            // A conversion tracked in the same millisecond as the cart, after it, is
+            // after it; one just before it (same millisecond) is not.
+            (
+                ABANDONED,
+                vec![
+                    item(50 * MIN),
+                    page(40 * MIN, "/cart"),
+                    conversion(40 * MIN),
+                    page(0, "/home"),
+                ],
+                false,
+            ),
+            (
+                ABANDONED,
+                vec![
+                    item(50 * MIN),
+                    conversion(40 * MIN),
+                    page(40 * MIN, "/cart"),
+                    page(0, "/home"),
+                ],
+                true,
             ),
             // ...but a new cart after that purchase counts again.
             (

@@ -231,6 +231,14 @@ impl History {
         ordered
     }
 
+    /// The bytes of text this history holds, those of visits dropped or pruned
+    /// since it was read included: a history kept in memory and pushed to for a
+    /// long time is read again from its JSON past a bound (see the snippet's
+    /// `Store::keep_history`).
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// The visits, oldest first.
     pub fn visits(&self) -> &[Visit] {
         &self.visits

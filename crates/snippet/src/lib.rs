@@ -129,6 +129,9 @@ pub struct Snippet {
     /// When [`Snippet::wake`] is due (0: it is not).
     wake_at: u64,
     started: f64,
+    /// Whether the loader has asked for a page view yet: before that, consent given
+    /// (a queued call) leaves the view to it, after the other queued calls.
+    viewed: bool,
 }
 
 impl Snippet {
@@ -159,6 +162,7 @@ impl Snippet {
             declared: None,
             traces: String::new(),
             wake_at: 0,
+            viewed: false,
             started,
         })
     }
@@ -167,6 +171,7 @@ impl Snippet {
     /// `pushState`, `replaceState`, `popstate` and `hashchange` all land here, and
     /// one navigation is one view).
     pub fn navigate(&mut self) {
+        self.viewed = true;
         let [url, _, referrer, key] = &self.location;
         if self.page.as_ref().is_some_and(|p| p.key == *key) {
             return;
@@ -426,7 +431,7 @@ impl Snippet {
             ]);
             return;
         }
-        if !was {
+        if !was && self.viewed {
             // Granted later: the page the visitor is on counts, without a reload.
             self.page = None;
             self.navigate();

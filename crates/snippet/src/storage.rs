@@ -125,7 +125,9 @@ impl Store {
     /// the next read can skip parsing it.
     pub fn keep_history(&mut self, history: History) {
         let text = core::mem::take(&mut self.written);
-        if !text.is_empty() {
+        // Its text only grows (each event adds its own; dropping the oldest visits
+        // frees none): past twice what is stored, the next read parses it afresh.
+        if !text.is_empty() && history.text_len() <= 2 * History::MAX_BYTES {
             self.history_cache = Some((text, history));
         }
     }
