@@ -16,7 +16,7 @@ use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use sha2::Sha256;
 use sitehook_core::Event;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -287,23 +287,54 @@ impl Worker {
         let this = Arc::new(self);
         let mut in_flight = JoinSet::new();
         let mut last_prune = 0u64;
+        let mut turn = 0usize;
         loop {
             if *stop.borrow() {
                 break;
             }
             while in_flight.try_join_next().is_some() {}
             let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+            let config = this.config.load();
             let jobs = if room == 0 {
                 Vec::new()
             } else {
-                this.pending(this.store.claim(room))
+                // Each webhook takes as many events as it has `max_in_flight` permits
+                // free, so that no claimed event waits for a permit: a slow webhook's
+                // backlog would otherwise fill the room, and hold back every other
+                // webhook, and its events' config and timestamps would be those of
+                // when they were claimed. Which webhook goes first turns round.
+                let mut caps: Vec<(String, usize)> = config
+                    .webhooks
+                    .values()
+                    .map(|w| {
+                        let free = if w.dry_run {
+                            room
+                        } else {
+                            this.limit_for(w).available_permits()
+                        };
+                        (w.id.clone(), free)
+                    })
+                    .collect();
+                let n = caps.len();
+                if n > 0 {
+                    caps.rotate_left(turn % n);
+                }
+                turn = turn.wrapping_add(1);
+                this.pending(this.store.claim_by_webhook(caps, room))
                     .await
                     .unwrap_or_default()
             };
             let claimed = !jobs.is_empty();
             for job in jobs {
+                // Taken here, where the permits were counted (the worker alone takes
+                // them); a reload between the count and now is covered in `deliver`.
+                let permit = config
+                    .webhooks
+                    .get(&job.event.webhook)
+                    .filter(|w| !w.dry_run)
+                    .and_then(|w| this.limit_for(w).try_acquire_owned().ok());
                 let this = this.clone();
-                in_flight.spawn(async move { this.deliver(job).await });
+                in_flight.spawn(async move { this.deliver(job, permit).await });
             }
             let now = this.clock.now_ms();
             if now.saturating_sub(last_prune) >= PRUNE_EVERY_MS {
@@ -321,7 +352,15 @@ impl Worker {
             if claimed && room > 0 {
                 continue;
             }
-            let wait = this.idle_wait().await;
+            // Webhooks with no request to spare: their due events wait for one of
+            // theirs to finish (`join_next` below), not for a time.
+            let busy: Vec<String> = config
+                .webhooks
+                .values()
+                .filter(|w| !w.dry_run && this.limit_for(w).available_permits() == 0)
+                .map(|w| w.id.clone())
+                .collect();
+            let wait = this.idle_wait(busy).await;
             tokio::select! {
                 _ = this.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
@@ -372,17 +411,27 @@ impl Worker {
 
     /// How long to sleep with nothing to do: until the next retry, at most a second (a
     /// wake-up covers new events; the cap covers replays made by the CLI).
-    async fn idle_wait(&self) -> Duration {
-        let next = self.blocking(|s| s.next_due()).await.flatten();
+    async fn idle_wait(&self, busy: Vec<String>) -> Duration {
+        let next = self.blocking(|s| s.next_due_except(busy)).await.flatten();
         let now = self.clock.now_ms();
         let ms = next.map_or(1_000, |at| at.saturating_sub(now).min(1_000));
         Duration::from_millis(ms.max(5))
     }
 
-    async fn deliver(&self, job: Job) {
+    async fn deliver(&self, job: Job, permit: Option<OwnedSemaphorePermit>) {
         let event = &job.event;
         // One config for the whole attempt, however long it takes.
-        let config = self.config.load();
+        let mut config = self.config.load();
+        let mut permit = permit;
+        if permit.is_none()
+            && let Some(webhook) = config.webhooks.get(&event.webhook).filter(|w| !w.dry_run)
+        {
+            // No permit yet (a reload changed the limit since the claim): wait for
+            // one, then read the config again, as it is when the request goes.
+            permit = self.limit_for(webhook).acquire_owned().await.ok();
+            config = self.config.load();
+        }
+        let _permit = permit;
         let webhook = config.webhooks.get(&event.webhook);
         let started = self.clock.now_ms();
         let timer = Instant::now();
@@ -401,8 +450,6 @@ impl Worker {
             ),
             Some(webhook) if webhook.dry_run => (None, None, None),
             Some(webhook) => {
-                let limit = self.limit_for(webhook);
-                let _permit = limit.acquire_owned().await.ok();
                 let client = self.client_for(&config);
                 self.send(&client, webhook, event, started).await
             }

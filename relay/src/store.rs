@@ -256,11 +256,20 @@ pub trait Store: Send + Sync + 'static {
     /// Takes up to `limit` due events for delivery, skipping paused webhooks. A
     /// taken event is not handed out again until its attempt is recorded.
     fn claim(&self, limit: usize) -> Pending<Vec<Job>>;
+    /// Takes due events for delivery as [`Store::claim`] does, but by webhook: at
+    /// most `cap` of each webhook in `caps` (the requests it may still start), and
+    /// at most `others` of webhooks not listed (gone from the config: they fail at
+    /// once, with the reason); `limit` in all, taken in the order of `caps`. So a
+    /// slow webhook's backlog takes no room from the others.
+    fn claim_by_webhook(&self, caps: Vec<(String, usize)>, limit: usize) -> Pending<Vec<Job>>;
     /// Records an attempt at event `id` and what follows from it.
     fn record(&self, id: &str, attempt: &Attempt) -> Pending<()>;
     /// When the next pending event is due, if any is waiting (paused webhooks'
     /// events are not: they wait for [`Store::enable`], not for a time).
     fn next_due(&self) -> Result<Option<u64>, StoreError>;
+    /// [`Store::next_due`] for the webhooks not in `busy` (those with no request to
+    /// spare: their due events wait for one of theirs to finish, not for a time).
+    fn next_due_except(&self, busy: Vec<String>) -> Result<Option<u64>, StoreError>;
     /// Events waiting for delivery, those of paused webhooks included.
     fn pending(&self) -> Result<u64, StoreError>;
     /// Stored events, newest first.
@@ -597,6 +606,46 @@ const CLAIM: &str = "SELECT id, event, attempts FROM outbox
      WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
      ORDER BY next_at, received_at LIMIT ?2";
 
+/// [`CLAIM`] for one webhook (`?3`).
+const CLAIM_WEBHOOK: &str = "SELECT id, event, attempts FROM outbox
+     WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1 AND webhook = ?3
+     ORDER BY next_at, received_at LIMIT ?2";
+
+/// [`CLAIM`] for the webhooks not in the JSON list `?3`.
+const CLAIM_OTHERS: &str = "SELECT id, event, attempts FROM outbox
+     WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
+       AND webhook NOT IN (SELECT value FROM json_each(?3))
+     ORDER BY next_at, received_at LIMIT ?2";
+
+/// Marks the rows a claim query selected as taken, and reads their events.
+fn take(
+    conn: &Connection,
+    rows: Vec<(String, String, u32)>,
+    jobs: &mut Vec<Job>,
+) -> Result<(), StoreError> {
+    let mut mark = conn.prepare_cached("UPDATE outbox SET claimed = 1 WHERE id = ?1")?;
+    for (id, json, attempts) in rows {
+        mark.execute([&id])?;
+        let event =
+            serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { id, source })?;
+        jobs.push(Job { event, attempts });
+    }
+    Ok(())
+}
+
+/// The rows of claim query `sql` with its three parameters.
+fn claim_rows(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<(String, String, u32)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// When the next event a claim could take is due.
 const NEXT_DUE: &str = "SELECT MIN(next_at) FROM outbox WHERE status = 'pending' AND claimed = 0";
 
@@ -654,20 +703,30 @@ impl Store for SqliteStore {
     fn claim(&self, limit: usize) -> Pending<Vec<Job>> {
         let now = self.clock.now_ms();
         self.write_pending(move |conn| {
-            let rows: Vec<(String, String, u32)> = {
-                let mut stmt = conn.prepare_cached(CLAIM)?;
-                stmt.query_map(params![now, limit as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?
-                .collect::<Result<_, _>>()?
-            };
+            let rows = claim_rows(conn, CLAIM, params![now, limit as i64])?;
             let mut jobs = Vec::with_capacity(rows.len());
-            let mut mark = conn.prepare_cached("UPDATE outbox SET claimed = 1 WHERE id = ?1")?;
-            for (id, json, attempts) in rows {
-                mark.execute([&id])?;
-                let event = serde_json::from_str(&json)
-                    .map_err(|source| StoreError::Corrupt { id, source })?;
-                jobs.push(Job { event, attempts });
+            take(conn, rows, &mut jobs)?;
+            Ok(jobs)
+        })
+    }
+
+    fn claim_by_webhook(&self, caps: Vec<(String, usize)>, limit: usize) -> Pending<Vec<Job>> {
+        let now = self.clock.now_ms();
+        let listed = serde_json::to_string(&caps.iter().map(|(w, _)| w).collect::<Vec<_>>())
+            .unwrap_or_else(|_| "[]".into());
+        self.write_pending(move |conn| {
+            let mut jobs = Vec::new();
+            for (webhook, cap) in &caps {
+                let n = (*cap).min(limit.saturating_sub(jobs.len()));
+                if n > 0 {
+                    let rows = claim_rows(conn, CLAIM_WEBHOOK, params![now, n as i64, webhook])?;
+                    take(conn, rows, &mut jobs)?;
+                }
+            }
+            let n = limit.saturating_sub(jobs.len());
+            if n > 0 {
+                let rows = claim_rows(conn, CLAIM_OTHERS, params![now, n as i64, listed])?;
+                take(conn, rows, &mut jobs)?;
             }
             Ok(jobs)
         })
@@ -722,6 +781,19 @@ impl Store for SqliteStore {
 
     fn next_due(&self) -> Result<Option<u64>, StoreError> {
         Ok(self.conn()?.query_row(NEXT_DUE, [], |r| r.get(0))?)
+    }
+
+    fn next_due_except(&self, busy: Vec<String>) -> Result<Option<u64>, StoreError> {
+        if busy.is_empty() {
+            return self.next_due();
+        }
+        let busy = serde_json::to_string(&busy).unwrap_or_else(|_| "[]".into());
+        Ok(self.conn()?.query_row(
+            "SELECT MIN(next_at) FROM outbox WHERE status = 'pending' AND claimed = 0
+               AND webhook NOT IN (SELECT value FROM json_each(?1))",
+            [busy],
+            |r| r.get(0),
+        )?)
     }
 
     fn pending(&self) -> Result<u64, StoreError> {

@@ -262,3 +262,62 @@ async fn a_dry_run_webhook_records_everything_and_calls_nothing() {
         receiver.got()
     );
 }
+
+/// A webhook that answers slowly, with a backlog larger than the relay's room for
+/// deliveries under way (256), does not hold back another webhook: each webhook is
+/// handed only as many events as it may send at once (`max_in_flight`), so the
+/// other's event goes out while the slow one's first request is still open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_webhooks_backlog_does_not_hold_back_another_webhook() {
+    let slow = Receiver::start_on(
+        0,
+        &[Answer {
+            status: 200,
+            retry_after: None,
+            delay_ms: 30_000,
+        }],
+    )
+    .await;
+    let fast = Receiver::start(&[]).await;
+    let extra = format!(
+        "max_in_flight = 1\ntimeout = \"60s\"\n[webhooks.fast]\nurl = \"{}\"\nfields = [\"profileid\"]\n",
+        fast.url("/fast")
+    );
+    let relay = Relay::start(&slow.url("/hook"), &extra).await;
+    let http = reqwest::Client::new();
+    let post = |events: Vec<serde_json::Value>| {
+        let http = http.clone();
+        let url = format!("{}/v1/events", relay.base);
+        async move {
+            let r = http
+                .post(url)
+                .body(json!({ "events": events }).to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202, "{:?}", r.text().await);
+        }
+    };
+    let event = |id: String, webhook: &str, profileid: String| {
+        json!({"id": id, "trigger": "t", "webhook": webhook, "profile": {"profileid": profileid},
+               "page": {"url": "https://shop.example.com/"}, "at": 1})
+    };
+    // 300 events for the slow webhook, each for its own profile (no Stop, no
+    // per-profile limit in the way), then one for the fast webhook.
+    for batch in 0..3 {
+        let events = (0..100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                event(format!("slow-{n}"), "hook", format!("p-{n}"))
+            })
+            .collect();
+        post(events).await;
+    }
+    slow.wait_for(1).await;
+    post(vec![event("fast-1".into(), "fast", "p-fast".into())]).await;
+    let got = fast.wait_for(1).await;
+    assert_eq!(got[0].header("webhook-id"), Some("fast-1"));
+    assert_eq!(slow.got().len(), 1, "the slow webhook has one request open");
+    let r = relay.record("slow-299");
+    assert_eq!((r.status, r.attempts), (Status::Pending, 0), "{r:?}");
+}
