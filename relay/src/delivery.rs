@@ -16,7 +16,7 @@ use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use sha2::Sha256;
 use sitehook_core::Event;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -222,6 +222,54 @@ pub struct Worker {
     limits: Mutex<BTreeMap<String, (usize, Arc<Semaphore>)>>,
 }
 
+/// How many more due events webhook `w` may be handed, out of `room`: for a webhook
+/// that sends, up to twice its `max_in_flight` under way, so that one attempt waits
+/// ready for each request that ends, while a slow webhook with a backlog cannot fill
+/// the room and hold back the others (each takes its permit, the config and its
+/// `webhook-timestamp` only when its turn comes, see `deliver`).
+fn cap(w: &Webhook, outstanding: &BTreeMap<String, usize>, room: usize) -> usize {
+    if w.dry_run {
+        return room;
+    }
+    let under_way = outstanding.get(&w.id).copied().unwrap_or(0);
+    (2 * w.max_in_flight).saturating_sub(under_way).min(room)
+}
+
+/// One attempt under way, counted for its webhook until it is dropped (when the
+/// attempt ends, panics or is aborted at shutdown).
+struct UnderWay {
+    counts: Arc<Mutex<BTreeMap<String, usize>>>,
+    webhook: String,
+}
+
+impl UnderWay {
+    fn new(counts: &Arc<Mutex<BTreeMap<String, usize>>>, webhook: &str) -> UnderWay {
+        *lock(counts).entry(webhook.to_owned()).or_default() += 1;
+        UnderWay {
+            counts: counts.clone(),
+            webhook: webhook.to_owned(),
+        }
+    }
+}
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        let mut counts = lock(&self.counts);
+        if let Some(n) = counts.get_mut(&self.webhook) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.webhook);
+            }
+        }
+    }
+}
+
+/// The map behind `m` (a poisoned lock still holds whole counts: each change is one
+/// step).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Worker {
     /// A worker over `store`, sending with its own HTTP client.
     pub fn new(
@@ -288,6 +336,13 @@ impl Worker {
         let mut in_flight = JoinSet::new();
         let mut last_prune = 0u64;
         let mut turn = 0usize;
+        // Attempts under way per webhook (sending, waiting for a permit, or recording
+        // their result), counted down by each task's `UnderWay` when it ends, however.
+        let outstanding: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+        // The config last seen, and whether events of webhooks it does not have may
+        // be waiting: at start, and after each reload, until a claim finds no more.
+        let mut seen: Option<Arc<Config>> = None;
+        let mut orphans = true;
         loop {
             if *stop.borrow() {
                 break;
@@ -295,46 +350,48 @@ impl Worker {
             while in_flight.try_join_next().is_some() {}
             let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
             let config = this.config.load();
-            let jobs = if room == 0 {
+            if !seen.as_ref().is_some_and(|s| Arc::ptr_eq(s, &config)) {
+                seen = Some(config.clone());
+                orphans = true;
+            }
+            let mut jobs = if room == 0 {
                 Vec::new()
             } else {
-                // Each webhook takes as many events as it has `max_in_flight` permits
-                // free, so that no claimed event waits for a permit: a slow webhook's
-                // backlog would otherwise fill the room, and hold back every other
-                // webhook, and its events' config and timestamps would be those of
-                // when they were claimed. Which webhook goes first turns round.
+                let counts = lock(&outstanding).clone();
                 let mut caps: Vec<(String, usize)> = config
                     .webhooks
                     .values()
-                    .map(|w| {
-                        let free = if w.dry_run {
-                            room
-                        } else {
-                            this.limit_for(w).available_permits()
-                        };
-                        (w.id.clone(), free)
-                    })
+                    .map(|w| (w.id.clone(), cap(w, &counts, room)))
                     .collect();
                 let n = caps.len();
                 if n > 0 {
                     caps.rotate_left(turn % n);
                 }
                 turn = turn.wrapping_add(1);
-                this.pending(this.store.claim_by_webhook(caps, room))
-                    .await
-                    .unwrap_or_default()
+                if caps.iter().all(|(_, cap)| *cap == 0) {
+                    Vec::new()
+                } else {
+                    this.pending(this.store.claim_by_webhook(caps, room))
+                        .await
+                        .unwrap_or_default()
+                }
             };
+            let left = room.saturating_sub(jobs.len());
+            if orphans && left > 0 {
+                let listed = config.webhooks.keys().cloned().collect();
+                if let Some(found) = this.pending(this.store.claim_orphans(listed, left)).await {
+                    orphans = found.len() == left;
+                    jobs.extend(found);
+                }
+            }
             let claimed = !jobs.is_empty();
             for job in jobs {
-                // Taken here, where the permits were counted (the worker alone takes
-                // them); a reload between the count and now is covered in `deliver`.
-                let permit = config
-                    .webhooks
-                    .get(&job.event.webhook)
-                    .filter(|w| !w.dry_run)
-                    .and_then(|w| this.limit_for(w).try_acquire_owned().ok());
+                let under_way = UnderWay::new(&outstanding, &job.event.webhook);
                 let this = this.clone();
-                in_flight.spawn(async move { this.deliver(job, permit).await });
+                in_flight.spawn(async move {
+                    this.deliver(job).await;
+                    drop(under_way);
+                });
             }
             let now = this.clock.now_ms();
             if now.saturating_sub(last_prune) >= PRUNE_EVERY_MS {
@@ -352,15 +409,21 @@ impl Worker {
             if claimed && room > 0 {
                 continue;
             }
-            // Webhooks with no request to spare: their due events wait for one of
-            // theirs to finish (`join_next` below), not for a time.
+            // Webhooks with no room left: their due events wait for one of theirs to
+            // end (`join_next` below), not for a time.
+            let counts = lock(&outstanding).clone();
             let busy: Vec<String> = config
                 .webhooks
                 .values()
-                .filter(|w| !w.dry_run && this.limit_for(w).available_permits() == 0)
+                .filter(|w| cap(w, &counts, 1) == 0)
                 .map(|w| w.id.clone())
                 .collect();
-            let wait = this.idle_wait(busy).await;
+            let wait = if busy.len() == config.webhooks.len() && !orphans {
+                // Nothing but an attempt ending (or a wake-up) can hand out more.
+                Duration::from_secs(1)
+            } else {
+                this.idle_wait(busy).await
+            };
             tokio::select! {
                 _ = this.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
@@ -418,20 +481,16 @@ impl Worker {
         Duration::from_millis(ms.max(5))
     }
 
-    async fn deliver(&self, job: Job, permit: Option<OwnedSemaphorePermit>) {
+    async fn deliver(&self, job: Job) {
         let event = &job.event;
-        // One config for the whole attempt, however long it takes.
         let mut config = self.config.load();
-        let mut permit = permit;
-        if permit.is_none()
-            && let Some(webhook) = config.webhooks.get(&event.webhook).filter(|w| !w.dry_run)
-        {
-            // No permit yet (a reload changed the limit since the claim): wait for
-            // one, then read the config again, as it is when the request goes.
+        let mut permit = None;
+        if let Some(webhook) = config.webhooks.get(&event.webhook).filter(|w| !w.dry_run) {
             permit = self.limit_for(webhook).acquire_owned().await.ok();
+            // After the wait, the config as it is when the request goes: one config
+            // for the whole attempt, however long it takes.
             config = self.config.load();
         }
-        let _permit = permit;
         let webhook = config.webhooks.get(&event.webhook);
         let started = self.clock.now_ms();
         let timer = Instant::now();
@@ -454,6 +513,8 @@ impl Worker {
                 self.send(&client, webhook, event, started).await
             }
         };
+        // Free for the webhook's next request while this one's result is recorded.
+        drop(permit);
         let duration = timer.elapsed();
         let now = self.clock.now_ms();
         let next = match webhook {
@@ -514,9 +575,20 @@ impl Worker {
             next,
         };
         let id = event.id.clone();
-        // If recording fails, the event stays claimed and is attempted again after a
-        // restart, which receivers de-duplicate by `webhook-id`.
-        self.pending(self.store.record(&id, &attempt)).await;
+        // Until it is recorded the event stays claimed, so that nothing else attempts
+        // it: a store that fails for a while (a full disk) is asked again, less and
+        // less often, rather than leave the event waiting for the next start. (Cut
+        // off by a shutdown, it is attempted again after the restart, which receivers
+        // de-duplicate by `webhook-id`.)
+        let mut pause = Duration::from_millis(100);
+        while self
+            .pending(self.store.record(&id, &attempt))
+            .await
+            .is_none()
+        {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(10));
+        }
     }
 
     /// Sends one request: the status (if any answer), an error text, and Retry-After.

@@ -257,11 +257,13 @@ pub trait Store: Send + Sync + 'static {
     /// taken event is not handed out again until its attempt is recorded.
     fn claim(&self, limit: usize) -> Pending<Vec<Job>>;
     /// Takes due events for delivery as [`Store::claim`] does, but by webhook: at
-    /// most `cap` of each webhook in `caps` (the requests it may still start), and
-    /// at most `others` of webhooks not listed (gone from the config: they fail at
-    /// once, with the reason); `limit` in all, taken in the order of `caps`. So a
-    /// slow webhook's backlog takes no room from the others.
+    /// most `cap` of each webhook in `caps`, `limit` in all, taken in the order of
+    /// `caps`. So a slow webhook's backlog takes no room from the others.
     fn claim_by_webhook(&self, caps: Vec<(String, usize)>, limit: usize) -> Pending<Vec<Job>>;
+    /// Takes up to `limit` due events of webhooks not in `listed` (gone from the
+    /// config: they fail at once, with the reason). It reads every due event, so
+    /// the worker calls it only after the config changed.
+    fn claim_orphans(&self, listed: Vec<String>, limit: usize) -> Pending<Vec<Job>>;
     /// Records an attempt at event `id` and what follows from it.
     fn record(&self, id: &str, attempt: &Attempt) -> Pending<()>;
     /// When the next pending event is due, if any is waiting (paused webhooks'
@@ -286,8 +288,9 @@ pub trait Store: Send + Sync + 'static {
     /// Re-enables a webhook: its waiting events become due again (at the time each
     /// was due). `false` if it was not disabled.
     fn enable(&self, webhook: &str) -> Result<bool, StoreError>;
-    /// Forgets delivered and suppressed events (and their attempts) received before
-    /// `before` (ms). Failed events are kept until replayed. Returns how many.
+    /// Forgets delivered, suppressed and dry-run events (and their attempts)
+    /// received before `before` (ms). Failed events are kept until replayed. Returns
+    /// how many.
     fn prune(&self, before: u64) -> Result<usize, StoreError>;
     /// Checks that the store answers, for readiness probes.
     fn ping(&self) -> Result<(), StoreError>;
@@ -712,8 +715,6 @@ impl Store for SqliteStore {
 
     fn claim_by_webhook(&self, caps: Vec<(String, usize)>, limit: usize) -> Pending<Vec<Job>> {
         let now = self.clock.now_ms();
-        let listed = serde_json::to_string(&caps.iter().map(|(w, _)| w).collect::<Vec<_>>())
-            .unwrap_or_else(|_| "[]".into());
         self.write_pending(move |conn| {
             let mut jobs = Vec::new();
             for (webhook, cap) in &caps {
@@ -723,11 +724,17 @@ impl Store for SqliteStore {
                     take(conn, rows, &mut jobs)?;
                 }
             }
-            let n = limit.saturating_sub(jobs.len());
-            if n > 0 {
-                let rows = claim_rows(conn, CLAIM_OTHERS, params![now, n as i64, listed])?;
-                take(conn, rows, &mut jobs)?;
-            }
+            Ok(jobs)
+        })
+    }
+
+    fn claim_orphans(&self, listed: Vec<String>, limit: usize) -> Pending<Vec<Job>> {
+        let now = self.clock.now_ms();
+        let listed = serde_json::to_string(&listed).unwrap_or_else(|_| "[]".into());
+        self.write_pending(move |conn| {
+            let rows = claim_rows(conn, CLAIM_OTHERS, params![now, limit as i64, listed])?;
+            let mut jobs = Vec::with_capacity(rows.len());
+            take(conn, rows, &mut jobs)?;
             Ok(jobs)
         })
     }
@@ -914,7 +921,7 @@ impl Store for SqliteStore {
 
     fn prune(&self, before: u64) -> Result<usize, StoreError> {
         self.write(move |conn| {
-            const OLD: &str = "SELECT id FROM outbox WHERE status IN ('delivered', 'suppressed') AND received_at < ?1";
+            const OLD: &str = "SELECT id FROM outbox WHERE status IN ('delivered', 'suppressed', 'dry-run') AND received_at < ?1";
             conn.execute(&format!("DELETE FROM attempts WHERE event_id IN ({OLD})"), [before])?;
             Ok(conn.execute(&format!("DELETE FROM outbox WHERE id IN ({OLD})"), [before])?)
         })
@@ -1443,11 +1450,16 @@ mod tests {
             .accept(vec![
                 incoming("done", "p", None),
                 incoming("dead", "p", None),
+                incoming("tried", "q", None),
                 incoming("waiting", "p", None),
             ])
             .wait()
             .unwrap();
-        store.claim(2).wait().unwrap();
+        store.claim(3).wait().unwrap();
+        store
+            .record("tried", &attempt(&clock, None, Next::DryRun))
+            .wait()
+            .unwrap();
         store
             .record("done", &attempt(&clock, Some(200), Next::Delivered))
             .wait()
@@ -1457,7 +1469,11 @@ mod tests {
             .wait()
             .unwrap();
         clock.advance(DAY);
-        assert_eq!(store.prune(clock.now_ms()).unwrap(), 1);
+        assert_eq!(
+            store.prune(clock.now_ms()).unwrap(),
+            2,
+            "done and the dry run"
+        );
         let left: Vec<String> = store
             .list(&Filter::default())
             .unwrap()
