@@ -199,6 +199,15 @@ impl Event {
         check_id("trigger", &self.trigger)?;
         check_id("webhook", &self.webhook)?;
         check_fields("profile", &self.profile)?;
+        // The Stop and the rate limit count profiles by this text: `" p-123"` must
+        // not be another profile than `p-123` to them, while a receiver may trim it.
+        if let Some(id) = self.profile.get(PROFILE_ID)
+            && id.trim_ascii().len() != id.len()
+        {
+            return Err(format!(
+                "profile.{PROFILE_ID}: {id:?} has spaces at its start or end; send the id without them"
+            ));
+        }
         check_fields("data", &self.data)?;
         check_len(
             "identity",
@@ -332,6 +341,12 @@ mod tests {
             (
                 Box::new(|e| e.page.url = "u".repeat(limits::URL + 1)),
                 "page.url: longer than 2048 bytes",
+            ),
+            (
+                Box::new(|e| {
+                    e.profile.insert(PROFILE_ID.into(), "p-123 ".into());
+                }),
+                "profile.profileid: \"p-123 \" has spaces at its start or end; send the id without them",
             ),
         ];
         for (edit, want) in cases {
