@@ -55,6 +55,23 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Delivery of two relay builds side by side (runs interleaved, medians), to
+    /// measure a change to the delivery worker: prints each one's rate and their
+    /// ratio.
+    CompareDelivery {
+        /// The release build before the change.
+        #[arg(long)]
+        before: PathBuf,
+        /// The release build after the change.
+        #[arg(long)]
+        after: PathBuf,
+        /// Where to put the stores.
+        #[arg(long)]
+        out: PathBuf,
+        /// Runs of each (alternating).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// A bare axum handler that answers 202 (the ingest baseline).
     BareIngest {
         #[arg(long)]
@@ -119,7 +136,66 @@ fn main() -> anyhow::Result<()> {
             seconds,
             runs,
         } => rt.block_on(all(&relay, &dist, &out, seconds, runs)),
+        Cmd::CompareDelivery {
+            before,
+            after,
+            out,
+            runs,
+        } => rt.block_on(compare_delivery(&before, &after, &out, runs)),
     }
+}
+
+/// See [`Cmd::CompareDelivery`]: the delivery figure's method, for two builds.
+async fn compare_delivery(
+    before: &Path,
+    after: &Path,
+    out: &Path,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let me = std::env::current_exe()?;
+    let receiver_port = free_port();
+    let _receiver = spawn(Command::new(&me).args([
+        "receiver",
+        "--listen",
+        &format!("127.0.0.1:{receiver_port}"),
+    ]))?;
+    let receiver_url = format!("http://127.0.0.1:{receiver_port}");
+    wait_up(&format!("{receiver_url}/count")).await?;
+    let n = 20_000;
+    let mut rates = [Vec::new(), Vec::new()];
+    for r in 0..runs {
+        for (k, bin) in [before, after].into_iter().enumerate() {
+            let (rate, _) =
+                delivery_run(bin, out, &format!("compare{r}-{k}"), &receiver_url, n).await?;
+            rates[k].push(rate);
+        }
+    }
+    let [b, a] = rates.map(median);
+    println!(
+        "delivery of {n} events, {runs} runs each, medians: before {b:.0}/s, after {a:.0}/s, after/before {:.2}",
+        a / b
+    );
+    Ok(())
+}
+
+/// One delivery run: `n` events put into a new store, `relay_bin` started on it, and
+/// the rate at which the receiver counts them all, with the relay's peak RSS (MB).
+async fn delivery_run(
+    relay_bin: &Path,
+    out: &Path,
+    name: &str,
+    receiver_url: &str,
+    n: u64,
+) -> anyhow::Result<(f64, f64)> {
+    let work = tempdir(out, name)?;
+    let config = relay_config(&work, free_port(), receiver_url, false)?;
+    servers::fill(&work.join("data"), n).await?;
+    servers::reset_count(receiver_url).await?;
+    let started = Instant::now();
+    let relay = serve_relay(relay_bin, &config)?;
+    servers::wait_count(receiver_url, n, Duration::from_secs(300)).await?;
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    Ok((rate, relay.peak_rss_mb().unwrap_or(f64::NAN)))
 }
 
 /// A child process killed on drop.
@@ -370,17 +446,10 @@ async fn all(
     let mut bare_rates = Vec::new();
     let mut rss = Vec::new();
     for r in 0..runs {
-        let work = tempdir(out, &format!("delivery{r}"))?;
-        let relay_port = free_port();
-        let config = relay_config(&work, relay_port, &receiver_url, false)?;
-        servers::fill(&work.join("data"), n).await?;
-        servers::reset_count(&receiver_url).await?;
-        let started = Instant::now();
-        let relay = serve_relay(relay_bin, &config)?;
-        servers::wait_count(&receiver_url, n, Duration::from_secs(300)).await?;
-        relay_rates.push(n as f64 / started.elapsed().as_secs_f64());
-        rss.push(relay.peak_rss_mb().unwrap_or(f64::NAN));
-        drop(relay);
+        let (rate, peak) =
+            delivery_run(relay_bin, out, &format!("delivery{r}"), &receiver_url, n).await?;
+        relay_rates.push(rate);
+        rss.push(peak);
         servers::reset_count(&receiver_url).await?;
         bare_rates.push(servers::reqwest_loop(&format!("{receiver_url}/hook"), n, 64).await?);
     }
