@@ -260,9 +260,10 @@ pub trait Store: Send + Sync + 'static {
     /// most `cap` of each webhook in `caps`, `limit` in all, taken in the order of
     /// `caps`. So a slow webhook's backlog takes no room from the others.
     fn claim_by_webhook(&self, caps: Vec<(String, usize)>, limit: usize) -> Pending<Vec<Job>>;
-    /// Takes up to `limit` due events of webhooks not in `listed` (gone from the
-    /// config: they fail at once, with the reason). It reads every due event, so
-    /// the worker calls it only after the config changed.
+    /// Takes up to `limit` waiting events (due or not, paused or not) of webhooks
+    /// not in `listed`: gone from the config, they fail at once, with the reason. It
+    /// reads every waiting event, so the worker calls it only after the config
+    /// changed.
     fn claim_orphans(&self, listed: Vec<String>, limit: usize) -> Pending<Vec<Job>>;
     /// Records an attempt at event `id` and what follows from it.
     fn record(&self, id: &str, attempt: &Attempt) -> Pending<()>;
@@ -614,11 +615,13 @@ const CLAIM_WEBHOOK: &str = "SELECT id, event, attempts FROM outbox
      WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1 AND webhook = ?3
      ORDER BY next_at, received_at LIMIT ?2";
 
-/// [`CLAIM`] for the webhooks not in the JSON list `?3`.
+/// The waiting events of the webhooks not in the JSON list `?2`, due or not, paused
+/// or not, at most `?1`: none of them can be sent, so each fails at once rather than
+/// wait for a time or an `enable` that cannot come.
 const CLAIM_OTHERS: &str = "SELECT id, event, attempts FROM outbox
-     WHERE status = 'pending' AND claimed = 0 AND next_at <= ?1
-       AND webhook NOT IN (SELECT value FROM json_each(?3))
-     ORDER BY next_at, received_at LIMIT ?2";
+     WHERE status IN ('pending', 'paused') AND claimed = 0
+       AND webhook NOT IN (SELECT value FROM json_each(?2))
+     ORDER BY next_at, received_at LIMIT ?1";
 
 /// Marks the rows a claim query selected as taken, and reads their events.
 fn take(
@@ -636,7 +639,7 @@ fn take(
     Ok(())
 }
 
-/// The rows of claim query `sql` with its three parameters.
+/// The rows of claim query `sql` with its parameters `args`.
 fn claim_rows(
     conn: &Connection,
     sql: &str,
@@ -729,10 +732,9 @@ impl Store for SqliteStore {
     }
 
     fn claim_orphans(&self, listed: Vec<String>, limit: usize) -> Pending<Vec<Job>> {
-        let now = self.clock.now_ms();
         let listed = serde_json::to_string(&listed).unwrap_or_else(|_| "[]".into());
         self.write_pending(move |conn| {
-            let rows = claim_rows(conn, CLAIM_OTHERS, params![now, limit as i64, listed])?;
+            let rows = claim_rows(conn, CLAIM_OTHERS, params![limit as i64, listed])?;
             let mut jobs = Vec::with_capacity(rows.len());
             take(conn, rows, &mut jobs)?;
             Ok(jobs)

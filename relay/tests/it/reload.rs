@@ -470,8 +470,8 @@ async fn a_removed_webhook_turns_its_waiting_events_into_replayable_dead_letters
     let changes = relay.reload(&only_keep).await.unwrap();
     assert_eq!(changes.removed, ["gone"], "{changes}");
 
-    // Its retry comes due: the event is kept, failed, with a reason saying what to do.
-    clock.advance(2 * 3_600_000);
+    // It fails at once, without waiting for its retry (an hour away): the event is
+    // kept, failed, with a reason saying what to do.
     let record = relay
         .wait_record("waiting", |r| r.status == Status::Failed)
         .await;
@@ -505,4 +505,36 @@ async fn a_removed_webhook_turns_its_waiting_events_into_replayable_dead_letters
         .wait_record("waiting", |r| r.status == Status::Delivered)
         .await;
     relay.stop().await;
+}
+
+/// A webhook paused by a `410 Gone` and then removed by a reload: its waiting events
+/// (the one that got the 410, and one accepted while it was paused) fail at once,
+/// with the reason, instead of waiting for an `enable` that cannot come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_webhook_removed_by_a_reload_fails_its_waiting_events() {
+    let receiver = Receiver::start(&[410]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, "the-key").unwrap();
+    let keep = webhook("keep", &receiver.url("/keep"), &key, "");
+    let gone = webhook("gone", &receiver.url("/gone"), &key, "");
+    let both = text(dir.path(), "", &(keep.clone() + &gone));
+    let only_keep = text(dir.path(), "", &keep);
+    let relay = Relay::start(dir, &both, Arc::new(SystemClock)).await;
+
+    relay.accept(event("first", "gone", "t")).await;
+    receiver.wait_for(1).await;
+    relay.wait_record("first", |r| r.attempts == 1).await;
+    relay.accept(event("second", "gone", "u")).await;
+    let changes = relay.reload(&only_keep).await.unwrap();
+    assert_eq!(changes.removed, ["gone"], "{changes}");
+    for id in ["first", "second"] {
+        let record = relay.wait_record(id, |r| r.status == Status::Failed).await;
+        let error = record.last_error.unwrap_or_default();
+        assert!(
+            error.contains("\"gone\" is not in the relay's config"),
+            "{id}: {error}"
+        );
+    }
+    assert_eq!(receiver.got().len(), 1, "nothing more was sent");
 }
