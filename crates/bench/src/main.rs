@@ -152,15 +152,7 @@ async fn compare_delivery(
     out: &Path,
     runs: usize,
 ) -> anyhow::Result<()> {
-    let me = std::env::current_exe()?;
-    let receiver_port = free_port();
-    let _receiver = spawn(Command::new(&me).args([
-        "receiver",
-        "--listen",
-        &format!("127.0.0.1:{receiver_port}"),
-    ]))?;
-    let receiver_url = format!("http://127.0.0.1:{receiver_port}");
-    wait_up(&format!("{receiver_url}/count")).await?;
+    let (_receiver, receiver_url) = start_receiver(&std::env::current_exe()?).await?;
     let n = 20_000;
     let mut rates = [Vec::new(), Vec::new()];
     for r in 0..runs {
@@ -176,6 +168,16 @@ async fn compare_delivery(
         a / b
     );
     Ok(())
+}
+
+/// The counting webhook receiver (this binary's `receiver`), up, and its URL.
+async fn start_receiver(me: &Path) -> anyhow::Result<(Proc, String)> {
+    let port = free_port();
+    let receiver =
+        spawn(Command::new(me).args(["receiver", "--listen", &format!("127.0.0.1:{port}")]))?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_up(&format!("{url}/count")).await?;
+    Ok((receiver, url))
 }
 
 /// One delivery run: `n` events put into a new store, `relay_bin` started on it, and
@@ -357,14 +359,7 @@ async fn all(
 
     // Ingest: the bare handler, then the relay, side by side.
     let work = tempdir(out, "ingest")?;
-    let receiver_port = free_port();
-    let receiver = spawn(Command::new(&me).args([
-        "receiver",
-        "--listen",
-        &format!("127.0.0.1:{receiver_port}"),
-    ]))?;
-    let receiver_url = format!("http://127.0.0.1:{receiver_port}");
-    wait_up(&format!("{receiver_url}/count")).await?;
+    let (receiver, receiver_url) = start_receiver(&me).await?;
     let bare_port = free_port();
     let bare = spawn(Command::new(&me).args([
         "bare-ingest",
