@@ -372,10 +372,10 @@
   // The due events (with `all`, for the pagehide beacon, those waiting out a backoff
   // too: this page may be the last), not those a fetch already carries, under 60 KB.
   function batch(q, all) {
-    var now = Date.now(), parts = [], ids = [], size = 13;
+    var now = Date.now(), parts = [], ids = [], total = 13;
     q.forEach(function (e) {
-      var n = bytes(e.j) + 1;
-      if ((e.a <= now || all) && inFlight.indexOf(e.i) < 0 && size + n <= 61440) { parts.push(e.j); ids.push(e.i); size += n; }
+      var n = size(e);
+      if ((e.a <= now || all) && inFlight.indexOf(e.i) < 0 && total + n <= 61440) { parts.push(e.j); ids.push(e.i); total += n; }
     });
     return ids.length ? { body: '{"events":[' + parts.join(",") + "]}", ids: ids } : null;
   }
