@@ -266,8 +266,8 @@ impl Drop for UnderWay {
     }
 }
 
-/// The map behind `m` (a poisoned lock still holds whole counts: each change is one
-/// step).
+/// The value behind `m`. A poisoned lock still holds a whole value: each change made
+/// under these locks (a count, a cached client, a semaphore) is one step.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -295,7 +295,7 @@ impl Worker {
 
     /// The client for `config`'s allowed targets.
     fn client_for(&self, config: &Config) -> reqwest::Client {
-        let mut cached = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cached = lock(&self.client);
         if cached.0 != config.allow_targets {
             match client(config) {
                 Ok(fresh) => *cached = (config.allow_targets.clone(), fresh),
@@ -311,7 +311,7 @@ impl Worker {
 
     /// The permits of `webhook`'s `max_in_flight`.
     fn limit_for(&self, webhook: &Webhook) -> Arc<Semaphore> {
-        let mut limits = self.limits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut limits = lock(&self.limits);
         match limits.get(&webhook.id) {
             Some((max, semaphore)) if *max == webhook.max_in_flight => semaphore.clone(),
             _ => {
